@@ -1,0 +1,73 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from mini_twitter.testing import LiveServices
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(settings, tmp_path):
+    """Each test starts with empty throttles/caches and writes uploads to its own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from users.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    from users.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` → an APIClient authenticated as that user."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def live_services():
+    """Redis and PostgreSQL for tests that start a real Celery worker: skipped without them,
+    except in CI (``CI=true``), where their absence fails the test."""
+    services = LiveServices()
+    problem = services.unavailable_reason()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs live services: {problem}")
+        pytest.skip(problem)
+    return services

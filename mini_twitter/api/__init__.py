@@ -1,0 +1,1 @@
+"""DRF pieces shared by every app: pagination, errors, throttles, permissions, schema helpers."""

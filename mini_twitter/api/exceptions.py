@@ -1,0 +1,57 @@
+"""One exception handler for the whole API.
+
+Services raise Django's ``ValidationError``/``PermissionDenied``/``Http404`` or a :class:`DomainError`;
+this maps them to DRF's standard error bodies, so views never translate errors themselves.
+"""
+
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(exceptions.APIException):
+    """A rule of the service was broken; ``status_code`` says how (400 by default)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request breaks a rule of the service."
+    default_code = "invalid"
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+def to_drf_exception(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, (TooManyFieldsSent, SuspiciousOperation)):
+        return exceptions.ParseError(str(exc) or None)
+    if isinstance(exc, (RecursionError, UnicodeDecodeError)):
+        return exceptions.ParseError("The request body could not be parsed.")
+    return exc
+
+
+def exception_handler(exc, context):
+    return drf_exception_handler(to_drf_exception(exc), context)

@@ -1,0 +1,100 @@
+"""Pagination classes of the API contract: ``{next, previous, results}`` and ``?page_size=`` ≤ 100."""
+
+from collections import OrderedDict
+
+from rest_framework import pagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_PAGE_SIZE = 100
+
+
+def _paginated_schema(schema: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["results"],
+        "properties": {
+            "next": {"type": "string", "format": "uri", "nullable": True},
+            "previous": {"type": "string", "format": "uri", "nullable": True},
+            "results": schema,
+        },
+    }
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """Page-number pagination without a COUNT query: it fetches one row more than a page to learn
+    whether there is a next one, so large tables stay cheap to page."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    page_query_param = "page"
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        try:
+            size = int(raw) if raw is not None else self.page_size
+        except ValueError:
+            size = self.page_size
+        return max(1, min(size, self.max_page_size))
+
+    def get_page_number(self, request) -> int:
+        try:
+            return max(1, int(request.query_params.get(self.page_query_param, 1)))
+        except ValueError:
+            return 1
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.size = self.get_page_size(request)
+        self.number = self.get_page_number(request)
+        start = (self.number - 1) * self.size
+        rows = list(queryset[start : start + self.size + 1])
+        self.has_next = len(rows) > self.size
+        return rows[: self.size]
+
+    def _link(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        url = self.request.build_absolute_uri()
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
+
+    def get_paginated_response(self, data):
+        return Response(
+            OrderedDict(
+                [
+                    ("next", self._link(self.number + 1 if self.has_next else None)),
+                    ("previous", self._link(self.number - 1 if self.number > 1 else None)),
+                    ("results", data),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return _paginated_schema(schema)
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Cursor pagination for time-ordered lists: new rows never shift a page."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        try:
+            size = int(raw) if raw is not None else self.page_size
+        except ValueError:
+            size = self.page_size
+        return max(1, min(size, self.max_page_size))
+
+    def get_paginated_response_schema(self, schema):
+        return _paginated_schema(schema)
+
+
+class OldestFirstCursorPagination(CursorPagination):
+    ordering = ("created_at", "id")

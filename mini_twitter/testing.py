@@ -1,0 +1,161 @@
+"""Helpers for tests that run against live services: a real Celery worker on the Redis broker and
+a local SMTP sink."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+class LiveServices:
+    def unavailable_reason(self) -> str | None:
+        if not settings.REDIS_URL:
+            return "REDIS_URL is not set"
+        if not settings.IS_POSTGRES:
+            return "DATABASE_URL is not PostgreSQL (a worker process cannot share an in-memory test database)"
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            return f"Redis is unreachable: {exc}"
+        return None
+
+    def test_database_url(self) -> str:
+        db = connection.settings_dict
+        auth = db["USER"] or ""
+        if db.get("PASSWORD"):
+            auth += f":{db['PASSWORD']}"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+    @contextmanager
+    def celery_worker(self, *, queues: tuple[str, ...] | None = None, extra_env: dict | None = None):
+        """Start ``celery worker`` in a subprocess on the test database and the Redis broker, with
+        tasks sent from this process going to it (not run inline) while the block runs."""
+        from mini_twitter.celery import app
+
+        queues = queues or (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_EMAIL_QUEUE)
+        self.purge(queues)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "MINI_TWITTER_TESTING": "1",
+            "CONN_MAX_AGE": "0",
+            **(extra_env or {}),
+        }
+        log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
+        log_path.parent.mkdir(exist_ok=True)
+        log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mini_twitter",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                ",".join(queues),
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        previous = app.conf.task_always_eager
+        app.conf.task_always_eager = False
+        try:
+            wait_for(lambda: b"ready" in log_path.read_bytes() or worker.poll() is not None, timeout=60)
+            if worker.poll() is not None:
+                raise AssertionError(f"celery worker exited:\n{log_path.read_text()}")
+            worker.log_path = log_path
+            yield worker
+        finally:
+            app.conf.task_always_eager = previous
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            log.close()
+
+    def purge(self, queues) -> None:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        client.delete(*queues, "unacked", "unacked_index")
+
+
+class SMTPSink:
+    """A local SMTP server that keeps every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Message] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append(message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(self.port)}
+
+
+def message_text(message: Message) -> str:
+    """The plain-text part of an email."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()
+    return ""

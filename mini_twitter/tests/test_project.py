@@ -1,0 +1,170 @@
+"""Health checks, API docs, throttling, error bodies and production settings."""
+
+import json
+import os
+import subprocess
+import sys
+from unittest import mock
+
+import pytest
+from django.conf import settings
+
+from mini_twitter.api.throttles import scaled_rate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(api_client):
+    response = api_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_reports_each_dependency(api_client):
+    response = api_client.get("/readyz")
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert checks["database"] == "ok"
+    assert checks["redis"] == ("ok" if settings.REDIS_URL else "not configured")
+
+
+def test_readyz_is_503_when_the_database_is_down(api_client):
+    with mock.patch("mini_twitter.health.connection.cursor", side_effect=Exception("down")):
+        response = api_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "unavailable"
+
+
+def test_readyz_is_503_when_redis_is_down(api_client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = api_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "unavailable"}}
+
+
+def test_swagger_ui_and_redoc_are_served(api_client):
+    assert api_client.get("/swagger/").status_code == 200
+    assert api_client.get("/redoc/").status_code == 200
+
+
+def test_swagger_json_documents_every_users_endpoint_with_bearer_auth(api_client):
+    response = api_client.get("/swagger.json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    assert schema["securityDefinitions"]["Bearer"] == {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "description": "JWT access token, entered as `Bearer <token>`.",
+    }
+    base = schema["basePath"]
+    paths = {base.rstrip("/") + path: ops for path, ops in schema["paths"].items()}
+    expected = {
+        "/api/users/": {"get", "post"},
+        "/api/users/token/": {"post"},
+        "/api/users/token/refresh/": {"post"},
+        "/api/users/logout/": {"post"},
+        "/api/users/password_reset/": {"post"},
+        "/api/users/password_reset/confirm/": {"post"},
+        "/api/users/me/": {"get"},
+        "/api/users/{id}/": {"get"},
+        "/api/users/{id}/follow/": {"post"},
+        "/api/users/{id}/unfollow/": {"post"},
+        "/api/users/{id}/followers/": {"get"},
+        "/api/users/{id}/following/": {"get"},
+        "/api/users/profiles/": {"get"},
+        "/api/users/profiles/{id}/": {"get"},
+        "/api/users/profiles/my_profile/": {"get"},
+        "/api/users/profiles/update_my_profile/": {"put", "patch"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+    # Real schemas, not empty objects.
+    me = paths["/api/users/me/"]["get"]["responses"]["200"]["schema"]["$ref"].split("/")[-1]
+    assert "email" in schema["definitions"][me]["properties"]
+    listing = paths["/api/users/"]["get"]["responses"]["200"]["schema"]
+    assert set(listing["properties"]) == {"next", "previous", "results"}
+    assert paths["/api/users/token/"]["post"]["security"] == []
+    assert "security" not in paths["/api/users/me/"]["get"]
+
+
+def test_unknown_api_path_is_json_404(api_client):
+    response = api_client.get("/api/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_method_not_allowed_is_405(auth_client):
+    response = auth_client.delete("/api/users/me/")
+    assert response.status_code == 405
+    assert "detail" in response.json()
+
+
+def test_unsupported_media_type_is_415(api_client):
+    response = api_client.post("/api/users/", "<xml/>", content_type="application/xml")
+    assert response.status_code == 415
+
+
+def test_oversized_json_body_is_413(api_client, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    response = api_client.post("/api/users/", {"username": "x" * 200}, format="json")
+    assert response.status_code == 413
+
+
+def test_login_is_throttled_with_retry_after(api_client, settings):
+    settings.THROTTLE_RATE_ANON = "20/min"  # sensitive endpoints get a tenth: 2 per minute
+    for _ in range(2):
+        assert api_client.post("/api/users/token/", {"username": "a", "password": "b"}).status_code == 401
+    response = api_client.post("/api/users/token/", {"username": "a", "password": "b"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "detail" in response.json()
+
+
+def test_anonymous_reads_are_throttled(api_client, settings):
+    settings.THROTTLE_RATE_ANON = "3/min"
+    statuses = [api_client.get("/api/users/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_authenticated_requests_use_the_user_rate(auth_client, settings):
+    settings.THROTTLE_RATE_USER = "2/min"
+    statuses = [auth_client.get("/api/users/me/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_scaled_rate():
+    assert scaled_rate("120/min", 10) == "12/min"
+    assert scaled_rate("5/hour", 10) == "1/hour"
+
+
+def _run_check_deploy(extra_env: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MINI_TWITTER_TESTING"}}
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _run_check_deploy(
+        {
+            "SECRET_KEY": "x7!k2$production-like-secret-key-with-enough-entropy-0123456789abcdef",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "mini-twitter.example.com",
+        }
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run_check_deploy({"DEBUG": "false"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

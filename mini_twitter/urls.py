@@ -1,0 +1,43 @@
+"""Root URLs: the REST API under ``/api/``, docs, admin and health checks."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_yasg import openapi
+from drf_yasg.views import get_schema_view
+from rest_framework.permissions import AllowAny
+
+from . import health
+from .api.schema import SchemaGenerator
+
+schema_view = get_schema_view(
+    openapi.Info(
+        title="mini_twitter API",
+        default_version="v1",
+        description=(
+            "A Twitter-like REST API. Authenticate with `Authorization: Bearer <access JWT>` from "
+            "`POST /api/users/token/` (use the Authorize button). Public reads need no token."
+        ),
+    ),
+    public=True,
+    generator_class=SchemaGenerator,
+    permission_classes=[AllowAny],
+    authentication_classes=[],
+)
+
+urlpatterns = [
+    path("api/users/", include("users.urls")),
+    path("admin/", admin.site.urls),
+    re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
+    path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
+
+if settings.DEBUG or settings.SERVE_MEDIA:
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler404 = "mini_twitter.health.json_not_found"
+handler500 = "mini_twitter.health.json_server_error"

@@ -1,0 +1,98 @@
+"""Accounts, profiles, follows and password-reset codes."""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, username):
+        # Usernames are unique case-insensitively, so logging in ignores case too.
+        return self.get(username__iexact=username)
+
+    def _create_user(self, username, email, password, **extra_fields):
+        # Every user has a profile, whichever path created them (API, createsuperuser, shell).
+        with transaction.atomic():
+            user = super()._create_user(username, email, password, **extra_fields)
+            Profile.objects.create(user=user)
+        return user
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address")
+
+    objects = UserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Profile(models.Model):
+    class MessagesFrom(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        FOLLOWING = "following", "People I follow"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="profile")
+    display_name = models.CharField(max_length=50, blank=True)
+    bio = models.CharField(max_length=160, blank=True)
+    location = models.CharField(max_length=100, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    avatar = models.ImageField(upload_to="avatars/", blank=True, null=True)
+    email_notifications = models.BooleanField(default=True)
+    allow_messages_from = models.CharField(max_length=16, choices=MessagesFrom.choices, default=MessagesFrom.EVERYONE)
+    # Denormalised counters, changed only with F() expressions inside the writing transaction.
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    posts_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="users_follow_unique"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="users_follow_not_self"),
+        ]
+        indexes = [
+            # "who follows X, newest first" (followers list, fan-out); the unique constraint serves
+            # "whom does X follow" by its leading column.
+            models.Index(fields=["followee", "-created_at"], name="users_follow_followee_idx"),
+            models.Index(fields=["follower", "-created_at"], name="users_follow_follower_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} -> {self.followee_id}"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time 6-digit code, stored only as a keyed hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_codes")
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="users_pwreset_user_idx")]
+
+    def __str__(self) -> str:
+        return f"reset code for {self.user_id}"

@@ -1,0 +1,56 @@
+"""Reads for users, profiles and follows, with what their serializers need already loaded."""
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Follow, Profile, User
+
+
+def user_queryset() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).select_related("profile")
+
+
+def user_list(*, search: str | None = None) -> QuerySet[User]:
+    qs = user_queryset()
+    if search:
+        qs = qs.filter(Q(username__icontains=search) | Q(profile__display_name__icontains=search))
+    return qs.order_by("id")
+
+
+def user_get(*, user_id: int) -> User:
+    return get_object_or_404(user_queryset(), pk=user_id)
+
+
+def follower_follows(*, user: User) -> QuerySet[Follow]:
+    """Follows of which ``user`` is the followee; the follower is loaded (newest first)."""
+    return Follow.objects.filter(followee=user, follower__is_active=True).select_related("follower__profile")
+
+
+def following_follows(*, user: User) -> QuerySet[Follow]:
+    return Follow.objects.filter(follower=user, followee__is_active=True).select_related("followee__profile")
+
+
+def profile_queryset() -> QuerySet[Profile]:
+    return Profile.objects.filter(user__is_active=True).select_related("user")
+
+
+def annotate_viewer_follow_flags(users: Iterable[User], viewer) -> None:
+    """Set ``is_following`` (viewer follows them) and ``follows_you`` on each user, in one query."""
+    users = list(users)
+    following: set[int] = set()
+    followers: set[int] = set()
+    if viewer is not None and viewer.is_authenticated and users:
+        ids = {u.pk for u in users}
+        rows = Follow.objects.filter(
+            Q(follower=viewer, followee_id__in=ids) | Q(followee=viewer, follower_id__in=ids)
+        ).values_list("follower_id", "followee_id")
+        for follower_id, followee_id in rows:
+            if follower_id == viewer.pk:
+                following.add(followee_id)
+            if followee_id == viewer.pk:
+                followers.add(follower_id)
+    for user in users:
+        user.is_following = user.pk in following
+        user.follows_you = user.pk in followers

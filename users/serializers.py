@@ -1,0 +1,162 @@
+"""Input and output serializers for users, profiles, auth and password reset."""
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from rest_framework import serializers
+
+from .models import Profile, User
+
+
+class AbsoluteFileUrlField(serializers.Field):
+    """A stored file's URL, absolute when a request is known; null when there is no file."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        try:
+            return super().get_attribute(instance)
+        except (AttributeError, ValueError):
+            return None
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        url = value.url
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class AvatarUrlField(AbsoluteFileUrlField):
+    class Meta:
+        swagger_schema_fields = {"type": "string", "format": "uri", "x-nullable": True}
+
+
+class UserShortSerializer(serializers.ModelSerializer):
+    """The short form of a user, embedded in posts, notifications and messages."""
+
+    display_name = serializers.CharField(source="profile.display_name", read_only=True)
+    avatar = AvatarUrlField(source="profile.avatar")
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "display_name", "avatar")
+        read_only_fields = fields
+
+
+class UserSerializer(UserShortSerializer):
+    """The public view of a user; ``is_following``/``follows_you`` are set in bulk by the selector
+    (``annotate_viewer_follow_flags``) and are false for anonymous viewers."""
+
+    bio = serializers.CharField(source="profile.bio", read_only=True)
+    location = serializers.CharField(source="profile.location", read_only=True)
+    website = serializers.CharField(source="profile.website", read_only=True)
+    followers_count = serializers.IntegerField(source="profile.followers_count", read_only=True)
+    following_count = serializers.IntegerField(source="profile.following_count", read_only=True)
+    posts_count = serializers.IntegerField(source="profile.posts_count", read_only=True)
+    is_following = serializers.BooleanField(read_only=True, default=False)
+    follows_you = serializers.BooleanField(read_only=True, default=False)
+
+    class Meta(UserShortSerializer.Meta):
+        fields = (
+            "id",
+            "username",
+            "display_name",
+            "bio",
+            "location",
+            "website",
+            "avatar",
+            "followers_count",
+            "following_count",
+            "posts_count",
+            "date_joined",
+            "is_following",
+            "follows_you",
+        )
+        read_only_fields = fields
+
+
+class MeSerializer(UserSerializer):
+    """The current user: the public view plus the email address."""
+
+    class Meta(UserSerializer.Meta):
+        fields = (*UserSerializer.Meta.fields, "email")
+        read_only_fields = fields
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """A profile; its ``id`` is its user's id."""
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    avatar = AvatarUrlField()
+
+    class Meta:
+        model = Profile
+        fields = (
+            "id",
+            "username",
+            "display_name",
+            "bio",
+            "location",
+            "website",
+            "avatar",
+            "followers_count",
+            "following_count",
+            "posts_count",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class MyProfileSerializer(ProfileSerializer):
+    """My own profile, with my settings."""
+
+    class Meta(ProfileSerializer.Meta):
+        fields = (*ProfileSerializer.Meta.fields, "email_notifications", "allow_messages_from")
+        read_only_fields = fields
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=160, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    avatar = serializers.FileField(
+        required=False,
+        allow_null=True,
+        allow_empty_file=False,
+        help_text="JPEG, PNG, GIF or WebP image (multipart); null removes the avatar.",
+    )
+    email_notifications = serializers.BooleanField(required=False)
+    allow_messages_from = serializers.ChoiceField(choices=Profile.MessagesFrom.choices, required=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    code = serializers.RegexField(r"^\d{6}$", max_length=6, error_messages={"invalid": "Enter the 6-digit code."})
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

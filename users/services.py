@@ -1,0 +1,199 @@
+"""Writes for accounts, profiles, follows, logout and password reset."""
+
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from media.images import process_image
+from mini_twitter.api.exceptions import DomainError
+
+from .models import Follow, PasswordResetCode, Profile, User
+
+logger = logging.getLogger(__name__)
+
+
+def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["A user with that username already exists."]
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with that email already exists."]
+    candidate = User(username=username, email=email)
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+            if display_name:
+                user.profile.display_name = display_name
+                user.profile.save(update_fields=["display_name"])
+    except IntegrityError as exc:
+        # Lost a race with a concurrent registration of the same name or email.
+        raise ValidationError({"username": ["A user with that username or email already exists."]}) from exc
+    return user
+
+
+@dataclass(frozen=True)
+class FollowResult:
+    follow: Follow
+    created: bool
+
+
+def follow_create(*, follower: User, followee: User) -> FollowResult:
+    if follower.pk == followee.pk:
+        raise DomainError("You cannot follow yourself.")
+    existing = Follow.objects.filter(follower=follower, followee=followee).first()
+    if existing:
+        return FollowResult(existing, created=False)
+    try:
+        with transaction.atomic():
+            follow = Follow.objects.create(follower=follower, followee=followee)
+            Profile.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
+            Profile.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") + 1)
+    except IntegrityError:
+        # A concurrent request created the same follow first: the outcome is "already following".
+        return FollowResult(Follow.objects.get(follower=follower, followee=followee), created=False)
+    return FollowResult(follow, created=True)
+
+
+def follow_delete(*, follower: User, followee: User) -> bool:
+    with transaction.atomic():
+        deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+        if deleted:
+            Profile.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
+            Profile.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") - 1)
+    return bool(deleted)
+
+
+PROFILE_FIELDS = ("display_name", "bio", "location", "website", "email_notifications", "allow_messages_from")
+
+
+def profile_update(*, user: User, data: dict) -> Profile:
+    """Apply validated profile fields; ``avatar`` (an uploaded file, or None to remove) is
+    re-encoded and stored under a server-chosen name."""
+    profile = user.profile
+    changed = [field for field in PROFILE_FIELDS if field in data]
+    for field in changed:
+        setattr(profile, field, data[field])
+    old_avatar = profile.avatar.name if profile.avatar else None
+    new_avatar = None
+    if "avatar" in data:
+        if data["avatar"] is None:
+            profile.avatar = None
+        else:
+            try:
+                image = process_image(data["avatar"])
+            except ValidationError as exc:
+                raise ValidationError({"avatar": exc.messages}) from exc
+            new_avatar = profile.avatar.field.generate_filename(profile, image.filename())
+            new_avatar = profile.avatar.storage.save(new_avatar, image.content)
+            profile.avatar = new_avatar
+        changed.append("avatar")
+    try:
+        # Only the edited columns: the counters are changed concurrently by F() updates.
+        profile.save(update_fields=[*changed, "updated_at"])
+    except Exception:
+        if new_avatar:
+            profile.avatar.storage.delete(new_avatar)
+        raise
+    if "avatar" in data and old_avatar and old_avatar != (profile.avatar.name if profile.avatar else None):
+        storage = Profile._meta.get_field("avatar").storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    return profile
+
+
+def refresh_token_revoke(*, token: str) -> None:
+    """Blacklist one refresh token (logout). Raises ``TokenError`` when it is invalid or used."""
+    RefreshToken(token).blacklist()
+
+
+def user_revoke_all_refresh_tokens(*, user: User) -> int:
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    ids = list(outstanding.values_list("id", flat=True))
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=i) for i in ids], ignore_conflicts=True)
+    return len(ids)
+
+
+# --- Password reset -------------------------------------------------------------------------
+
+
+def _code_hash(user_id: int, code: str) -> str:
+    return salted_hmac("users.password_reset", f"{user_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def password_reset_code_create(*, user_id: int) -> str | None:
+    """Void the user's earlier codes and store a new one; returns the plain code (to be emailed)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        PasswordResetCode.objects.create(
+            user=user,
+            code_hash=_code_hash(user.pk, code),
+            created_at=now,
+            expires_at=now + settings.PASSWORD_RESET_CODE_TTL,
+        )
+    return code
+
+
+def password_reset_request(*, email: str) -> None:
+    """Schedule a reset code for the account with this email, if there is one. The caller's answer
+    is the same either way, and the work done here does not depend on it either (one query)."""
+    from .tasks import send_password_reset_email_task
+
+    user_id = User.objects.filter(email__iexact=email, is_active=True).values_list("pk", flat=True).first()
+    if user_id is not None:
+        transaction.on_commit(lambda: send_password_reset_email_task.delay(user_id=user_id))
+
+
+INVALID_CODE = "The code is invalid or has expired."
+
+
+def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        raise ValidationError({"code": [INVALID_CODE]})
+    with transaction.atomic():
+        record = (
+            PasswordResetCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-created_at")
+            .first()
+        )
+        if record is None or record.attempts >= settings.PASSWORD_RESET_MAX_ATTEMPTS:
+            raise ValidationError({"code": [INVALID_CODE]})
+        wrong_code = not hmac.compare_digest(record.code_hash, _code_hash(user.pk, code))
+        if wrong_code:
+            # Counted in a committed write, so the request failing does not undo the count.
+            PasswordResetCode.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+        else:
+            try:
+                password_validation.validate_password(new_password, user=user)
+            except ValidationError as exc:
+                raise ValidationError({"new_password": list(exc.messages)}) from exc
+            user.set_password(new_password)
+            user.save(update_fields=["password"])
+            record.used_at = timezone.now()
+            record.save(update_fields=["used_at"])
+            user_revoke_all_refresh_tokens(user=user)
+    if wrong_code:
+        raise ValidationError({"code": [INVALID_CODE]})
+    return user

@@ -1,0 +1,47 @@
+"""Celery tasks of the users app: emails with password-reset codes."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from .models import User
+from .services import password_reset_code_create
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_MAIL_ERRORS = (OSError,)
+
+
+@shared_task(
+    name="users.send_password_reset_email",
+    autoretry_for=TRANSIENT_MAIL_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    soft_time_limit=30,
+    time_limit=45,
+)
+def send_password_reset_email_task(*, user_id: int) -> bool:
+    """Create a fresh code for the user (voiding earlier ones) and email it.
+
+    The plain code exists only here and in the email: never in the database or the broker. A retry
+    makes a new code, which voids the one of the failed attempt.
+    """
+    code = password_reset_code_create(user_id=user_id)
+    if code is None:
+        return False  # the user vanished or was deactivated: nothing to retry
+    user = User.objects.select_related("profile").get(pk=user_id)
+    minutes = int(settings.PASSWORD_RESET_CODE_TTL.total_seconds() // 60)
+    context = {"user": user, "code": code, "minutes": minutes}
+    message = EmailMultiAlternatives(
+        subject="Your mini_twitter password reset code",
+        body=render_to_string("users/password_reset_email.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("users/password_reset_email.html", context), "text/html")
+    message.send()
+    logger.info("password reset code sent to user %s", user_id)
+    return True

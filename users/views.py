@@ -1,0 +1,297 @@
+"""HTTP endpoints for users, follows, profiles, JWT auth, logout and password reset."""
+
+from django.db import transaction
+from drf_yasg import openapi
+from drf_yasg.utils import no_body, swagger_auto_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from mini_twitter.api.pagination import CursorPagination
+from mini_twitter.api.schema import CURSOR_PARAMETERS, paginated
+from mini_twitter.api.throttles import SENSITIVE_THROTTLES
+
+from . import selectors, services
+from .models import User
+from .serializers import (
+    DetailSerializer,
+    MeSerializer,
+    MyProfileSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    ProfileSerializer,
+    ProfileUpdateSerializer,
+    RefreshInputSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+
+ERROR_RESPONSE = openapi.Response("Error", DetailSerializer)
+search_param = openapi.Parameter(
+    "search", openapi.IN_QUERY, description="Match on username or display name.", type=openapi.TYPE_STRING
+)
+
+
+class FollowCursorPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Users: registration, public views, the current user, follows."""
+
+    serializer_class = UserSerializer
+    lookup_value_regex = r"\d+"
+    lookup_url_kwarg = "id"
+    swagger_tags = ["users"]
+
+    def get_permissions(self):
+        if self.action in ("create", "list", "retrieve", "followers", "following"):
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self):
+        if self.action == "create":
+            return [throttle() for throttle in SENSITIVE_THROTTLES]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        return selectors.user_list(search=self.request.query_params.get("search"))
+
+    def _users_response(self, users, serializer_class=UserSerializer, status_code=200):
+        many = isinstance(users, list)
+        selectors.annotate_viewer_follow_flags(users if many else [users], self.request.user)
+        data = serializer_class(users, many=many, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    @swagger_auto_schema(manual_parameters=[search_param])
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        selectors.annotate_viewer_follow_flags(page, request.user)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @swagger_auto_schema(responses={200: UserSerializer, 404: ERROR_RESPONSE})
+    def retrieve(self, request, id=None):
+        return self._users_response(selectors.user_get(user_id=id))
+
+    @swagger_auto_schema(
+        request_body=RegisterSerializer,
+        responses={201: MeSerializer, 400: "Duplicate username/email, invalid email or weak password."},
+        security=[],
+    )
+    def create(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return self._users_response(user, MeSerializer, status.HTTP_201_CREATED)
+
+    @swagger_auto_schema(responses={200: MeSerializer, 401: ERROR_RESPONSE})
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        return self._users_response(selectors.user_get(user_id=request.user.pk), MeSerializer)
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={201: UserSerializer, 200: UserSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        operation_description="Follow a user: 201 on a new follow, 200 if already following; yourself → 400.",
+    )
+    @action(detail=True, methods=["post"])
+    def follow(self, request, id=None):
+        followee = selectors.user_get(user_id=id)
+        result = services.follow_create(follower=request.user, followee=followee)
+        followee = selectors.user_get(user_id=id)
+        return self._users_response(followee, status_code=201 if result.created else 200)
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={200: UserSerializer, 404: ERROR_RESPONSE},
+        operation_description="Stop following a user (200 also when not following).",
+    )
+    @action(detail=True, methods=["post"])
+    def unfollow(self, request, id=None):
+        followee = selectors.user_get(user_id=id)
+        services.follow_delete(follower=request.user, followee=followee)
+        return self._users_response(selectors.user_get(user_id=id))
+
+    def _follow_list(self, follows, attribute):
+        paginator = FollowCursorPagination()
+        page = paginator.paginate_queryset(follows, self.request, view=self)
+        users = [getattr(follow, attribute) for follow in page]
+        selectors.annotate_viewer_follow_flags(users, self.request.user)
+        data = UserSerializer(users, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(UserSerializer), 404: ERROR_RESPONSE}
+    )
+    @action(detail=True, methods=["get"], pagination_class=FollowCursorPagination)
+    def followers(self, request, id=None):
+        """The user's followers, most recent follow first."""
+        user = selectors.user_get(user_id=id)
+        return self._follow_list(selectors.follower_follows(user=user), "follower")
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(UserSerializer), 404: ERROR_RESPONSE}
+    )
+    @action(detail=True, methods=["get"], pagination_class=FollowCursorPagination)
+    def following(self, request, id=None):
+        """Whom the user follows, most recent follow first."""
+        user = selectors.user_get(user_id=id)
+        return self._follow_list(selectors.following_follows(user=user), "followee")
+
+
+class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Profiles; a profile shares its user's id."""
+
+    serializer_class = ProfileSerializer
+    lookup_value_regex = r"\d+"
+    lookup_url_kwarg = "id"
+    swagger_tags = ["profiles"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        return selectors.profile_queryset().order_by("user_id")
+
+    @swagger_auto_schema(responses={200: MyProfileSerializer, 401: ERROR_RESPONSE})
+    @action(detail=False, methods=["get"])
+    def my_profile(self, request):
+        profile = selectors.profile_queryset().get(pk=request.user.pk)
+        return Response(MyProfileSerializer(profile, context=self.get_serializer_context()).data)
+
+    @swagger_auto_schema(
+        methods=["put", "patch"],
+        request_body=ProfileUpdateSerializer,
+        responses={200: MyProfileSerializer, 400: "Invalid field or not an image.", 413: ERROR_RESPONSE},
+        consumes=["application/json", "multipart/form-data"],
+    )
+    @action(detail=False, methods=["put", "patch"])
+    def update_my_profile(self, request):
+        serializer = ProfileUpdateSerializer(data=request.data, partial=request.method == "PATCH")
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            user = selectors.user_get(user_id=request.user.pk)
+            services.profile_update(user=user, data=serializer.validated_data)
+        profile = selectors.profile_queryset().get(pk=request.user.pk)
+        return Response(MyProfileSerializer(profile, context=self.get_serializer_context()).data)
+
+
+# --- JWT auth -------------------------------------------------------------------------------
+
+
+class TokenObtainView(TokenObtainPairView):
+    """Log in with username (any case) and password → access and refresh tokens."""
+
+    throttle_classes = SENSITIVE_THROTTLES
+    swagger_tags = ["auth"]
+
+    @swagger_auto_schema(
+        request_body=TokenObtainPairSerializer,
+        responses={200: TokenPairSerializer, 401: ERROR_RESPONSE},
+        security=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class SafeTokenRefreshSerializer(TokenRefreshSerializer):
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as exc:
+            raise AuthenticationFailed("No active account found for the given token.") from exc
+
+
+class TokenRefreshRotateView(TokenRefreshView):
+    """Exchange a refresh token for a new access and refresh token; the old refresh token is
+    blacklisted, so reusing it → 401."""
+
+    serializer_class = SafeTokenRefreshSerializer
+    swagger_tags = ["auth"]
+
+    @swagger_auto_schema(
+        request_body=RefreshInputSerializer, responses={200: TokenPairSerializer, 401: ERROR_RESPONSE}, security=[]
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutView(APIView):
+    """Revoke a refresh token. No access token is needed: the refresh token is the credential."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    swagger_tags = ["auth"]
+
+    def get_authenticate_header(self, request):
+        # An invalid refresh token is an authentication failure: 401, not 403.
+        return 'Bearer realm="api"'
+
+    @swagger_auto_schema(
+        request_body=RefreshInputSerializer,
+        responses={205: "Logged out.", 400: ERROR_RESPONSE, 401: ERROR_RESPONSE},
+        security=[],
+    )
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.refresh_token_revoke(token=serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class PasswordResetRequestView(APIView):
+    """Ask for a 6-digit reset code by email. Always 202: the answer does not tell whether the
+    address is registered."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = SENSITIVE_THROTTLES
+    swagger_tags = ["auth"]
+
+    @swagger_auto_schema(
+        request_body=PasswordResetRequestSerializer,
+        responses={202: DetailSerializer, 400: "Not an email address."},
+        security=[],
+    )
+    def post(self, request):
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(
+            {"detail": "If the address belongs to an account, a reset code has been sent to it."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the emailed code; every refresh token of the account is revoked."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = SENSITIVE_THROTTLES
+    swagger_tags = ["auth"]
+
+    @swagger_auto_schema(
+        request_body=PasswordResetConfirmSerializer,
+        responses={200: DetailSerializer, 400: "Wrong, expired or used code, or a weak password."},
+        security=[],
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response({"detail": "Your password has been changed."})
