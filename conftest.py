@@ -3,20 +3,16 @@
 import os
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import LiveServices
+from mini_twitter.testing import LiveServices, clear_cache
 
 
 @pytest.fixture(autouse=True)
 def _isolated_state(settings, tmp_path):
     """Each test starts with empty throttles/caches and writes uploads to its own folder."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    if hasattr(cache, "delete_pattern"):
-        cache.delete_pattern("*")
-    else:
-        cache.clear()
+    clear_cache()
     yield
 
 

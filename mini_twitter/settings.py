@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_yasg",
     "users",
+    "posts",
     "media",
 ]
 

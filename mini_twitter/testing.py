@@ -34,6 +34,16 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0, interval: f
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+def clear_cache() -> None:
+    """Empty the app's cache (only its own keys on Redis, never the Celery queues)."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 class LiveServices:
     def unavailable_reason(self) -> str | None:
         if not settings.REDIS_URL:

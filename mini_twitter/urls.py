@@ -28,6 +28,7 @@ schema_view = get_schema_view(
 
 urlpatterns = [
     path("api/users/", include("users.urls")),
+    path("api/", include("posts.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
     path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),

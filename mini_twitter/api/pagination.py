@@ -2,7 +2,7 @@
 
 from collections import OrderedDict
 
-from rest_framework import pagination
+from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -91,6 +91,13 @@ class CursorPagination(pagination.CursorPagination):
         except ValueError:
             size = self.page_size
         return max(1, min(size, self.max_page_size))
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            # A malformed cursor is bad input (400), not an unknown resource.
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from exc
 
     def get_paginated_response_schema(self, schema):
         return _paginated_schema(schema)

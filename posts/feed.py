@@ -1,0 +1,228 @@
+"""The home feed: which entries (posts and retweets) a viewer sees, in which order.
+
+Entries come from two sources, the posts and the retweets of the people the viewer follows plus the
+viewer's own, merged newest first by the time each entered the feed. A post appears once, at its
+newest entry (retweeted by several followees, it shows the latest retweet). Each entry has an integer
+``feed_id`` (``2 * post id`` for a post, ``2 * retweet id + 1`` for a retweet); the cursor is the
+last entry's (time, feed_id), so new entries never shift or repeat a page.
+
+Pages of entries are cached for five minutes per viewer, under a key made of version tokens that
+change after commit whenever the viewer follows or unfollows, or any source author posts, deletes,
+retweets or unretweets. Posts are hydrated from the database on every read, so counts and the
+viewer's like/retweet flags are always current. Everything outside this module sees only
+:func:`feed_page`, so the storage can change without touching the API.
+"""
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Q
+
+from users.models import Follow
+
+from .models import Post, Retweet
+
+FEED_CACHE_SECONDS = 300
+MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    post_id: int
+    entry_at: datetime
+    feed_id: int
+    retweeted_by_id: int | None = None
+
+    def as_json(self) -> list:
+        return [self.post_id, self.entry_at.isoformat(), self.feed_id, self.retweeted_by_id]
+
+    @classmethod
+    def from_json(cls, row: list) -> "FeedEntry":
+        return cls(row[0], datetime.fromisoformat(row[1]), row[2], row[3])
+
+
+@dataclass(frozen=True)
+class Cursor:
+    entry_at: datetime
+    feed_id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.entry_at.isoformat(), self.feed_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> "Cursor":
+        """Raises ``ValueError`` for anything that is not a cursor this module made."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            entry_at, feed_id = json.loads(raw)
+            parsed = datetime.fromisoformat(entry_at)
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError("Invalid cursor.") from exc
+        if parsed.tzinfo is None or not isinstance(feed_id, int) or isinstance(feed_id, bool):
+            raise ValueError("Invalid cursor.")
+        return cls(parsed, feed_id)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    entries: list[FeedEntry]
+    next_cursor: Cursor | None
+
+
+# --- Cache versions -------------------------------------------------------------------------
+
+
+def _author_key(user_id: int) -> str:
+    return f"feed:v:author:{user_id}"
+
+
+def _follows_key(user_id: int) -> str:
+    return f"feed:v:follows:{user_id}"
+
+
+def _bump(keys: Iterable[str]) -> None:
+    cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+
+
+def invalidate_author(user_id: int) -> None:
+    """The user posted, deleted, retweeted or unretweeted: feeds that include them change."""
+    _bump([_author_key(user_id)])
+
+
+def invalidate_authors(user_ids: Iterable[int]) -> None:
+    _bump(_author_key(user_id) for user_id in set(user_ids))
+
+
+def invalidate_follows(user_id: int) -> None:
+    """The user followed or unfollowed someone: their own feed changes."""
+    _bump([_follows_key(user_id)])
+
+
+def _versions(keys: list[str]) -> list[str]:
+    found = cache.get_many(keys)
+    missing = {key: uuid.uuid4().hex for key in keys if key not in found}
+    if missing:
+        # A lost version (eviction, restart) gets a fresh token rather than a reused default,
+        # so a page cached under an older token can never match again.
+        cache.set_many(missing, timeout=None)
+        found.update(missing)
+    return [found[key] for key in keys]
+
+
+def source_user_ids(viewer_id: int) -> list[int]:
+    """The viewer and everyone they follow, cached until the viewer's follows change."""
+    (version,) = _versions([_follows_key(viewer_id)])
+    key = f"feed:sources:{viewer_id}:{version}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = sorted({viewer_id, *Follow.objects.filter(follower_id=viewer_id).values_list("followee_id", flat=True)})
+        cache.set(key, ids, FEED_CACHE_SECONDS)
+    return ids
+
+
+# --- Computing a page -----------------------------------------------------------------------
+
+
+def _before(cursor: Cursor | None, time_field: str, id_bound: int | None) -> Q:
+    if cursor is None:
+        return Q()
+    return Q(**{f"{time_field}__lt": cursor.entry_at}) | Q(**{time_field: cursor.entry_at, "id__lte": id_bound})
+
+
+def _key(entry) -> tuple[datetime, int]:
+    return (entry.entry_at, entry.feed_id)
+
+
+def _compute_page(source_ids: list[int], cursor: Cursor | None, size: int) -> FeedPage:
+    wanted = size + 1  # one more than a page tells whether there is a next one
+    newest: dict[int, FeedEntry] = {}  # post id -> its newest entry fetched so far
+    post_cursor = retweet_cursor = cursor
+    posts_done = retweets_done = False
+    final: list[FeedEntry] = []
+    for _ in range(MAX_ROUNDS):
+        if not posts_done:
+            bound = (post_cursor.feed_id - 1) // 2 if post_cursor else None
+            rows = list(
+                Post.objects.filter(_before(post_cursor, "created_at", bound), author_id__in=source_ids)
+                .order_by("-created_at", "-id")
+                .values_list("id", "created_at")[:wanted]
+            )
+            posts_done = len(rows) < wanted
+            entries = [FeedEntry(post_id, at, 2 * post_id) for post_id, at in rows]
+            post_cursor = Cursor(entries[-1].entry_at, entries[-1].feed_id) if entries else post_cursor
+            _keep_newest(newest, entries)
+        if not retweets_done:
+            bound = (retweet_cursor.feed_id - 2) // 2 if retweet_cursor else None
+            rows = list(
+                Retweet.objects.filter(_before(retweet_cursor, "created_at", bound), user_id__in=source_ids)
+                .order_by("-created_at", "-id")
+                .values_list("id", "post_id", "user_id", "created_at")[:wanted]
+            )
+            retweets_done = len(rows) < wanted
+            entries = [FeedEntry(post_id, at, 2 * rt_id + 1, user_id) for rt_id, post_id, user_id, at in rows]
+            retweet_cursor = Cursor(entries[-1].entry_at, entries[-1].feed_id) if entries else retweet_cursor
+            _keep_newest(newest, entries)
+        # Whatever a source has not yielded yet is older than its last fetched entry, so entries at
+        # or above the newer of those points are final.
+        open_points = [_key(c) for c, done in ((post_cursor, posts_done), (retweet_cursor, retweets_done)) if not done]
+        horizon = max(open_points, default=None)
+        final = sorted((e for e in newest.values() if horizon is None or _key(e) >= horizon), key=_key, reverse=True)
+        if cursor is not None:
+            final = _drop_shown_earlier(final, source_ids, cursor)
+        if len(final) >= wanted or (posts_done and retweets_done):
+            break
+    page = final[:size]
+    has_next = len(final) > size
+    next_cursor = Cursor(page[-1].entry_at, page[-1].feed_id) if has_next and page else None
+    return FeedPage(page, next_cursor)
+
+
+def _keep_newest(newest: dict[int, FeedEntry], entries: list[FeedEntry]) -> None:
+    for entry in entries:
+        current = newest.get(entry.post_id)
+        if current is None or _key(entry) > _key(current):
+            newest[entry.post_id] = entry
+
+
+def _drop_shown_earlier(entries: list[FeedEntry], source_ids: list[int], cursor: Cursor) -> list[FeedEntry]:
+    """A post whose newest entry is above the cursor was shown on an earlier page (or will be at the
+    top on refresh): its older entries must not show it again."""
+    if not entries:
+        return entries
+    newer = set(
+        Retweet.objects.filter(
+            post_id__in={e.post_id for e in entries},
+            user_id__in=source_ids,
+            created_at__gte=cursor.entry_at,
+        ).values_list("post_id", flat=True)
+    )
+    return [e for e in entries if e.post_id not in newer]
+
+
+def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
+    """One page of the viewer's feed (entries only; the caller hydrates the posts)."""
+    source_ids = source_user_ids(viewer_id)
+    versions = _versions([_author_key(user_id) for user_id in source_ids])
+    digest = hashlib.sha1("|".join(versions).encode(), usedforsecurity=False).hexdigest()
+    key = f"feed:page:{viewer_id}:{digest}:{cursor.encode() if cursor else '-'}:{size}"
+    cached = cache.get(key)
+    if cached is not None:
+        entries = [FeedEntry.from_json(row) for row in cached["entries"]]
+        return FeedPage(entries, Cursor.decode(cached["next"]) if cached["next"] else None)
+    page = _compute_page(source_ids, cursor, size)
+    cache.set(
+        key,
+        {
+            "entries": [e.as_json() for e in page.entries],
+            "next": page.next_cursor.encode() if page.next_cursor else None,
+        },
+        FEED_CACHE_SECONDS,
+    )
+    return page

@@ -1,0 +1,27 @@
+"""Filters of the post list: ``?author=``, ``?hashtag=``, ``?search=``, ``?created_after=``,
+``?created_before=``."""
+
+import django_filters
+
+from . import selectors
+from .models import Post, PostHashtag
+
+
+class PostFilter(django_filters.FilterSet):
+    author = django_filters.NumberFilter(field_name="author_id", help_text="Posts by this user id.")
+    hashtag = django_filters.CharFilter(method="filter_hashtag", help_text="Posts with this hashtag (any case).")
+    search = django_filters.CharFilter(method="filter_search", help_text="Full-text search in the content.")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Post
+        fields = ("author", "hashtag", "search", "created_after", "created_before")
+
+    def filter_hashtag(self, queryset, name, value):
+        tag = value.strip().lstrip("#").lower()
+        return queryset.filter(pk__in=PostHashtag.objects.filter(hashtag__name=tag).values("post_id"))
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        return selectors.filter_posts_by_text(queryset, value) if value else queryset

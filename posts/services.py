@@ -1,0 +1,169 @@
+"""Writes for posts, likes and retweets. Counters change with F() inside the writing transaction;
+feed caches are invalidated after commit."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from mini_twitter.api.exceptions import DomainError
+from users.models import Profile, User
+
+from . import feed
+from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
+from .parsing import extract_hashtags, extract_mentions
+
+
+def clean_content(content: str) -> str:
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError({"content": ["A post cannot be empty."]})
+    if len(content) > MAX_POST_LENGTH:
+        raise ValidationError(
+            {"content": [f"A post has at most {MAX_POST_LENGTH} characters (this one has {len(content)})."]}
+        )
+    return content
+
+
+def _set_hashtags(post: Post, names: list[str]) -> None:
+    current = dict(PostHashtag.objects.filter(post=post).values_list("hashtag__name", "hashtag_id"))
+    removed = [tag_id for name, tag_id in current.items() if name not in names]
+    added = [name for name in names if name not in current]
+    if removed:
+        PostHashtag.objects.filter(post=post, hashtag_id__in=removed).delete()
+        Hashtag.objects.filter(pk__in=removed).update(posts_count=F("posts_count") - 1)
+    if added:
+        Hashtag.objects.bulk_create([Hashtag(name=name) for name in added], ignore_conflicts=True)
+        tags = sorted(Hashtag.objects.filter(name__in=added), key=lambda tag: added.index(tag.name))
+        PostHashtag.objects.bulk_create(
+            [PostHashtag(post=post, hashtag=tag, created_at=post.created_at) for tag in tags]
+        )
+        Hashtag.objects.filter(pk__in=[t.pk for t in tags]).update(posts_count=F("posts_count") + 1)
+
+
+def _set_mentions(post: Post, usernames: list[str]) -> list[int]:
+    """Replace the post's mentions; returns the ids of newly mentioned users."""
+    users = (
+        dict(
+            User.objects.annotate(lname=Lower("username"))
+            .filter(lname__in=usernames, is_active=True)
+            .values_list("lname", "id")
+        )
+        if usernames
+        else {}
+    )
+    wanted = set(users.values())
+    current = set(Mention.objects.filter(post=post).values_list("user_id", flat=True))
+    if current - wanted:
+        Mention.objects.filter(post=post, user_id__in=current - wanted).delete()
+    new = [users[name] for name in usernames if name in users and users[name] not in current]
+    Mention.objects.bulk_create([Mention(post=post, user_id=user_id) for user_id in new])
+    return new
+
+
+def post_create(*, author: User, content: str, reply_to_id: int | None = None, media_ids=()) -> Post:
+    content = clean_content(content)
+    if media_ids:
+        # No uploads exist yet to attach; every id is unknown.
+        raise ValidationError({"media_ids": [f"Unknown media id(s): {', '.join(map(str, media_ids))}."]})
+    with transaction.atomic():
+        reply_to = None
+        if reply_to_id is not None:
+            reply_to = Post.objects.filter(pk=reply_to_id, author__is_active=True).first()
+            if reply_to is None:
+                raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
+        post = Post.objects.create(author=author, content=content, reply_to=reply_to)
+        _set_hashtags(post, extract_hashtags(content))
+        _set_mentions(post, extract_mentions(content))
+        Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
+        if reply_to is not None:
+            Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
+        transaction.on_commit(lambda: feed.invalidate_author(author.pk))
+    return post
+
+
+def post_update(*, post: Post, user: User, content: str) -> Post:
+    if post.author_id != user.pk:
+        raise _not_yours()
+    content = clean_content(content)
+    with transaction.atomic():
+        post.content = content
+        post.edited_at = timezone.now()
+        post.save(update_fields=["content", "edited_at"])
+        _set_hashtags(post, extract_hashtags(content))
+        _set_mentions(post, extract_mentions(content))
+    return post
+
+
+def post_delete(*, post: Post, user: User) -> None:
+    if post.author_id != user.pk:
+        raise _not_yours()
+    with transaction.atomic():
+        tag_ids = list(PostHashtag.objects.filter(post=post).values_list("hashtag_id", flat=True))
+        retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
+        if tag_ids:
+            Hashtag.objects.filter(pk__in=tag_ids).update(posts_count=F("posts_count") - 1)
+        if post.reply_to_id:
+            Post.objects.filter(pk=post.reply_to_id).update(replies_count=F("replies_count") - 1)
+        Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)
+        post.delete()
+        author_id = post.author_id
+        transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
+
+
+def _not_yours():
+    from rest_framework.exceptions import PermissionDenied
+
+    return PermissionDenied("You can only change your own posts.")
+
+
+@dataclass(frozen=True)
+class ToggleResult:
+    changed: bool
+
+
+def like_create(*, user: User, post: Post) -> ToggleResult:
+    if Like.objects.filter(user=user, post=post).exists():
+        return ToggleResult(changed=False)
+    try:
+        with transaction.atomic():
+            Like.objects.create(user=user, post=post)
+            Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
+    except IntegrityError:
+        return ToggleResult(changed=False)  # a concurrent request liked it first
+    return ToggleResult(changed=True)
+
+
+def like_delete(*, user: User, post: Post) -> ToggleResult:
+    with transaction.atomic():
+        deleted, _ = Like.objects.filter(user=user, post=post).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") - 1)
+    return ToggleResult(changed=bool(deleted))
+
+
+def retweet_create(*, user: User, post: Post) -> ToggleResult:
+    if post.author_id == user.pk:
+        raise DomainError("You cannot retweet your own post.")
+    if Retweet.objects.filter(user=user, post=post).exists():
+        return ToggleResult(changed=False)
+    try:
+        with transaction.atomic():
+            Retweet.objects.create(user=user, post=post)
+            Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") + 1)
+            transaction.on_commit(lambda: feed.invalidate_author(user.pk))
+    except IntegrityError:
+        return ToggleResult(changed=False)
+    return ToggleResult(changed=True)
+
+
+def retweet_delete(*, user: User, post: Post) -> ToggleResult:
+    with transaction.atomic():
+        deleted, _ = Retweet.objects.filter(user=user, post=post).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") - 1)
+            transaction.on_commit(lambda: feed.invalidate_author(user.pk))
+    return ToggleResult(changed=bool(deleted))

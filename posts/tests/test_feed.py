@@ -1,0 +1,210 @@
+"""The home feed: who is in it, order, retweets, dedupe, stable cursor pages, cache correctness."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mini_twitter.testing import clear_cache
+from posts.models import Post, Retweet
+from posts.tests.factories import PostFactory
+from users.tests.factories import UserFactory
+
+# Feed caches are invalidated after commit, so these tests commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FEED = "/api/posts/feed/"
+
+
+def feed_ids(client, **params):
+    response = client.get(FEED, params)
+    assert response.status_code == 200, response.content
+    return [
+        (item["id"], item["retweeted_by"]["id"] if item["retweeted_by"] else None)
+        for item in response.json()["results"]
+    ]
+
+
+def at(minutes_ago: int):
+    return timezone.now() - timedelta(minutes=minutes_ago)
+
+
+def retweet(user, post, minutes_ago: int) -> Retweet:
+    rt = Retweet.objects.create(user=user, post=post, created_at=at(minutes_ago))
+    Post.objects.filter(pk=post.pk).update(retweets_count=post.retweets_count + 1)
+    from posts import feed
+
+    feed.invalidate_author(user.pk)
+    return rt
+
+
+def test_feed_requires_auth(api_client):
+    assert api_client.get(FEED).status_code == 401
+
+
+def test_feed_has_followed_and_own_posts_newest_first(client_for):
+    me, friend, stranger = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    old = PostFactory(author=friend, created_at=at(30))
+    mine = PostFactory(author=me, created_at=at(20))
+    PostFactory(author=stranger, created_at=at(10))
+    reply = PostFactory(author=friend, reply_to=old, created_at=at(5))
+    response = client.get(FEED)
+    body = response.json()
+    assert set(body) == {"next", "previous", "results"}
+    assert [i["id"] for i in body["results"]] == [reply.id, mine.id, old.id]
+    item = body["results"][0]
+    assert item["retweeted_by"] is None
+    assert isinstance(item["feed_id"], int)
+    assert item["reply_to"] == old.id
+
+
+def test_follow_then_unfollow_shows_at_once(client_for):
+    me, friend = UserFactory(), UserFactory()
+    post = PostFactory(author=friend)
+    client = client_for(me)
+    assert feed_ids(client) == []
+    client.post(f"/api/users/{friend.id}/follow/")
+    assert feed_ids(client) == [(post.id, None)]
+    client.post(f"/api/users/{friend.id}/unfollow/")
+    assert feed_ids(client) == []
+
+
+def test_new_post_and_delete_show_at_once_despite_cache(client_for):
+    me, friend = UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    assert feed_ids(client) == []
+    created = client_for(friend).post("/api/posts/", {"content": "fresh"}, format="json").json()
+    assert feed_ids(client) == [(created["id"], None)]
+    client_for(friend).delete(f"/api/posts/{created['id']}/")
+    assert feed_ids(client) == []
+
+
+def test_likes_show_at_once_despite_cache(client_for):
+    me, friend, other = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    post = PostFactory(author=friend)
+    assert client.get(FEED).json()["results"][0]["likes_count"] == 0
+    client_for(other).post(f"/api/posts/{post.id}/like/")
+    client.post(f"/api/posts/{post.id}/like/")
+    item = client.get(FEED).json()["results"][0]
+    assert item["likes_count"] == 2 and item["is_liked"] is True
+
+
+def test_retweet_enters_feed_at_retweet_time_with_retweeted_by(client_for):
+    me, friend, stranger = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    old = PostFactory(author=stranger, created_at=at(60))
+    newer = PostFactory(author=friend, created_at=at(30))
+    retweet(friend, old, minutes_ago=10)
+    assert feed_ids(client) == [(old.id, friend.id), (newer.id, None)]
+    body = client.get(FEED).json()["results"][0]
+    assert body["retweeted_by"] == {"id": friend.id, "username": friend.username, "display_name": "", "avatar": None}
+
+
+def test_retweet_through_the_api_shows_at_once_and_unretweet_removes_it(client_for):
+    me, friend, stranger = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    post = PostFactory(author=stranger)
+    assert feed_ids(client) == []
+    client_for(friend).post(f"/api/posts/{post.id}/retweet/")
+    assert feed_ids(client) == [(post.id, friend.id)]
+    client_for(friend).post(f"/api/posts/{post.id}/unretweet/")
+    assert feed_ids(client) == []
+
+
+def test_my_own_retweets_are_in_my_feed(client_for):
+    me, stranger = UserFactory(), UserFactory()
+    post = PostFactory(author=stranger)
+    client = client_for(me)
+    client.post(f"/api/posts/{post.id}/retweet/")
+    assert feed_ids(client) == [(post.id, me.id)]
+
+
+def test_post_retweeted_by_several_followees_appears_once_at_latest_retweet(client_for):
+    me, a, b, c, stranger = (UserFactory() for _ in range(5))
+    client = client_for(me)
+    for friend in (a, b, c):
+        client.post(f"/api/users/{friend.id}/follow/")
+    viral = PostFactory(author=stranger, created_at=at(100))
+    own = PostFactory(author=a, created_at=at(50))
+    retweet(a, viral, 40)
+    retweet(b, viral, 20)
+    retweet(c, viral, 30)
+    retweet(b, own, 10)
+    assert feed_ids(client) == [(own.id, b.id), (viral.id, b.id)]
+
+
+def test_pages_are_stable_and_do_not_repeat_while_new_posts_arrive(client_for):
+    me = UserFactory()
+    friends = UserFactory.create_batch(3)
+    client = client_for(me)
+    for friend in friends:
+        client.post(f"/api/users/{friend.id}/follow/")
+    posts = [PostFactory(author=friends[i % 3], created_at=at(100 - i)) for i in range(7)]
+    retweet(friends[0], posts[1], minutes_ago=50)  # posts[1] moves up to its retweet time
+    expected = [p.id for p in reversed(posts) if p is not posts[1]]
+    expected.insert(0, posts[1].id)  # the retweet at -50 is newer than every post (-100..-94)
+    seen = []
+    response = client.get(FEED, {"page_size": 3}).json()
+    seen += [i["id"] for i in response["results"]]
+    new = PostFactory(author=friends[1], created_at=at(0))  # new post between pages
+    retweet(friends[2], posts[0], minutes_ago=1)  # an older post moves to the top between pages
+    while response["next"]:
+        response = client.get(response["next"]).json()
+        seen += [i["id"] for i in response["results"]]
+    assert len(seen) == len(set(seen)), seen
+    assert seen == [pid for pid in expected if pid != posts[0].id]
+    # On a fresh start, the new entries are on top.
+    assert feed_ids(client, page_size=2) == [(new.id, None), (posts[0].id, friends[2].id)]
+
+
+def test_many_retweets_of_one_post_do_not_starve_a_page(client_for):
+    me = UserFactory()
+    friends = UserFactory.create_batch(6)
+    client = client_for(me)
+    for friend in friends:
+        client.post(f"/api/users/{friend.id}/follow/")
+    viral = PostFactory(author=UserFactory(), created_at=at(200))
+    for i, friend in enumerate(friends):
+        retweet(friend, viral, minutes_ago=10 + i)
+    older = [PostFactory(author=friends[0], created_at=at(100 + i)) for i in range(3)]
+    assert feed_ids(client, page_size=2) == [(viral.id, friends[0].id), (older[0].id, None)]
+    first = client.get(FEED, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    assert [i["id"] for i in second["results"]] == [older[1].id, older[2].id]
+    assert second["next"] is None
+
+
+def test_invalid_feed_cursor_is_400(auth_client):
+    response = auth_client.get(FEED, {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json() == {"cursor": ["Invalid cursor."]}
+
+
+def test_feed_runs_a_fixed_number_of_queries(client_for, django_assert_max_num_queries):
+    me = UserFactory()
+    friends = UserFactory.create_batch(3)
+    client = client_for(me)
+    for friend in friends:
+        client.post(f"/api/users/{friend.id}/follow/")
+    retweet(friends[0], PostFactory(author=UserFactory()), minutes_ago=0)
+    clear_cache()
+    with django_assert_max_num_queries(8) as one:
+        assert len(client.get(FEED).json()["results"]) == 1
+    for i in range(19):
+        post = PostFactory(author=friends[i % 3])
+        if i % 4 == 0:
+            retweet(friends[(i + 1) % 3], PostFactory(author=UserFactory()), minutes_ago=0)
+            Post.objects.filter(pk=post.pk).update(created_at=at(1))
+    clear_cache()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(client.get(FEED).json()["results"]) == 20
+    # Warm: the entries come from the cache; only hydration touches the database.
+    with django_assert_max_num_queries(5):
+        assert len(client.get(FEED).json()["results"]) == 20

@@ -1,0 +1,125 @@
+"""Trending hashtags and search."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from mini_twitter.testing import clear_cache
+from posts.tests.factories import PostFactory
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TRENDING = "/api/posts/trending_hashtags/"
+
+
+def test_trending_counts_posts_of_the_last_24_hours(api_client):
+    for _ in range(3):
+        PostFactory(content="#hot #Warm")
+    PostFactory(content="#warm again #cold")
+    PostFactory(content="#old", created_at=timezone.now() - timedelta(hours=25))
+    response = api_client.get(TRENDING)
+    assert response.status_code == 200
+    assert response.json() == [{"name": "warm", "count": 4}, {"name": "hot", "count": 3}, {"name": "cold", "count": 1}]
+
+
+def test_trending_is_top_10_with_ties_by_name(api_client):
+    for i in range(12):
+        PostFactory(content=f"#tag{i:02d}")
+    PostFactory(content="#tag11 #tag05")
+    names = [row["name"] for row in api_client.get(TRENDING).json()]
+    assert names == ["tag05", "tag11", "tag00", "tag01", "tag02", "tag03", "tag04", "tag06", "tag07", "tag08"]
+
+
+def test_trending_is_cached_briefly(api_client):
+    PostFactory(content="#first")
+    assert api_client.get(TRENDING).json() == [{"name": "first", "count": 1}]
+    PostFactory(content="#second")
+    assert api_client.get(TRENDING).json() == [{"name": "first", "count": 1}]
+    clear_cache()
+    assert len(api_client.get(TRENDING).json()) == 2
+
+
+def test_search_posts(api_client):
+    match = PostFactory(content="Deploying Django with PostgreSQL")
+    PostFactory(content="Nothing to see")
+    response = api_client.get("/api/search/", {"q": "django", "type": "posts"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"next", "previous", "results"}
+    assert [p["id"] for p in body["results"]] == [match.id]
+    assert "likes_count" in body["results"][0]
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="ranking needs PostgreSQL full-text search")
+def test_search_posts_ranks_better_matches_first(api_client):
+    weak = PostFactory(content="django is a framework and cats are animals")
+    strong = PostFactory(content="django django django")
+    PostFactory(content="unrelated")
+    results = api_client.get("/api/search/", {"q": "django"}).json()["results"]
+    assert [p["id"] for p in results] == [strong.id, weak.id]
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="the GIN index exists on PostgreSQL only")
+def test_post_search_uses_the_gin_index():
+    from posts.models import Post
+    from posts.selectors import filter_posts_by_text
+
+    qs = filter_posts_by_text(Post.objects.all(), "django")
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "posts_post_content_fts_idx" in plan, plan
+
+
+def test_search_users(api_client):
+    alice = UserFactory(username="alice", display_name="Alice")
+    malice = UserFactory(username="malice")
+    UserFactory(username="bob", display_name="Bob")
+    results = api_client.get("/api/search/", {"q": "ALICE", "type": "users"}).json()["results"]
+    assert [u["id"] for u in results] == [alice.id, malice.id]
+    assert "email" not in results[0] and "is_following" in results[0]
+
+
+def test_search_hashtags(api_client):
+    PostFactory(content="#python #pytest")
+    PostFactory(content="#python")
+    PostFactory(content="#rust")
+    results = api_client.get("/api/search/", {"q": "#Py", "type": "hashtags"}).json()["results"]
+    assert results == [{"name": "python", "posts_count": 2}, {"name": "pytest", "posts_count": 1}]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({}, "q"), ({"q": "   "}, "q"), ({"q": "x", "type": "videos"}, "type"), ({"q": "x" * 201}, "q")],
+)
+def test_search_bad_params_are_400(api_client, params, field):
+    response = api_client.get("/api/search/", params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_search_with_query_syntax_characters_is_safe(api_client):
+    PostFactory(content="a (b) & c | !d")
+    for q in ["(b", "&", "!!", '"unterminated', "a:*", "\\"]:
+        assert api_client.get("/api/search/", {"q": q}).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["users", "hashtags"])
+def test_search_lists_run_a_fixed_number_of_queries(client_for, django_assert_max_num_queries, kind):
+    viewer = client_for(UserFactory())
+    UserFactory(username="findme0")
+    PostFactory(content="#findme0")
+    with django_assert_max_num_queries(3) as one:
+        assert len(viewer.get("/api/search/", {"q": "findme", "type": kind}).json()["results"]) == 1
+    for i in range(1, 20):
+        UserFactory(username=f"findme{i}")
+        PostFactory(content=f"#findme{i}")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(viewer.get("/api/search/", {"q": "findme", "type": kind}).json()["results"]) == 20

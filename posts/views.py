@@ -1,0 +1,241 @@
+"""HTTP endpoints for posts, likes, retweets, replies, the home feed, trending, hashtags and search."""
+
+from django.utils.decorators import method_decorator
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_yasg import openapi
+from drf_yasg.utils import no_body, swagger_auto_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
+from mini_twitter.api.schema import CURSOR_PARAMETERS, paginated
+from users.selectors import annotate_viewer_follow_flags
+from users.serializers import DetailSerializer, UserSerializer
+
+from . import feed, selectors, services
+from .filters import PostFilter
+from .serializers import (
+    FeedItemSerializer,
+    HashtagSerializer,
+    PostCreateSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+    TrendingHashtagSerializer,
+)
+
+ERROR = openapi.Response("Error", DetailSerializer)
+
+
+class PostViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Posts: public reads; writes by their author."""
+
+    serializer_class = PostSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    pagination_class = CursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PostFilter
+    lookup_value_regex = r"\d+"
+    lookup_url_kwarg = "id"
+    swagger_tags = ["posts"]
+
+    def get_queryset(self):
+        return selectors.post_queryset(viewer=self.request.user)
+
+    def _post_response(self, post_id: int, status_code=status.HTTP_200_OK) -> Response:
+        post = selectors.post_get(post_id=post_id, viewer=self.request.user)
+        return Response(PostSerializer(post, context=self.get_serializer_context()).data, status=status_code)
+
+    @swagger_auto_schema(operation_description="All posts, newest first (cursor pagination).")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @swagger_auto_schema(responses={200: PostSerializer, 404: ERROR})
+    def retrieve(self, request, id=None):
+        return self._post_response(id)
+
+    @swagger_auto_schema(
+        request_body=PostCreateSerializer,
+        responses={201: PostSerializer, 400: "Empty or too long content, unknown reply_to or media ids."},
+    )
+    def create(self, request):
+        serializer = PostCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        post = services.post_create(
+            author=request.user,
+            content=data["content"],
+            reply_to_id=data.get("reply_to"),
+            media_ids=data.get("media_ids") or (),
+        )
+        return self._post_response(post.pk, status.HTTP_201_CREATED)
+
+    @swagger_auto_schema(
+        request_body=PostUpdateSerializer, responses={200: PostSerializer, 400: "Bad content.", 403: ERROR, 404: ERROR}
+    )
+    def update(self, request, id=None):
+        serializer = PostUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = selectors.post_get_bare(post_id=id)
+        services.post_update(post=post, user=request.user, content=serializer.validated_data["content"])
+        return self._post_response(post.pk)
+
+    @swagger_auto_schema(
+        request_body=PostUpdateSerializer, responses={200: PostSerializer, 400: "Bad content.", 403: ERROR, 404: ERROR}
+    )
+    def partial_update(self, request, id=None):
+        return self.update(request, id=id)
+
+    @swagger_auto_schema(responses={204: "Deleted.", 403: ERROR, 404: ERROR})
+    def destroy(self, request, id=None):
+        post = selectors.post_get_bare(post_id=id)
+        services.post_delete(post=post, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _toggle(self, request, id, service):
+        post = selectors.post_get_bare(post_id=id)
+        service(user=request.user, post=post)
+        return self._post_response(post.pk)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def like(self, request, id=None):
+        """Like a post (idempotent)."""
+        return self._toggle(request, id, services.like_create)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def unlike(self, request, id=None):
+        """Remove your like (idempotent)."""
+        return self._toggle(request, id, services.like_delete)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 400: ERROR, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def retweet(self, request, id=None):
+        """Retweet a post (idempotent); your own posts can't be retweeted (400)."""
+        return self._toggle(request, id, services.retweet_create)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def unretweet(self, request, id=None):
+        """Undo your retweet (idempotent)."""
+        return self._toggle(request, id, services.retweet_delete)
+
+    @swagger_auto_schema(manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(PostSerializer), 404: ERROR})
+    @action(detail=True, methods=["get"], pagination_class=OldestFirstCursorPagination, filter_backends=[])
+    def replies(self, request, id=None):
+        """Replies to a post, oldest first."""
+        post = selectors.post_get_bare(post_id=id)
+        page = self.paginate_queryset(selectors.replies_of(post=post, viewer=request.user))
+        return self.get_paginated_response(PostSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(FeedItemSerializer), 400: ERROR, 401: ERROR}
+    )
+    @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], filter_backends=[])
+    def feed(self, request):
+        """Home timeline: posts (replies included) and retweets by the people you follow and by you,
+        newest first by the time each entered the feed. A post appears once, at its newest entry;
+        ``retweeted_by`` says who retweeted it. ``previous`` is always null: start again without a
+        cursor to see newer entries."""
+        paginator = CursorPagination()
+        size = paginator.get_page_size(request)
+        raw_cursor = request.query_params.get("cursor")
+        try:
+            cursor = feed.Cursor.decode(raw_cursor) if raw_cursor else None
+        except ValueError as exc:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from exc
+        posts, next_cursor = selectors.feed_posts(viewer=request.user, cursor=cursor, size=size)
+        url = request.build_absolute_uri()
+        next_url = replace_query_param(url, "cursor", next_cursor.encode()) if next_cursor else None
+        data = FeedItemSerializer(posts, many=True, context=self.get_serializer_context()).data
+        return Response({"next": next_url, "previous": None, "results": data})
+
+    @swagger_auto_schema(responses={200: TrendingHashtagSerializer(many=True)})
+    @action(detail=False, methods=["get"], permission_classes=[AllowAny], filter_backends=[], pagination_class=None)
+    def trending_hashtags(self, request):
+        """Top 10 hashtags by the number of posts using them in the last 24 hours, ties by name
+        (cached up to 60 s)."""
+        return Response(selectors.trending_hashtags())
+
+
+@method_decorator(
+    name="get",
+    decorator=swagger_auto_schema(manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(PostSerializer)}),
+)
+class HashtagPostsView(ListAPIView):
+    """Posts with a hashtag (any case), newest first; an unused hashtag gives an empty list."""
+
+    serializer_class = PostSerializer
+    permission_classes = [AllowAny]
+    pagination_class = CursorPagination
+    filter_backends = []
+    swagger_tags = ["posts"]
+
+    def get_queryset(self):
+        return selectors.posts_with_hashtag(name=self.kwargs["name"], viewer=self.request.user)
+
+
+SEARCH_TYPES = ("posts", "users", "hashtags")
+
+
+class SearchView(ListAPIView):
+    """Search posts (full-text, best match first), users (username or display name) or hashtags
+    (by prefix, most used first)."""
+
+    permission_classes = [AllowAny]
+    pagination_class = PageNumberPagination
+    filter_backends = []
+    swagger_tags = ["search"]
+
+    def _params(self) -> tuple[str, str]:
+        text = self.request.query_params.get("q", "").strip()
+        kind = self.request.query_params.get("type", "posts")
+        errors = {}
+        if not text:
+            errors["q"] = ["Enter something to search for."]
+        elif len(text) > 200:
+            errors["q"] = ["Search at most 200 characters."]
+        if kind not in SEARCH_TYPES:
+            errors["type"] = [f"Choose one of: {', '.join(SEARCH_TYPES)}."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return text, kind
+
+    def get_serializer_class(self):
+        kind = self.request.query_params.get("type", "posts") if getattr(self, "request", None) else "posts"
+        return {"users": UserSerializer, "hashtags": HashtagSerializer}.get(kind, PostSerializer)
+
+    def get_queryset(self):
+        text, kind = self._params()
+        if kind == "users":
+            return selectors.user_search(text=text)
+        if kind == "hashtags":
+            return selectors.hashtag_search(text=text)
+        return selectors.post_search(text=text, viewer=self.request.user)
+
+    @swagger_auto_schema(
+        manual_parameters=[
+            openapi.Parameter("q", openapi.IN_QUERY, type=openapi.TYPE_STRING, required=True),
+            openapi.Parameter("type", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(SEARCH_TYPES)),
+        ],
+        responses={
+            200: openapi.Response(
+                "A page of posts, users or hashtags, by `type` (default posts).",
+                paginated(PostSerializer),
+            ),
+            400: "Missing q or unknown type.",
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        if self.get_serializer_class() is UserSerializer:
+            annotate_viewer_follow_flags(page, request.user)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
