@@ -76,6 +76,17 @@ def test_swagger_json_documents_every_users_endpoint_with_bearer_auth(api_client
         "/api/users/profiles/{id}/": {"get"},
         "/api/users/profiles/my_profile/": {"get"},
         "/api/users/profiles/update_my_profile/": {"put", "patch"},
+        "/api/posts/": {"get", "post"},
+        "/api/posts/{id}/": {"get", "put", "patch", "delete"},
+        "/api/posts/{id}/like/": {"post"},
+        "/api/posts/{id}/unlike/": {"post"},
+        "/api/posts/{id}/retweet/": {"post"},
+        "/api/posts/{id}/unretweet/": {"post"},
+        "/api/posts/{id}/replies/": {"get"},
+        "/api/posts/feed/": {"get"},
+        "/api/posts/trending_hashtags/": {"get"},
+        "/api/hashtags/{name}/posts/": {"get"},
+        "/api/search/": {"get"},
     }
     for path, methods in expected.items():
         assert path in paths, path
@@ -85,6 +96,11 @@ def test_swagger_json_documents_every_users_endpoint_with_bearer_auth(api_client
     assert "email" in schema["definitions"][me]["properties"]
     listing = paths["/api/users/"]["get"]["responses"]["200"]["schema"]
     assert set(listing["properties"]) == {"next", "previous", "results"}
+    feed = paths["/api/posts/feed/"]["get"]["responses"]["200"]["schema"]["$ref"].split("/")[-1]
+    item = schema["definitions"][feed]["properties"]["results"]["items"]["$ref"].split("/")[-1]
+    assert {"retweeted_by", "feed_id", "is_liked", "hashtags"} <= set(schema["definitions"][item]["properties"])
+    post_list = paths["/api/posts/"]["get"]
+    assert {"author", "hashtag", "search", "cursor", "page_size"} <= {p["name"] for p in post_list["parameters"]}
     assert paths["/api/users/token/"]["post"]["security"] == []
     assert "security" not in paths["/api/users/me/"]["get"]
 

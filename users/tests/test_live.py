@@ -2,13 +2,11 @@
 concurrent follows against PostgreSQL keep exact counters."""
 
 import re
-import threading
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import SMTPSink, message_text, wait_for
+from mini_twitter.testing import SMTPSink, message_text, run_in_threads, wait_for
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory
 
@@ -36,27 +34,6 @@ def test_password_reset_email_is_sent_by_a_live_worker(live_services):
     assert user.check_password("changed-by-the-worker-path")
 
 
-def _in_threads(count: int, target) -> None:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-
-
 def test_concurrent_follows_keep_exact_counters(live_services):
     star = UserFactory()
     fans = UserFactory.create_batch(8)
@@ -67,7 +44,7 @@ def test_concurrent_follows_keep_exact_counters(live_services):
         for _ in range(2):
             assert client.post(f"/api/users/{star.id}/follow/").status_code in (200, 201)
 
-    _in_threads(len(fans), follow_twice)
+    run_in_threads(len(fans), follow_twice)
     assert Follow.objects.filter(followee=star).count() == 8
     assert Profile.objects.get(pk=star.pk).followers_count == 8
 
@@ -76,7 +53,7 @@ def test_concurrent_follows_keep_exact_counters(live_services):
         client.force_authenticate(fans[i % 4])
         assert client.post(f"/api/users/{star.id}/unfollow/").status_code == 200
 
-    _in_threads(8, unfollow)  # two racing unfollows per fan for four fans
+    run_in_threads(8, unfollow)  # two racing unfollows per fan for four fans
     assert Follow.objects.filter(followee=star).count() == 4
     assert Profile.objects.get(pk=star.pk).followers_count == 4
     assert [Profile.objects.get(pk=f.pk).following_count for f in fans] == [0] * 4 + [1] * 4
@@ -91,7 +68,7 @@ def test_same_follow_raced_from_many_threads_is_created_once(live_services):
         client.force_authenticate(fan)
         statuses.append(client.post(f"/api/users/{star.id}/follow/").status_code)
 
-    _in_threads(6, follow)
+    run_in_threads(6, follow)
     assert sorted(statuses) == [200] * 5 + [201]
     assert Profile.objects.get(pk=star.pk).followers_count == 1
     assert Profile.objects.get(pk=fan.pk).following_count == 1

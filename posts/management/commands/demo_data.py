@@ -1,8 +1,11 @@
-"""Load a small demo data set (idempotent): a handful of users who follow each other."""
+"""Load a small demo data set (idempotent): a handful of users who follow each other, with posts,
+replies, hashtags, mentions, likes and retweets."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from posts.models import Post
+from posts.services import like_create, post_create, retweet_create
 from users.models import User
 from users.services import follow_create
 
@@ -27,6 +30,21 @@ DEMO_FOLLOWS = [
 ]
 
 
+# (author, content, reply to the post at this index or None)
+DEMO_POSTS = [
+    ("alice", "Hello mini_twitter! Who else is here? #hello", None),
+    ("bob", "@alice welcome! Building things as usual. #hello #buildinpublic", 0),
+    ("carol", "New album recommendations, anyone? #music", None),
+    ("dave", "Deployed on a Friday. Everything is fine. #devops #oncall", None),
+    ("erin", "Median beats mean when the data is skewed. #datascience", None),
+    ("alice", "Reading about consensus protocols today. #distributed", None),
+    ("carol", "@erin got any #music stats for me?", 4),
+    ("dave", "Postmortem: it was DNS. It is always DNS. #devops", None),
+]
+DEMO_LIKES = [("bob", 0), ("carol", 0), ("alice", 3), ("erin", 2), ("alice", 7), ("bob", 7)]
+DEMO_RETWEETS = [("bob", 0), ("erin", 0), ("alice", 7), ("carol", 4)]
+
+
 class Command(BaseCommand):
     help = "Create demo users who follow each other (safe to run again)."
 
@@ -45,7 +63,17 @@ class Command(BaseCommand):
                 users[username] = user
         for follower, followee in DEMO_FOLLOWS:
             follow_create(follower=users[follower], followee=users[followee])
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))
+        if not Post.objects.filter(author__in=users.values()).exists():
+            posts = []
+            for author, content, reply_to in DEMO_POSTS:
+                reply_to_id = posts[reply_to].pk if reply_to is not None else None
+                posts.append(post_create(author=users[author], content=content, reply_to_id=reply_to_id))
+            for user, index in DEMO_LIKES:
+                like_create(user=users[user], post=posts[index])
+            for user, index in DEMO_RETWEETS:
+                retweet_create(user=users[user], post=posts[index])
+        posts_count = Post.objects.filter(author__in=users.values()).count()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, {posts_count} posts."))
         self.stdout.write(
             f"Log in as any of {', '.join(users)} with the password '{DEMO_PASSWORD}' "
             "(POST /api/users/token/, or the Authorize button at http://127.0.0.1:8000/swagger/)."
