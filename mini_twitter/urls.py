@@ -28,6 +28,7 @@ schema_view = get_schema_view(
 
 urlpatterns = [
     path("api/users/", include("users.urls")),
+    path("api/notifications/", include("notifications.urls")),
     path("api/", include("posts.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),

@@ -1,0 +1,3 @@
+"""URLs of the notifications app, mounted at ``/api/notifications/``."""
+
+urlpatterns: list = []
