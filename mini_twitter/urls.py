@@ -1,12 +1,12 @@
 """Root URLs: the REST API under ``/api/``, docs, admin and health checks."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
+
+from media.views import serve_media
 
 from . import health
 from .api.schema import SchemaGenerator
@@ -29,6 +29,7 @@ schema_view = get_schema_view(
 urlpatterns = [
     path("api/users/", include("users.urls")),
     path("api/notifications/", include("notifications.urls")),
+    path("api/", include("media.urls")),
     path("api/", include("posts.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
@@ -36,10 +37,8 @@ urlpatterns = [
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    re_path(r"^media/(?P<path>.+)$", serve_media, name="media-file"),
 ]
-
-if settings.DEBUG or settings.SERVE_MEDIA:
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
 handler404 = "mini_twitter.health.json_not_found"
 handler500 = "mini_twitter.health.json_server_error"

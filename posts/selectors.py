@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from media.models import Media
 from users.models import User
 
 from . import feed
@@ -28,6 +29,7 @@ def post_queryset(*, viewer=None) -> QuerySet[Post]:
         .prefetch_related(
             Prefetch("hashtags", queryset=Hashtag.objects.order_by("name").only("id", "name")),
             Prefetch("mentions", queryset=User.objects.order_by(Lower("username")).only("id", "username")),
+            Prefetch("media", queryset=Media.objects.order_by("position", "id")),
         )
     )
     if viewer is not None and viewer.is_authenticated:

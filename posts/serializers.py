@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from media.serializers import PostMediaSerializer
 from users.serializers import UserShortSerializer
 
 from .models import MAX_POST_LENGTH, Hashtag, Post
@@ -12,13 +13,6 @@ class MentionSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
-class MediaSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    url = serializers.URLField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-
-
 class PostSerializer(serializers.ModelSerializer):
     """A post; ``is_liked``/``is_retweeted`` are the viewer's (false for anonymous viewers)."""
 
@@ -26,7 +20,7 @@ class PostSerializer(serializers.ModelSerializer):
     reply_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     hashtags = serializers.SerializerMethodField()
     mentions = MentionSerializer(many=True, read_only=True)
-    media = serializers.SerializerMethodField()
+    media = PostMediaSerializer(many=True, read_only=True)
     is_liked = serializers.BooleanField(read_only=True, default=False)
     is_retweeted = serializers.BooleanField(read_only=True, default=False)
 
@@ -52,10 +46,6 @@ class PostSerializer(serializers.ModelSerializer):
 
     def get_hashtags(self, post) -> list[str]:
         return [tag.name for tag in post.hashtags.all()]
-
-    def get_media(self, post) -> list[dict]:
-        # Filled from uploads once media can be attached; a list of {id, url, width, height}.
-        return []
 
 
 class FeedItemSerializer(PostSerializer):

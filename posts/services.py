@@ -9,6 +9,8 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from media.models import Media
+from media.services import delete_files, media_attach, media_file_names
 from mini_twitter.api.exceptions import DomainError
 from users.models import Profile, User
 
@@ -66,9 +68,6 @@ def _set_mentions(post: Post, usernames: list[str]) -> list[int]:
 
 def post_create(*, author: User, content: str, reply_to_id: int | None = None, media_ids=()) -> Post:
     content = clean_content(content)
-    if media_ids:
-        # No uploads exist yet to attach; every id is unknown.
-        raise ValidationError({"media_ids": [f"Unknown media id(s): {', '.join(map(str, media_ids))}."]})
     with transaction.atomic():
         reply_to = None
         if reply_to_id is not None:
@@ -76,6 +75,7 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
             if reply_to is None:
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
         post = Post.objects.create(author=author, content=content, reply_to=reply_to)
+        media_attach(post=post, owner=author, media_ids=media_ids)
         _set_hashtags(post, extract_hashtags(content))
         _set_mentions(post, extract_mentions(content))
         Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
@@ -103,6 +103,7 @@ def post_delete(*, post: Post, user: User) -> None:
         raise _not_yours()
     with transaction.atomic():
         tag_ids = list(PostHashtag.objects.filter(post=post).values_list("hashtag_id", flat=True))
+        files = media_file_names(Media.objects.filter(post=post))
         retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
         if tag_ids:
             Hashtag.objects.filter(pk__in=tag_ids).update(posts_count=F("posts_count") - 1)
@@ -110,6 +111,7 @@ def post_delete(*, post: Post, user: User) -> None:
             Post.objects.filter(pk=post.reply_to_id).update(replies_count=F("replies_count") - 1)
         Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)
         post.delete()
+        transaction.on_commit(lambda: delete_files(files))
         author_id = post.author_id
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
 

@@ -1,0 +1,116 @@
+"""Writes for uploads: store a validated image with its thumbnail, attach uploads to a post, and
+delete files."""
+
+import io
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from .images import process_image
+from .models import Media
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIDE = 320
+MAX_ATTACHMENTS = 4
+UNATTACHED_TTL = timedelta(hours=24)
+
+
+def _thumbnail(content: bytes) -> tuple[ContentFile, str]:
+    image = Image.open(io.BytesIO(content))
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    buffer = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P"):
+        image.convert("RGBA").save(buffer, "PNG", optimize=True)
+        return ContentFile(buffer.getvalue()), "png"
+    image.convert("RGB").save(buffer, "JPEG", quality=85)
+    return ContentFile(buffer.getvalue()), "jpg"
+
+
+def media_create(*, owner, upload) -> Media:
+    """Validate and store an uploaded image. Raises ``ValidationError`` (400) or
+    ``PayloadTooLarge`` (413)."""
+    try:
+        image = process_image(upload)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
+    now = timezone.now()
+    stem = f"uploads/{now:%Y/%m}/{uuid.uuid4().hex}"
+    data = image.content.read()
+    thumb, thumb_ext = _thumbnail(data)
+    name = default_storage.save(f"{stem}.{image.extension}", ContentFile(data))
+    thumb_name = default_storage.save(f"{stem}_thumb.{thumb_ext}", thumb)
+    try:
+        with transaction.atomic():
+            return Media.objects.create(
+                owner=owner,
+                file=name,
+                thumbnail=thumb_name,
+                content_type=image.content_type,
+                width=image.width,
+                height=image.height,
+                size=len(data),
+                created_at=now,
+            )
+    except Exception:
+        delete_files([name, thumb_name])
+        raise
+
+
+def media_attach(*, post, owner, media_ids: Sequence[int]) -> list[Media]:
+    """Attach the owner's unattached uploads to a new post, in the given order. Must run inside
+    the transaction that creates the post; the rows are locked so that two posts can't take the
+    same upload."""
+    ids = list(media_ids)
+    if not ids:
+        return []
+    if len(ids) > MAX_ATTACHMENTS:
+        raise ValidationError({"media_ids": [f"A post has at most {MAX_ATTACHMENTS} images."]})
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"media_ids": ["The same media id is given twice."]})
+    rows = {m.pk: m for m in Media.objects.select_for_update().filter(pk__in=ids, owner=owner, post__isnull=True)}
+    unusable = [i for i in ids if i not in rows]
+    if unusable:
+        raise ValidationError(
+            {"media_ids": [f"Unknown, foreign or already attached media id(s): {', '.join(map(str, unusable))}."]}
+        )
+    for position, media_id in enumerate(ids):
+        Media.objects.filter(pk=media_id).update(post=post, position=position)
+    return [rows[i] for i in ids]
+
+
+def media_file_names(media: Iterable[Media]) -> list[str]:
+    return [name for m in media for name in (m.file.name, m.thumbnail.name) if name]
+
+
+def delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("could not delete stored file %s", name)
+
+
+def media_delete_unattached(*, older_than: timedelta = UNATTACHED_TTL) -> int:
+    """Remove uploads never attached to a post, with their files. Returns how many."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Media.objects.select_for_update(skip_locked=True).filter(post__isnull=True, created_at__lt=cutoff)[:500]
+            )
+            if not batch:
+                return removed
+            names = media_file_names(batch)
+            Media.objects.filter(pk__in=[m.pk for m in batch]).delete()
+            transaction.on_commit(lambda names=names: delete_files(names))
+        removed += len(batch)

@@ -1,0 +1,57 @@
+"""HTTP endpoints for image uploads, and serving stored files in development."""
+
+from django.conf import settings
+from django.http import Http404
+from django.views.static import serve
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from users.serializers import DetailSerializer
+
+from . import selectors, services
+from .serializers import MediaSerializer, MediaUploadSerializer
+
+
+class MediaViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Image uploads, to attach to posts (``media_ids``)."""
+
+    serializer_class = MediaSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    lookup_value_regex = r"\d+"
+    lookup_url_kwarg = "id"
+    swagger_tags = ["media"]
+
+    @swagger_auto_schema(
+        request_body=MediaUploadSerializer,
+        consumes=["multipart/form-data"],
+        responses={
+            201: MediaSerializer,
+            400: "Not a JPEG, PNG, GIF or WebP image, corrupt, or over 40 megapixels.",
+            413: DetailSerializer,
+            415: DetailSerializer,
+        },
+    )
+    def create(self, request):
+        """Upload an image (multipart ``file``). It is judged by its content, re-encoded without
+        metadata (EXIF/GPS) with its orientation applied, and stored under a server-chosen name.
+        Uploads not attached to a post within 24 hours are deleted."""
+        serializer = MediaUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        media = services.media_create(owner=request.user, upload=serializer.validated_data["file"])
+        return Response(MediaSerializer(media, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @swagger_auto_schema(responses={200: MediaSerializer, 404: DetailSerializer})
+    def retrieve(self, request, id=None):
+        """An upload's metadata: yours, or any attached to a post."""
+        media = selectors.media_get_for_viewer(viewer=request.user, media_id=id)
+        return Response(MediaSerializer(media, context={"request": request}).data)
+
+
+def serve_media(request, path):
+    """Stored files, served by Django only when ``SERVE_MEDIA`` is on (development); in the compose
+    setup the web server serves ``/media/`` itself."""
+    if not settings.SERVE_MEDIA:
+        raise Http404
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
