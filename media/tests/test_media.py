@@ -42,7 +42,12 @@ def huge_png(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize(
     ("fmt", "content_type", "extension"),
-    [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("GIF", "image/gif", "gif"), ("WEBP", "image/webp", "webp")],
+    [
+        ("JPEG", "image/jpeg", "jpg"),
+        ("PNG", "image/png", "png"),
+        ("GIF", "image/gif", "gif"),
+        ("WEBP", "image/webp", "webp"),
+    ],
 )
 def test_upload_each_image_type(auth_client, user, settings, fmt, content_type, extension):
     response = post_file(auth_client, upload(name="holiday photo.bin", fmt=fmt, size=(64, 48)))
@@ -78,7 +83,9 @@ def test_exif_is_removed_and_orientation_applied(auth_client, settings):
 
 
 def test_renamed_text_file_is_400(auth_client):
-    response = post_file(auth_client, SimpleUploadedFile("cat.jpg", b"I am not a cat picture", content_type="image/jpeg"))
+    response = post_file(
+        auth_client, SimpleUploadedFile("cat.jpg", b"I am not a cat picture", content_type="image/jpeg")
+    )
     assert response.status_code == 400
     assert "file" in response.json()
     assert not Media.objects.exists()
@@ -196,7 +203,9 @@ def test_someone_elses_media_id_is_400(client_for, user, other_user):
 
 def test_media_attached_elsewhere_or_repeated_is_400(auth_client):
     media_id = post_file(auth_client, upload()).json()["id"]
-    assert auth_client.post("/api/posts/", {"content": "one", "media_ids": [media_id]}, format="json").status_code == 201
+    assert (
+        auth_client.post("/api/posts/", {"content": "one", "media_ids": [media_id]}, format="json").status_code == 201
+    )
     again = auth_client.post("/api/posts/", {"content": "two", "media_ids": [media_id]}, format="json")
     assert again.status_code == 400
     other = post_file(auth_client, upload()).json()["id"]
