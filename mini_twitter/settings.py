@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "posts",
     "notifications",
     "media",
+    "microblog",
 ]
 
 MIDDLEWARE = [
@@ -133,8 +134,9 @@ else:
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-# Inline without a broker; tests run tasks inline too, except those that start a live worker.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or TESTING
+# Inline without a broker; tests run tasks inline too, except those that start a live worker (its
+# process gets CELERY_TASK_ALWAYS_EAGER=false, so the tasks it sends go through the broker as well).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL or TESTING)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -149,7 +151,8 @@ CELERY_EMAIL_QUEUE = os.environ.get("CELERY_EMAIL_QUEUE", "email")
 CELERY_TASK_ROUTES = {"*.send_*_email*": {"queue": CELERY_EMAIL_QUEUE}}
 # A task taken by a worker that died before acknowledging it (acks_late) is delivered again once
 # it has been unacknowledged for ``visibility_timeout`` seconds; keep it above the longest task
-# countdown (retry backoffs are capped at 120 s). Workers look for such tasks about every
+# run time and retry countdown (a worker holds a delayed retry unacknowledged; backoffs are capped
+# at 120 s for notifications, 300 s for password-reset emails). Workers look for such tasks about every
 # interval × throttle seconds (kombu's defaults: 10 × 10).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
@@ -227,8 +230,16 @@ SWAGGER_SETTINGS = {
             "name": "Authorization",
             "in": "header",
             "description": "JWT access token, entered as `Bearer <token>`.",
-        }
+        },
+        "ApiKey": {
+            "type": "apiKey",
+            "name": "api-key",
+            "in": "header",
+            "description": "Api key of the microblog front-end API (only its paths accept it).",
+        },
     },
+    # The JWT API by default; the microblog endpoints declare the api-key scheme themselves.
+    "SECURITY_REQUIREMENTS": [{"Bearer": []}],
     "USE_SESSION_AUTH": False,
     "SCHEMA_COERCE_PATH_PK": False,
     "DEFAULT_AUTO_SCHEMA_CLASS": "mini_twitter.api.schema.AutoSchema",
@@ -316,6 +327,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# A built single-page microblog front end (index.html, js/, css/) to serve at the site root.
+MICROBLOG_FRONTEND_DIR = os.environ.get("MICROBLOG_FRONTEND_DIR", "")
 
 # Django serves uploaded files itself in development (`make run`); behind nginx it does not.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)

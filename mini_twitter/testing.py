@@ -1,6 +1,7 @@
 """Helpers for tests that run against live services: a real Celery worker on the Redis broker and
 a local SMTP sink."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -92,23 +93,35 @@ class LiveServices:
         port = db.get("PORT") or 5432
         return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
 
+    workers_started = 0
+
     @contextmanager
-    def celery_worker(self, *, queues: tuple[str, ...] | None = None, extra_env: dict | None = None):
+    def celery_worker(
+        self, *, queues: tuple[str, ...] | None = None, extra_env: dict | None = None, purge: bool = True
+    ):
         """Start ``celery worker`` in a subprocess on the test database and the Redis broker, with
-        tasks sent from this process going to it (not run inline) while the block runs."""
+        tasks sent from this process going to it (not run inline) while the block runs.
+
+        The queues (and the broker's unacknowledged tasks) are emptied first unless ``purge`` is
+        false, as for a worker that takes over from one that was killed. The yielded ``Popen`` has
+        ``log_path`` and ``log_text()``; ``kill()`` stops the worker at once (SIGKILL)."""
         from mini_twitter.celery import app
 
         queues = queues or (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_EMAIL_QUEUE)
-        self.purge(queues)
+        if purge:
+            self.purge(queues)
+        LiveServices.workers_started += 1
         env = {
             **os.environ,
             "DATABASE_URL": self.test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "MINI_TWITTER_TESTING": "1",
             "CONN_MAX_AGE": "0",
+            # Tasks that tasks send go through the broker too (to their queue), not inline.
+            "CELERY_TASK_ALWAYS_EAGER": "false",
             **(extra_env or {}),
         }
-        log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
+        log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}-{LiveServices.workers_started}.log"
         log_path.parent.mkdir(exist_ok=True)
         log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
         worker = subprocess.Popen(
@@ -141,6 +154,7 @@ class LiveServices:
             if worker.poll() is not None:
                 raise AssertionError(f"celery worker exited:\n{log_path.read_text()}")
             worker.log_path = log_path
+            worker.log_text = lambda: log_path.read_text(errors="replace")
             yield worker
         finally:
             app.conf.task_always_eager = previous
@@ -160,16 +174,29 @@ class LiveServices:
 
 
 class SMTPSink:
-    """A local SMTP server that keeps every message it receives."""
+    """A local SMTP server that keeps every message it receives.
 
-    def __init__(self):
+    With ``hold_first``, the first message is held: the sender waits for the server's answer until
+    ``release()``, then gets a temporary failure and the message is not kept (``held`` is set
+    while the sender waits). ``attempts`` counts every message sent, held or not."""
+
+    def __init__(self, *, hold_first: bool = False):
         from aiosmtpd.controller import Controller
 
         self.messages: list[Message] = []
+        self.attempts = 0
+        self.held = threading.Event()
+        self.released = threading.Event()
         sink = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
+                sink.attempts += 1
+                if hold_first and sink.attempts == 1:
+                    sink.held.set()
+                    while not sink.released.is_set():
+                        await asyncio.sleep(0.05)
+                    return "451 Held by the test and dropped"
                 sink.messages.append(message_from_bytes(envelope.content))
                 return "250 OK"
 
@@ -181,7 +208,11 @@ class SMTPSink:
         return self
 
     def __exit__(self, *exc):
+        self.release()
         self.controller.stop()
+
+    def release(self) -> None:
+        self.released.set()
 
     @property
     def env(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
 from media.views import serve_media
+from microblog.frontend import frontend
 
 from . import health
 from .api.schema import SchemaGenerator
@@ -27,6 +28,7 @@ schema_view = get_schema_view(
 )
 
 urlpatterns = [
+    path("api/", include("microblog.urls")),
     path("api/users/", include("users.urls")),
     path("api/notifications/", include("notifications.urls")),
     path("api/", include("media.urls")),
@@ -38,6 +40,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media-file"),
+    # Last: the optional single-page front end at the site root (MICROBLOG_FRONTEND_DIR).
+    re_path(r"^(?P<path>.*)$", frontend, name="frontend"),
 ]
 
 handler404 = "mini_twitter.health.json_not_found"

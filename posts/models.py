@@ -1,6 +1,7 @@
 """Posts, likes, retweets, hashtags and mentions."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -16,18 +17,33 @@ class Hashtag(models.Model):
         return f"#{self.name}"
 
 
+class PostManager(models.Manager):
+    def get_queryset(self):
+        # The search document is for the database's full-text index, never for Python.
+        return super().get_queryset().defer("search_vector")
+
+
 class Post(models.Model):
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    # Foreign keys whose lookups a composite index below already serves get no index of their own:
+    # every index slows every insert.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts", db_index=False)
     content = models.CharField(max_length=MAX_POST_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Replies outlive the post they answer: deleting a post sets its replies' reply_to to null.
-    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies", db_index=False
+    )
     likes_count = models.PositiveIntegerField(default=0)
     retweets_count = models.PositiveIntegerField(default=0)
     replies_count = models.PositiveIntegerField(default=0)
+    # Full-text search document, kept by a database trigger on PostgreSQL (migration 0004); unused
+    # (null) on SQLite, where search falls back to a substring match.
+    search_vector = SearchVectorField(null=True, editable=False)
     hashtags = models.ManyToManyField(Hashtag, through="PostHashtag", related_name="posts")
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Mention", related_name="mentioned_in")
+
+    objects = PostManager()
 
     class Meta:
         indexes = [
@@ -44,8 +60,8 @@ class Post(models.Model):
 
 
 class PostHashtag(models.Model):
-    post = models.ForeignKey(Post, on_delete=models.CASCADE)
-    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, db_index=False)
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE, db_index=False)
     # The post's creation time, copied so trending can count "posts of the last 24 h" by an index.
     created_at = models.DateTimeField()
 
@@ -61,7 +77,7 @@ class PostHashtag(models.Model):
 
 
 class Mention(models.Model):
-    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
 
     class Meta:
@@ -72,8 +88,8 @@ class Mention(models.Model):
 
 
 class Like(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes", db_index=False)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -85,8 +101,10 @@ class Like(models.Model):
 
 
 class Retweet(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="retweets")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="retweets")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="retweets", db_index=False
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="retweets", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,8 +4,9 @@ and the viewer's like/retweet flags) in a fixed number of queries."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
@@ -20,6 +21,7 @@ from .models import Hashtag, Like, Post, PostHashtag, Retweet
 TRENDING_CACHE_SECONDS = 60
 TRENDING_WINDOW = timedelta(hours=24)
 SEARCH_CONFIG = "simple"
+SEARCH_CANDIDATES = 1000
 
 
 def post_queryset(*, viewer=None) -> QuerySet[Post]:
@@ -49,26 +51,33 @@ def post_get_bare(*, post_id: int) -> Post:
     return get_object_or_404(Post.objects.filter(author__is_active=True), pk=post_id)
 
 
-def post_search_vector() -> SearchVector:
-    # Matches the GIN expression index made in migration 0002.
-    return SearchVector("content", config=SEARCH_CONFIG)
+def _search_query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
 def filter_posts_by_text(qs: QuerySet[Post], text: str) -> QuerySet[Post]:
+    """On PostgreSQL a match of the stored, GIN-indexed ``search_vector`` (kept by a trigger with
+    the same ``simple`` configuration); elsewhere a substring match."""
     if settings.IS_POSTGRES:
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return qs.annotate(search=post_search_vector()).filter(search=query)
+        return qs.filter(search_vector=_search_query(text))
     return qs.filter(content__icontains=text)
 
 
 def post_search(*, text: str, viewer=None) -> QuerySet[Post]:
-    """Posts matching ``text``, best match first (full-text rank on PostgreSQL, newest first on the
-    embedded SQLite fallback)."""
-    qs = filter_posts_by_text(post_queryset(viewer=viewer), text)
-    if settings.IS_POSTGRES:
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return qs.annotate(rank=SearchRank(post_search_vector(), query)).order_by("-rank", "-created_at", "-id")
-    return qs.order_by("-created_at", "-id")
+    """Posts matching ``text``. On PostgreSQL: the most recent ``SEARCH_CANDIDATES`` matches, best
+    match first (ranking re-reads each candidate's text, so it is bounded: a very common word costs no
+    more than a rare one). On the embedded SQLite fallback: every match, newest first."""
+    if not settings.IS_POSTGRES:
+        return filter_posts_by_text(post_queryset(viewer=viewer), text).order_by("-created_at", "-id")
+    candidates = filter_posts_by_text(Post.objects.filter(author__is_active=True), text).order_by("-created_at", "-id")[
+        :SEARCH_CANDIDATES
+    ]
+    return (
+        post_queryset(viewer=viewer)
+        .filter(pk__in=candidates.values("pk"))
+        .annotate(rank=SearchRank(F("search_vector"), _search_query(text)))
+        .order_by("-rank", "-created_at", "-id")
+    )
 
 
 def posts_with_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
@@ -103,13 +112,22 @@ def trending_hashtags() -> list[dict]:
     result = cache.get(key)
     if result is None:
         since = timezone.now() - TRENDING_WINDOW
-        # A range scan of the (created_at, hashtag) index, grouped.
-        result = list(
+        # Count by hashtag id over the (created_at, hashtag) index first, and only then join the
+        # names of the groups, instead of joining every post-hashtag row of the day.
+        counts = (
             PostHashtag.objects.filter(created_at__gte=since)
-            .values(name=F("hashtag__name"))
+            .values("hashtag_id")
             .annotate(count=Count("id"))
-            .order_by("-count", "name")[:10]
+            .values("hashtag_id", "count")
         )
+        sql, params = counts.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT h.name, c.count FROM ({sql}) c JOIN {Hashtag._meta.db_table} h ON h.id = c.hashtag_id "  # noqa: S608 - no user input in the SQL text
+                "ORDER BY c.count DESC, h.name ASC LIMIT 10",
+                params,
+            )
+            result = [{"name": name, "count": count} for name, count in cursor.fetchall()]
         cache.set(key, result, TRENDING_CACHE_SECONDS)
     return result
 

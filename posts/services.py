@@ -12,6 +12,7 @@ from django.utils import timezone
 from media.models import Media
 from media.services import delete_files, media_attach, media_file_names
 from mini_twitter.api.exceptions import DomainError
+from notifications.tasks import notify_like_task, notify_post_task, notify_retweet_task
 from users.models import Profile, User
 
 from . import feed
@@ -30,8 +31,9 @@ def clean_content(content: str) -> str:
     return content
 
 
-def _set_hashtags(post: Post, names: list[str]) -> None:
-    current = dict(PostHashtag.objects.filter(post=post).values_list("hashtag__name", "hashtag_id"))
+def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> None:
+    """Make the post's hashtags ``names``; ``new`` (a post just created) skips reading the none it has."""
+    current = {} if new else dict(PostHashtag.objects.filter(post=post).values_list("hashtag__name", "hashtag_id"))
     removed = [tag_id for name, tag_id in current.items() if name not in names]
     added = [name for name in names if name not in current]
     if removed:
@@ -46,7 +48,7 @@ def _set_hashtags(post: Post, names: list[str]) -> None:
         Hashtag.objects.filter(pk__in=[t.pk for t in tags]).update(posts_count=F("posts_count") + 1)
 
 
-def _set_mentions(post: Post, usernames: list[str]) -> list[int]:
+def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> list[int]:
     """Replace the post's mentions; returns the ids of newly mentioned users."""
     users = (
         dict(
@@ -58,7 +60,7 @@ def _set_mentions(post: Post, usernames: list[str]) -> list[int]:
         else {}
     )
     wanted = set(users.values())
-    current = set(Mention.objects.filter(post=post).values_list("user_id", flat=True))
+    current = set() if new else set(Mention.objects.filter(post=post).values_list("user_id", flat=True))
     if current - wanted:
         Mention.objects.filter(post=post, user_id__in=current - wanted).delete()
     new = [users[name] for name in usernames if name in users and users[name] not in current]
@@ -76,12 +78,14 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
         post = Post.objects.create(author=author, content=content, reply_to=reply_to)
         media_attach(post=post, owner=author, media_ids=media_ids)
-        _set_hashtags(post, extract_hashtags(content))
-        _set_mentions(post, extract_mentions(content))
+        _set_hashtags(post, extract_hashtags(content), new=True)
+        mentioned = _set_mentions(post, extract_mentions(content), new=True)
         Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
+        if reply_to is not None or mentioned:
+            transaction.on_commit(lambda: notify_post_task.delay(post_id=post.pk, mentioned_ids=mentioned), robust=True)
     return post
 
 
@@ -94,7 +98,9 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
         post.edited_at = timezone.now()
         post.save(update_fields=["content", "edited_at"])
         _set_hashtags(post, extract_hashtags(content))
-        _set_mentions(post, extract_mentions(content))
+        mentioned = _set_mentions(post, extract_mentions(content))
+        if mentioned:
+            transaction.on_commit(lambda: notify_post_task.delay(post_id=post.pk, mentioned_ids=mentioned), robust=True)
     return post
 
 
@@ -132,7 +138,8 @@ def like_create(*, user: User, post: Post) -> ToggleResult:
         return ToggleResult(changed=False)
     try:
         with transaction.atomic():
-            Like.objects.create(user=user, post=post)
+            like = Like.objects.create(user=user, post=post)
+            transaction.on_commit(lambda: notify_like_task.delay(like_id=like.pk), robust=True)
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
     except IntegrityError:
         return ToggleResult(changed=False)  # a concurrent request liked it first
@@ -154,7 +161,8 @@ def retweet_create(*, user: User, post: Post) -> ToggleResult:
         return ToggleResult(changed=False)
     try:
         with transaction.atomic():
-            Retweet.objects.create(user=user, post=post)
+            retweet = Retweet.objects.create(user=user, post=post)
+            transaction.on_commit(lambda: notify_retweet_task.delay(retweet_id=retweet.pk), robust=True)
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") + 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
     except IntegrityError:

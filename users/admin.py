@@ -3,8 +3,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Follow, PasswordResetCode, Profile, User
-from .services import follow_create, follow_delete
+from .models import ApiKey, Follow, PasswordResetCode, Profile, User
+from .services import api_key_create, api_key_revoke, follow_create, follow_delete
 
 
 class ProfileInline(admin.StackedInline):
@@ -91,3 +91,41 @@ class PasswordResetCodeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Staff create keys here; the key is shown once, in the confirmation message."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    actions = ["revoke_keys"]
+
+    def get_fields(self, request, obj=None):
+        return (
+            ("user", "name") if obj is None else ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        api_key, key = api_key_create(user=obj.user, name=obj.name)
+        obj.pk = api_key.pk
+        self.message_user(
+            request,
+            f"The new api key is {key} — copy it now: it is not stored and can't be shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_keys(self, request, queryset):
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, "Keys revoked.", messages.SUCCESS)

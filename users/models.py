@@ -61,8 +61,9 @@ class Profile(models.Model):
 
 
 class Follow(models.Model):
-    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
-    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    # Both lookups are served by the composite indexes below (no single-column indexes).
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set", db_index=False)
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
 
     class Meta:
@@ -96,3 +97,26 @@ class PasswordResetCode(models.Model):
 
     def __str__(self) -> str:
         return f"reset code for {self.user_id}"
+
+
+class ApiKey(models.Model):
+    """A key for the microblog front-end API (header ``api-key``). Only a SHA-256 digest is
+    stored: the key itself is shown once, when it is created."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The first characters of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="users_apikey_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Follow, Profile, User
+from .models import ApiKey, Follow, Profile, User
 
 
 def user_queryset() -> QuerySet[User]:
@@ -54,3 +54,7 @@ def annotate_viewer_follow_flags(users: Iterable[User], viewer) -> None:
     for user in users:
         user.is_following = user.pk in following
         user.follows_you = user.pk in followers
+
+
+def api_keys_of(*, user) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")

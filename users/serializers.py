@@ -3,7 +3,7 @@
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
 
-from .models import Profile, User
+from .models import ApiKey, Profile, User
 
 
 class AbsoluteFileUrlField(serializers.Field):
@@ -160,3 +160,26 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """An api key of the microblog front-end API, without the key itself."""
+
+    class Meta:
+        model = ApiKey
+        fields = ("id", "name", "prefix", "created_at", "last_used_at")
+        read_only_fields = fields
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    """A new api key: ``key`` is shown this once and never again."""
+
+    key = serializers.CharField(read_only=True)
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = (*ApiKeySerializer.Meta.fields, "key")
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)

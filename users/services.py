@@ -1,9 +1,11 @@
 """Writes for accounts, profiles, follows, logout and password reset."""
 
+import hashlib
 import hmac
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -17,8 +19,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
+from notifications.tasks import notify_follow_task
 
-from .models import Follow, PasswordResetCode, Profile, User
+from .models import ApiKey, Follow, PasswordResetCode, Profile, User
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,7 @@ def follow_create(*, follower: User, followee: User) -> FollowResult:
             follow = Follow.objects.create(follower=follower, followee=followee)
             Profile.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
             Profile.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") + 1)
+            transaction.on_commit(lambda: notify_follow_task.delay(follow_id=follow.pk), robust=True)
     except IntegrityError:
         # A concurrent request created the same follow first: the outcome is "already following".
         return FollowResult(Follow.objects.get(follower=follower, followee=followee), created=False)
@@ -197,3 +201,43 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
     if wrong_code:
         raise ValidationError({"code": [INVALID_CODE]})
     return user
+
+
+# --- API keys for the microblog front-end API --------------------------------------------------
+
+
+def api_key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, user: User, name: str, key: str | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the key itself, which is not stored and can't be shown
+    again. ``key`` is for fixed demo keys only; real keys are random."""
+    key = key or f"mt_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(user=user, name=name, prefix=key[:8], key_hash=api_key_digest(key))
+    return api_key, key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+
+
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def api_key_authenticate(*, key: str) -> ApiKey | None:
+    """The active key's row (with its user) or None. ``last_used_at`` is written at most once a
+    minute per key, so authenticated reads don't each cost a write."""
+    api_key = (
+        ApiKey.objects.select_related("user__profile")
+        .filter(key_hash=api_key_digest(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if api_key is not None:
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_TOUCH_INTERVAL:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+    return api_key

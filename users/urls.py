@@ -7,6 +7,7 @@ from . import views
 
 profiles = SimpleRouter()
 profiles.register("profiles", views.ProfileViewSet, basename="profile")
+profiles.register("api_keys", views.ApiKeyViewSet, basename="api-key")
 
 users = SimpleRouter()
 users.register("", views.UserViewSet, basename="user")

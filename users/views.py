@@ -21,6 +21,9 @@ from mini_twitter.api.throttles import SENSITIVE_THROTTLES
 from . import selectors, services
 from .models import User
 from .serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
     DetailSerializer,
     MeSerializer,
     MyProfileSerializer,
@@ -295,3 +298,40 @@ class PasswordResetConfirmView(APIView):
         serializer.is_valid(raise_exception=True)
         services.password_reset_confirm(**serializer.validated_data)
         return Response({"detail": "Your password has been changed."})
+
+
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """My api keys for the microblog front-end API (header ``api-key``)."""
+
+    serializer_class = ApiKeySerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = None
+    lookup_value_regex = r"\d+"
+    lookup_url_kwarg = "id"
+    swagger_tags = ["api keys"]
+
+    def get_queryset(self):
+        return selectors.api_keys_of(user=self.request.user)
+
+    @swagger_auto_schema(
+        operation_description="My active api keys, newest first (the keys themselves are never shown)."
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @swagger_auto_schema(
+        request_body=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer, 400: "Missing or long name."}
+    )
+    def create(self, request):
+        """Create a key; the response carries the key itself, shown this once."""
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, key = services.api_key_create(user=request.user, name=serializer.validated_data["name"])
+        api_key.key = key
+        return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
+
+    @swagger_auto_schema(responses={204: "Revoked.", 404: ERROR_RESPONSE})
+    def destroy(self, request, id=None):
+        """Revoke one of my keys: it stops working at once."""
+        services.api_key_revoke(api_key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,7 @@
 """The compose setup and the Dockerfile agree with the project (there is no Docker engine in CI,
 so they are read, not run)."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -31,7 +32,8 @@ def test_compose_runs_the_whole_stack():
 def test_compose_refers_only_to_files_that_exist():
     for service in compose()["services"].values():
         for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
+            # "${VAR:-./default}:/target" mounts the default when VAR is unset.
+            source = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", volume).split(":")[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), source
 
@@ -40,6 +42,7 @@ def test_nginx_serves_media_and_proxies_to_web():
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "location /media/" in conf and "alias /srv/media/;" in conf
     assert "proxy_pass http://mini_twitter_web;" in conf and "server web:8000;" in conf
+    assert "try_files $uri /index.html @app;" in conf
     nginx = compose()["services"]["nginx"]
     assert "media:/srv/media:ro" in nginx["volumes"]
 

@@ -87,6 +87,10 @@ def test_swagger_json_documents_every_users_endpoint_with_bearer_auth(api_client
         "/api/posts/trending_hashtags/": {"get"},
         "/api/hashtags/{name}/posts/": {"get"},
         "/api/search/": {"get"},
+        "/api/notifications/": {"get"},
+        "/api/notifications/unread_count/": {"get"},
+        "/api/notifications/{id}/mark_as_read/": {"post"},
+        "/api/notifications/mark_all_as_read/": {"post"},
     }
     for path, methods in expected.items():
         assert path in paths, path
@@ -184,3 +188,30 @@ def test_production_refuses_to_start_without_secret_key():
     result = _run_check_deploy({"DEBUG": "false"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_swagger_documents_the_microblog_api_with_the_api_key_scheme(api_client):
+    schema = json.loads(api_client.get("/swagger.json").content)
+    assert schema["securityDefinitions"]["ApiKey"]["name"] == "api-key"
+    assert schema["security"] == [{"Bearer": []}]
+    paths = {schema["basePath"].rstrip("/") + path: ops for path, ops in schema["paths"].items()}
+    expected = {
+        "/api/tweets": {"get", "post"},
+        "/api/tweets/{tweet_id}": {"delete"},
+        "/api/tweets/{tweet_id}/likes": {"post", "delete"},
+        "/api/medias": {"post"},
+        "/api/users/me": {"get"},
+        "/api/users/{user_id}": {"get"},
+        "/api/users/{user_id}/follow": {"post", "delete"},
+        "/api/users/api_keys/": {"get", "post"},
+        "/api/users/api_keys/{id}/": {"delete"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        operations = {m: op for m, op in paths[path].items() if m != "parameters"}
+        assert methods <= set(operations), path
+        if not path.startswith("/api/users/api_keys/"):
+            for operation in operations.values():
+                assert operation["security"] == [{"ApiKey": []}], path
+                assert operation["tags"] == ["microblog (api-key)"]
+                assert "401" in operation["responses"]

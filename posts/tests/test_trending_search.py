@@ -75,7 +75,7 @@ def test_post_search_uses_the_gin_index():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
-    assert "posts_post_content_fts_idx" in plan, plan
+    assert "posts_post_search_vector_idx" in plan, plan
 
 
 def test_search_users(api_client):

@@ -1,13 +1,19 @@
 """Load a small demo data set (idempotent): a handful of users who follow each other, with posts,
-replies, hashtags, mentions, likes and retweets."""
+images, replies, hashtags, mentions, likes and retweets, and the microblog front end's demo api key
+(``test``, for alice). The key exists only here, never in migrations."""
 
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from PIL import Image, ImageDraw
 
+from media.services import media_create
 from posts.models import Post
 from posts.services import like_create, post_create, retweet_create
-from users.models import User
-from users.services import follow_create
+from users.models import ApiKey, User
+from users.services import api_key_create, api_key_digest, follow_create
 
 DEMO_PASSWORD = "demo-password-2024"  # noqa: S105 - demo accounts for local development only
 DEMO_USERS = [
@@ -41,6 +47,12 @@ DEMO_POSTS = [
     ("carol", "@erin got any #music stats for me?", 4),
     ("dave", "Postmortem: it was DNS. It is always DNS. #devops", None),
 ]
+DEMO_API_KEY = "test"  # the front end's documented demo key
+# (author, content, colours of the generated pictures)
+DEMO_PICTURE_POSTS = [
+    ("carol", "Sunset from the studio roof #photo", [(250, 120, 60), (120, 40, 120)]),
+    ("erin", "Today's chart: everything is up and to the right #datascience", [(40, 120, 200)]),
+]
 DEMO_LIKES = [("bob", 0), ("carol", 0), ("alice", 3), ("erin", 2), ("alice", 7), ("bob", 7)]
 DEMO_RETWEETS = [("bob", 0), ("erin", 0), ("alice", 7), ("carol", 4)]
 
@@ -72,9 +84,29 @@ class Command(BaseCommand):
                 like_create(user=users[user], post=posts[index])
             for user, index in DEMO_RETWEETS:
                 retweet_create(user=users[user], post=posts[index])
+            for author, content, colours in DEMO_PICTURE_POSTS:
+                media_ids = [media_create(owner=users[author], upload=_picture(c)).pk for c in colours]
+                picture_post = post_create(author=users[author], content=content, media_ids=media_ids)
+                like_create(user=users["alice"], post=picture_post)
+        if not ApiKey.objects.filter(key_hash=api_key_digest(DEMO_API_KEY)).exists():
+            api_key_create(user=users["alice"], name="demo front end", key=DEMO_API_KEY)
         posts_count = Post.objects.filter(author__in=users.values()).count()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, {posts_count} posts."))
         self.stdout.write(
             f"Log in as any of {', '.join(users)} with the password '{DEMO_PASSWORD}' "
             "(POST /api/users/token/, or the Authorize button at http://127.0.0.1:8000/swagger/)."
         )
+        self.stdout.write(f"The microblog front end's api key '{DEMO_API_KEY}' belongs to alice.")
+
+
+def _picture(colour: tuple[int, int, int]) -> SimpleUploadedFile:
+    """A small generated picture: a gradient with a circle."""
+    image = Image.new("RGB", (480, 320), colour)
+    draw = ImageDraw.Draw(image)
+    for y in range(320):
+        shade = tuple(min(255, c + y // 3) for c in colour)
+        draw.line([(0, y), (479, y)], fill=shade)
+    draw.ellipse([180, 100, 300, 220], fill=(255, 230, 120))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return SimpleUploadedFile("demo.jpg", buffer.getvalue(), content_type="image/jpeg")

@@ -1,0 +1,648 @@
+# ruff: noqa: S603, S607, S311 - starts our own manage.py/gunicorn (and git rev-parse); random picks of test users
+"""HTTP benchmark of mini_twitter on PostgreSQL + Redis (``make bench``, ``make bench-quick``).
+
+It migrates the database named by ``DATABASE_URL``, seeds it with ``manage.py seed_demo`` (which
+only tops up, so reruns are quick), starts gunicorn (2 sync workers, ``DEBUG=0``, throttling
+effectively off) on a free loopback port and runs each scenario under concurrent load for a
+bounded time and number of requests:
+
+    me            GET  /api/users/me/                 baseline: auth + one user read
+    feed_cold     GET  /api/posts/feed/               each request a different user, feed keys flushed
+    feed_warm     GET  /api/posts/feed/               a fixed set of users, after a warm-up
+    trending      GET  /api/posts/trending_hashtags/  (cached 60 s by the app)
+    search        GET  /api/search/?q=WORD&type=posts a few mid-frequency words in turn
+    post_create   POST /api/posts/                    a post with a hashtag and a mention
+
+For each: requests per second, p50/p99 latency, errors (anything but the expected status) and
+queries per request, counted in this process with ``CaptureQueriesContext`` by making the same
+request through Django's test client against the same database and Redis (same cache state:
+cold, warm). It prints a table and writes ``bench/results.json``, ``bench/RESULTS.md`` and, for
+the slowest SELECTs of each scenario, ``bench/EXPLAIN.md`` (``EXPLAIN (ANALYZE, BUFFERS)``).
+
+Sizes and load come from flags or the environment: ``BENCH_USERS`` (10000), ``BENCH_POSTS``
+(1000000), ``BENCH_FOLLOWS`` (200), ``BENCH_DURATION`` seconds per scenario (15),
+``BENCH_CONCURRENCY`` client threads (8), ``BENCH_MAX_REQUESTS`` per scenario (20000).
+``--quick`` means 2000 users, 100000 posts, 100 follows and 8 s per scenario.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value else default
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+# --- Setup: environment, migrate, seed, server ---------------------------------------------
+
+
+def server_env() -> dict[str, str]:
+    """The environment of every process we start (and of this one, for the in-process checks)."""
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or "bench-throwaway-" + secrets.token_hex(16),
+        "ALLOWED_HOSTS": HOST,
+        "THROTTLE_RATE_ANON": "1000000/min",
+        "THROTTLE_RATE_USER": "1000000/min",
+        "SECURE_SSL_REDIRECT": "0",
+        "JWT_ACCESS_MINUTES": "240",
+        "LOG_LEVEL": "WARNING",
+        "MINI_TWITTER_TESTING": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "mini_twitter.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"{HOST}:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    log_file.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}; see {log_path}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit(f"gunicorn did not answer /healthz within 60 s; see {log_path}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# --- Load generation ------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    token: str
+    body: dict | None = None
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)  # seconds, successful requests
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    error_samples: list[str] = field(default_factory=list)
+
+
+def run_load(
+    name: str,
+    port: int,
+    make: Callable[[int], "Request"],
+    *,
+    expected: int,
+    duration: float,
+    max_requests: int,
+    concurrency: int,
+) -> LoadResult:
+    """``concurrency`` threads send ``make(i)`` for i = 0, 1, … until ``max_requests`` were sent or
+    ``duration`` seconds passed; each thread keeps its own connection (reopened when the server
+    closes it, as gunicorn's sync workers do)."""
+    result = LoadResult()
+    lock = threading.Lock()
+    next_index = [0]
+    started = time.perf_counter()
+    deadline = started + duration
+    done = threading.Event()
+
+    def take() -> int | None:
+        with lock:
+            i = next_index[0]
+            if i >= max_requests or time.perf_counter() >= deadline:
+                return None
+            next_index[0] += 1
+            return i
+
+    def worker():
+        conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        while (i := take()) is not None:
+            req = make(i)
+            headers = {"Authorization": f"Bearer {req.token}", "Accept": "application/json"}
+            body = None
+            if req.body is not None:
+                body = json.dumps(req.body).encode()
+                headers["Content-Type"] = "application/json"
+            t0 = time.perf_counter()
+            try:
+                conn.request(req.method, req.path, body=body, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=60)
+                with lock:
+                    result.errors += 1
+                    result.statuses[0] = result.statuses.get(0, 0) + 1
+                    if len(result.error_samples) < 3:
+                        result.error_samples.append(repr(exc))
+                continue
+            latency = time.perf_counter() - t0
+            with lock:
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                if status == expected:
+                    result.latencies.append(latency)
+                else:
+                    result.errors += 1
+                    if len(result.error_samples) < 3:
+                        result.error_samples.append(f"{status}: {payload[:200]!r}")
+        conn.close()
+
+    def progress():
+        while not done.wait(2.0):
+            elapsed = time.perf_counter() - started
+            with lock:
+                count, errors = len(result.latencies), result.errors
+            log(
+                f"    {name}: {elapsed:5.1f} s  {count + errors:6d} requests  "
+                f"{count / elapsed:7.1f} req/s  {errors} errors"
+            )
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    reporter = threading.Thread(target=progress, daemon=True)
+    reporter.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.perf_counter() - started
+    done.set()
+    reporter.join()
+    return result
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+# --- In-process measurements: queries per request, EXPLAIN ---------------------------------
+
+
+def measure_in_process(client, req: Request, prepare=None, repeat: int = 3) -> dict:
+    """Send ``req`` ``repeat`` times through Django's test client, counting queries (after
+    ``prepare()``, which sets the cache state). Returns the median count and time and the queries
+    of the slowest run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts, times, slowest = [], [], (0.0, [], 0)
+    for _ in range(repeat):
+        if prepare:
+            prepare()
+        headers = {"authorization": f"Bearer {req.token}"}
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            if req.method == "GET":
+                response = client.get(req.path, headers=headers)
+            else:
+                response = client.post(req.path, data=req.body, content_type="application/json", headers=headers)
+            took = time.perf_counter() - t0
+        counts.append(len(captured.captured_queries))
+        times.append(took)
+        if took >= slowest[0]:
+            slowest = (took, list(captured.captured_queries), response.status_code)
+    return {
+        "queries": int(statistics.median(counts)),
+        "queries_all": counts,
+        "ms": 1000 * statistics.median(times),
+        "captured": slowest[1],
+        "status": slowest[2],
+    }
+
+
+def explain_slowest(captured: list[dict], top: int = 3) -> list[dict]:
+    from django.db import connection
+
+    selects = [q for q in captured if q["sql"].lstrip().upper().startswith("SELECT")]
+    selects.sort(key=lambda q: float(q["time"]), reverse=True)
+    plans = []
+    with connection.cursor() as cursor:
+        for query in selects[:top]:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plans.append(
+                {"ms": 1000 * float(query["time"]), "sql": query["sql"], "plan": "\n".join(r[0] for r in cursor)}
+            )
+    return plans
+
+
+# --- Main -----------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2000 users, 100000 posts, 100 follows, 8 s each")
+    parser.add_argument("--users", type=int)
+    parser.add_argument("--posts", type=int)
+    parser.add_argument("--follows", type=int)
+    parser.add_argument("--duration", type=float, help="seconds per scenario")
+    parser.add_argument("--concurrency", type=int, help="client threads")
+    parser.add_argument("--max-requests", type=int, help="requests per scenario at most")
+    parser.add_argument("--skip-seed", action="store_true", help="use the data already in the database")
+    parser.add_argument("--no-explain", action="store_true", help="do not write bench/EXPLAIN.md")
+    parser.add_argument("--only", help="comma-separated scenario names to run")
+    args = parser.parse_args()
+    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    args.users = args.users or env_int("BENCH_USERS", 2000 if quick else 10000)
+    args.posts = args.posts if args.posts is not None else env_int("BENCH_POSTS", 100000 if quick else 1000000)
+    args.follows = args.follows or env_int("BENCH_FOLLOWS", 100 if quick else 200)
+    args.duration = args.duration or float(env_int("BENCH_DURATION", 8 if quick else 15))
+    args.concurrency = args.concurrency or env_int("BENCH_CONCURRENCY", 8)
+    args.max_requests = args.max_requests or env_int("BENCH_MAX_REQUESTS", 20000)
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url.startswith("redis://"):
+        raise SystemExit("bench needs DATABASE_URL=postgres://… and REDIS_URL=redis://… (see `make bench`).")
+    env = server_env()
+    os.environ.update(env)  # this process: same settings, same JWT signing key as the server
+    os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings"
+    started = time.monotonic()
+
+    log(f"== bench: {database_url.rsplit('@', 1)[-1]}, redis {redis_url.rsplit('@', 1)[-1]}")
+    log("== migrate")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    seed_seconds = None
+    if not args.skip_seed:
+        log(f"== seed_demo --users {args.users} --posts {args.posts} --follows {args.follows} (tops up only)")
+        t0 = time.monotonic()
+        manage(
+            env,
+            "seed_demo",
+            f"--users={args.users}",
+            f"--posts={args.posts}",
+            f"--follows={args.follows}",
+        )
+        seed_seconds = time.monotonic() - t0
+
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+    import redis
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from posts.management.commands.seed_demo import WORDS
+    from posts.models import Hashtag, Like, Post, PostHashtag, Retweet
+    from users.models import Follow, User
+
+    rng = random.Random(1234)
+    sizes = {
+        "users": User.objects.count(),
+        "follows": Follow.objects.count(),
+        "posts": Post.objects.count(),
+        "likes": Like.objects.count(),
+        "retweets": Retweet.objects.count(),
+        "hashtags": Hashtag.objects.count(),
+        "post_hashtags": PostHashtag.objects.count(),
+    }
+    log("== data: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+    seeded = list(
+        User.objects.filter(username__regex=r"^seed_[0-9]{6,}$", is_active=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if len(seeded) < 100:
+        raise SystemExit("need at least 100 seeded users")
+    celebrities = set(seeded[:5])
+    pool = [u for u in seeded if u not in celebrities]
+    rng.shuffle(pool)
+    warm_ids, create_ids, cold_ids = pool[:50], pool[50:550], pool[550:]
+    users = User.objects.in_bulk(seeded)
+    tokens: dict[int, str] = {}
+
+    def token(user_id: int) -> str:
+        if user_id not in tokens:
+            tokens[user_id] = str(AccessToken.for_user(users[user_id]))
+        return tokens[user_id]
+
+    redis_client = redis.Redis.from_url(redis_url)
+
+    def flush_feed_keys() -> int:
+        deleted, batch = 0, []
+        for key in redis_client.scan_iter(match="*feed:*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                deleted += redis_client.delete(*batch)
+                batch = []
+        if batch:
+            deleted += redis_client.delete(*batch)
+        return deleted
+
+    vocabulary = list(dict.fromkeys(WORDS))
+    search_words = [vocabulary[i] for i in (120, 160, 200, 240, 280) if i < len(vocabulary)]
+    trending_tags = [t["name"] for t in Hashtag.objects.order_by("-posts_count").values("name")[:20]] or ["bench"]
+    me_ids = pool[:500]
+
+    def me(i):
+        return Request("GET", "/api/users/me/", token(me_ids[i % len(me_ids)]))
+
+    def feed_cold(i):
+        return Request("GET", "/api/posts/feed/", token(cold_ids[i % len(cold_ids)]))
+
+    def feed_warm(i):
+        return Request("GET", "/api/posts/feed/", token(warm_ids[i % len(warm_ids)]))
+
+    def trending(i):
+        return Request("GET", "/api/posts/trending_hashtags/", token(me_ids[i % len(me_ids)]))
+
+    def search(i):
+        query = urlencode({"q": search_words[i % len(search_words)], "type": "posts"})
+        return Request("GET", f"/api/search/?{query}", token(me_ids[i % len(me_ids)]))
+
+    def post_create(i):
+        author = create_ids[i % len(create_ids)]
+        mentioned = users[seeded[(i * 7919) % len(seeded)]].username
+        tag = trending_tags[i % len(trending_tags)]
+        content = f"Benchmark post {i} from the load test, about #{tag} and #bench{i % 50}, hi @{mentioned}"
+        return Request("POST", "/api/posts/", token(author), {"content": content})
+
+    # (name, request maker, expected status, max requests, prepare before load, in-process prepare)
+    scenarios = [
+        ("me", me, 200, args.max_requests, None, None),
+        ("feed_cold", feed_cold, 200, min(args.max_requests, len(cold_ids)), flush_feed_keys, flush_feed_keys),
+        ("feed_warm", feed_warm, 200, args.max_requests, "warm", None),
+        ("trending", trending, 200, args.max_requests, None, lambda: cache.delete("posts:trending")),
+        ("search", search, 200, args.max_requests, None, None),
+        ("post_create", post_create, 201, args.max_requests, None, None),
+    ]
+    if args.only:
+        wanted = set(args.only.split(","))
+        scenarios = [s for s in scenarios if s[0] in wanted]
+
+    # Tokens first, so minting is not part of any measurement.
+    for user_id in {*me_ids, *warm_ids, *create_ids, *cold_ids}:
+        token(user_id)
+
+    port = free_port()
+    server_log = BASE_DIR / "var" / "bench-gunicorn.log"
+    log(f"== gunicorn: 2 workers on {HOST}:{port} (log {server_log.relative_to(BASE_DIR)})")
+    server = start_server(env, port, server_log)
+    # Warm both workers up (imports, database and Redis connections) before anything is measured.
+    warm_up = run_load(
+        "warm-up", port, lambda i: (me if i % 2 else trending)(i), expected=200, duration=5, max_requests=100,
+        concurrency=args.concurrency,
+    )  # fmt: skip
+    log(f"    warm-up: {len(warm_up.latencies)} requests, {warm_up.errors} errors")
+    client = Client(SERVER_NAME=HOST)
+    rows, explains = [], {}
+    try:
+        for name, make, expected, max_requests, prepare, in_process_prepare in scenarios:
+            log(f"== {name}")
+            if prepare == "warm":
+                for user_id in warm_ids:  # one request each fills their feed cache
+                    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+                    conn.request("GET", "/api/posts/feed/", headers={"Authorization": f"Bearer {token(user_id)}"})
+                    conn.getresponse().read()
+                    conn.close()
+            elif prepare:
+                log(f"    flushed {prepare():,} feed keys")
+            result = run_load(
+                name,
+                port,
+                make,
+                expected=expected,
+                duration=args.duration,
+                max_requests=max_requests,
+                concurrency=args.concurrency,
+            )
+            # Same request in this process, same database and cache state, to count queries.
+            sample_index = 10**6 + len(rows)  # a request the load did not send (fresh cold user, new post)
+            if name == "feed_cold":
+                sample = Request("GET", "/api/posts/feed/", token(cold_ids[-1]))
+            elif name == "feed_warm":
+                sample = make(0)
+                client.get(sample.path, headers={"authorization": f"Bearer {sample.token}"})
+            else:
+                sample = make(sample_index)
+            measured = measure_in_process(client, sample, in_process_prepare)
+            lat = result.latencies
+            row = {
+                "scenario": name,
+                "method": sample.method,
+                "path": sample.path.split("?")[0] + ("?q=…&type=posts" if "?" in sample.path else ""),
+                "requests": len(lat) + result.errors,
+                "ok": len(lat),
+                "errors": result.errors,
+                "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
+                "seconds": round(result.elapsed, 2),
+                "rps": round(len(lat) / result.elapsed, 1) if result.elapsed else 0.0,
+                "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
+                "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
+                "mean_ms": round(1000 * statistics.fmean(lat), 1) if lat else None,
+                "queries_per_request": measured["queries"],
+                "queries_samples": measured["queries_all"],
+                "single_request_ms": round(measured["ms"], 1),
+                "error_samples": result.error_samples,
+            }
+            rows.append(row)
+            log(
+                f"    {row['requests']} requests, {row['rps']} req/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
+                f"{row['errors']} errors, {row['queries_per_request']} queries/request"
+            )
+            if not args.no_explain:
+                explains[name] = explain_slowest(measured["captured"])
+    finally:
+        stop_server(server)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        pg_version = cursor.fetchone()[0].split(",")[0]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    meta = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "requested": {"users": args.users, "posts": args.posts, "follows_per_user": args.follows},
+        "data": sizes,
+        "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
+        "duration_per_scenario_s": args.duration,
+        "max_requests_per_scenario": args.max_requests,
+        "concurrency": args.concurrency,
+        "server": "gunicorn, 2 sync workers, DEBUG=0, throttling off",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {pg_version}",
+        "search_words": search_words,
+        "total_seconds": round(time.monotonic() - started, 1),
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
+    (BENCH_DIR / "RESULTS.md").write_text(markdown(meta, rows))
+    if explains:
+        (BENCH_DIR / "EXPLAIN.md").write_text(explain_markdown(meta, explains))
+    log("")
+    log(table(rows))
+    log("\nwrote bench/results.json, bench/RESULTS.md" + (", bench/EXPLAIN.md" if explains else ""))
+    return 1 if any(r["ok"] == 0 for r in rows) else 0
+
+
+COLUMNS = [
+    ("scenario", "scenario"),
+    ("requests", "requests"),
+    ("errors", "errors"),
+    ("rps", "req/s"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("queries_per_request", "queries/req"),
+    ("single_request_ms", "1 req in-process ms"),
+]
+
+
+def table(rows: list[dict]) -> str:
+    cells = [[title for _, title in COLUMNS]] + [[str(r[key]) for key, _ in COLUMNS] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    lines = [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(meta: dict, rows: list[dict]) -> str:
+    data = meta["data"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"- Date: {meta['date']} (commit {meta['git_commit'] or 'n/a'})",
+        f"- Data: {data['users']:,} users, {data['posts']:,} posts, {data['follows']:,} follows, "
+        f"{data['likes']:,} likes, {data['retweets']:,} retweets, {data['hashtags']:,} hashtags "
+        f"(requested {meta['requested']['users']:,} users / {meta['requested']['posts']:,} posts / "
+        f"~{meta['requested']['follows_per_user']} follows each)",
+        f"- Seeding in this run: {meta['seed_seconds']} s (top-up only when the data already existed)",
+        f"- Load: {meta['concurrency']} client threads, at most {meta['duration_per_scenario_s']:g} s and "
+        f"{meta['max_requests_per_scenario']:,} requests per scenario, over loopback",
+        f"- Server: {meta['server']}; {meta['machine']}",
+        f"- Search words: {', '.join(meta['search_words'])}",
+        "",
+        "| scenario | method path | requests | errors | req/s | p50 ms | p99 ms | queries/req | 1 req in-process ms |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['scenario']} | `{r['method']} {r['path']}` | {r['requests']} | {r['errors']} | {r['rps']} | "
+            f"{r['p50_ms']} | {r['p99_ms']} | {r['queries_per_request']} | {r['single_request_ms']} |"
+        )
+    out += [
+        "",
+        "Latencies are client-side over HTTP under load (queueing included: 2 workers serve "
+        f"{meta['concurrency']} concurrent clients). Queries per request and the single-request time are "
+        "measured in the benchmark process with Django's test client against the same database and Redis, in "
+        "the scenario's cache state (feed_cold: feed keys flushed; trending: its cache key deleted, so that "
+        "column shows the uncached cost, while the load mostly hits the 60 s cache).",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def explain_markdown(meta: dict, explains: dict) -> str:
+    out = [f"# Slowest SELECTs per scenario ({meta['date']}, {meta['data']['posts']:,} posts)", ""]
+    for name, plans in explains.items():
+        out.append(f"## {name}")
+        out.append("")
+        if not plans:
+            out += ["(no SELECT)", ""]
+        for plan in plans:
+            out += [
+                f"{plan['ms']:.1f} ms:",
+                "",
+                "```sql",
+                plan["sql"],
+                "```",
+                "",
+                "```",
+                plan["plan"],
+                "```",
+                "",
+            ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Reads of the microblog API."""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from posts.feed import source_user_ids
+from posts.models import Like, Post
+from users.models import Follow, User
+
+
+def _tweet_queryset() -> QuerySet[Post]:
+    return (
+        Post.objects.filter(author__is_active=True)
+        .select_related("author__profile")
+        .prefetch_related(
+            "media",
+            Prefetch("likes", queryset=Like.objects.select_related("user__profile").order_by("created_at", "id")),
+        )
+    )
+
+
+def tweets_feed(*, user: User, page: int, limit: int) -> list[Post]:
+    """The caller's feed for the front end: posts of the people they follow and their own, most
+    liked first, ties newest first. ``page`` is 1-based."""
+    start = (page - 1) * limit
+    qs = _tweet_queryset().filter(author_id__in=source_user_ids(user.pk)).order_by("-likes_count", "-created_at", "-id")
+    return list(qs[start : start + limit])
+
+
+def user_with_follows(*, user_id: int) -> User:
+    """A user with their followers and the people they follow, each with a profile."""
+    return get_object_or_404(
+        User.objects.filter(is_active=True)
+        .select_related("profile")
+        .prefetch_related(
+            Prefetch(
+                "follower_set",
+                queryset=Follow.objects.filter(follower__is_active=True)
+                .select_related("follower__profile")
+                .order_by("-created_at", "-id"),
+            ),
+            Prefetch(
+                "following_set",
+                queryset=Follow.objects.filter(followee__is_active=True)
+                .select_related("followee__profile")
+                .order_by("-created_at", "-id"),
+            ),
+        ),
+        pk=user_id,
+    )

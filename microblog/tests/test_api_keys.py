@@ -1,0 +1,64 @@
+"""Managing api keys through the JWT API, and in the admin."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from users.models import ApiKey
+from users.services import api_key_create
+
+pytestmark = pytest.mark.django_db
+
+KEYS = "/api/users/api_keys/"
+
+
+def test_create_list_and_revoke_a_key(auth_client, user):
+    created = auth_client.post(KEYS, {"name": "laptop"}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert set(body) == {"id", "name", "prefix", "created_at", "last_used_at", "key"}
+    key = body["key"]
+    assert body["prefix"] == key[:8] and body["last_used_at"] is None
+    listing = auth_client.get(KEYS).json()
+    assert listing == [{k: v for k, v in body.items() if k != "key"}]
+    client = APIClient()
+    client.credentials(HTTP_API_KEY=key)
+    assert client.get("/api/users/me").json()["user"]["id"] == user.id
+    assert auth_client.get(KEYS).json()[0]["last_used_at"] is not None
+    assert auth_client.delete(f"{KEYS}{body['id']}/").status_code == 204
+    assert client.get("/api/users/me").status_code == 401
+    assert auth_client.get(KEYS).json() == []
+    assert ApiKey.objects.get(pk=body["id"]).revoked_at is not None
+
+
+def test_someone_elses_key_is_404(auth_client, other_user):
+    api_key, _ = api_key_create(user=other_user, name="theirs")
+    assert auth_client.delete(f"{KEYS}{api_key.id}/").status_code == 404
+    assert ApiKey.objects.get(pk=api_key.pk).revoked_at is None
+    assert auth_client.get(KEYS).json() == []
+
+
+def test_key_management_needs_a_jwt(api_client):
+    assert api_client.get(KEYS).status_code == 401
+    assert api_client.post(KEYS, {"name": "x"}, format="json").status_code == 401
+
+
+def test_key_name_is_required(auth_client):
+    response = auth_client.post(KEYS, {}, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    assert auth_client.post(KEYS, {"name": "x" * 101}, format="json").status_code == 400
+
+
+def test_staff_create_a_key_in_the_admin_and_see_it_once(client, user):
+    from users.tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    response = client.post("/admin/users/apikey/add/", {"user": user.id, "name": "kiosk"}, follow=True)
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    key = next(m.split("The new api key is ")[1].split(" ")[0] for m in messages if "The new api key is" in m)
+    api_key = ApiKey.objects.get(user=user, name="kiosk")
+    assert key.startswith(api_key.prefix)
+    api = APIClient()
+    api.credentials(HTTP_API_KEY=key)
+    assert api.get("/api/users/me").status_code == 200

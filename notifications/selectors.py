@@ -1,0 +1,32 @@
+"""Reads for notifications: the recipient's own only, with the actor and the post excerpt loaded in
+the same query."""
+
+from django.db.models import QuerySet
+from django.db.models.functions import Left
+from django.shortcuts import get_object_or_404
+
+from users.models import User
+
+from .models import Notification
+
+# One character more than the excerpt shows, to know whether it was cut.
+EXCERPT_LENGTH = 100
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's notifications, newest first; each carries ``post_head`` (the start of its post's
+    content, or null)."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .select_related("actor__profile")
+        .annotate(post_head=Left("post__content", EXCERPT_LENGTH + 1))
+        .order_by("-created_at", "-id")
+    )
+
+
+def notification_get(*, user: User, notification_id: int) -> Notification:
+    return get_object_or_404(notification_list(user=user), pk=notification_id)
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, is_read=False).count()

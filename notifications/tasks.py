@@ -1,0 +1,83 @@
+"""Celery tasks that create notifications after a follow, like, retweet, reply or mention, and the
+follow email. Thin and idempotent: the work (and the dedupe) is in ``services``."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.time import get_exponential_backoff_interval
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+# A database that restarts or drops the connection: worth another try. Anything else is a bug.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+# smtplib's errors are OSErrors, as are refused connections and socket timeouts.
+TRANSIENT_MAIL_ERRORS = (OSError, SoftTimeLimitExceeded)
+
+NOTIFY_OPTIONS = {
+    "autoretry_for": TRANSIENT_DB_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 120,
+    "max_retries": 5,
+    "soft_time_limit": 30,
+    "time_limit": 45,
+}
+EMAIL_MAX_RETRIES = 5
+EMAIL_BACKOFF_MAX = 120
+
+
+@shared_task(name="notifications.notify_follow", **NOTIFY_OPTIONS)
+def notify_follow_task(*, follow_id: int) -> None:
+    services.notification_create_for_follow(follow_id=follow_id)
+
+
+@shared_task(name="notifications.notify_like", **NOTIFY_OPTIONS)
+def notify_like_task(*, like_id: int) -> None:
+    services.notification_create_for_like(like_id=like_id)
+
+
+@shared_task(name="notifications.notify_retweet", **NOTIFY_OPTIONS)
+def notify_retweet_task(*, retweet_id: int) -> None:
+    services.notification_create_for_retweet(retweet_id=retweet_id)
+
+
+@shared_task(name="notifications.notify_post", **NOTIFY_OPTIONS)
+def notify_post_task(*, post_id: int, mentioned_ids: list[int]) -> None:
+    """A new post (reply and mentions) or an edited one (newly mentioned users)."""
+    services.notifications_create_for_post(post_id=post_id, mentioned_ids=mentioned_ids)
+
+
+# The name matches the ``*.send_*_email*`` route: it runs on the email queue.
+@shared_task(
+    bind=True,
+    name="notifications.send_follow_email",
+    autoretry_for=TRANSIENT_DB_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=EMAIL_BACKOFF_MAX,
+    max_retries=EMAIL_MAX_RETRIES,
+    soft_time_limit=30,
+    time_limit=45,
+)
+def send_follow_email_task(self, *, notification_id: int) -> bool:
+    try:
+        return services.follow_email_send(notification_id=notification_id)
+    except TRANSIENT_MAIL_ERRORS as exc:
+        if self.request.retries >= EMAIL_MAX_RETRIES:
+            # The notification itself is stored; only its email is lost.
+            logger.error(
+                "giving up on the follow email for notification %s after %s attempts: %r",
+                notification_id,
+                self.request.retries + 1,
+                exc,
+            )
+            return False
+        countdown = get_exponential_backoff_interval(
+            factor=2, retries=self.request.retries, maximum=EMAIL_BACKOFF_MAX, full_jitter=True
+        )
+        logger.warning(
+            "follow email for notification %s failed (%r), retrying in %s s", notification_id, exc, countdown
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
