@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "users",
     "posts",
     "notifications",
+    "messaging",
     "media",
     "microblog",
 ]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/", include("microblog.urls")),
     path("api/users/", include("users.urls")),
     path("api/notifications/", include("notifications.urls")),
+    path("api/messages/", include("messaging.urls")),
     path("api/", include("media.urls")),
     path("api/", include("posts.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,3 @@
+"""URLs of the messaging app, mounted at ``/api/messages/``."""
+
+urlpatterns: list = []
