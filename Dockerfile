@@ -1,4 +1,4 @@
-# mini_twitter application image: web (gunicorn) and Celery workers run from it.
+# mini_twitter application image: web (uvicorn, ASGI: HTTP and WebSockets), Celery worker and beat.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,10 +17,15 @@ RUN groupadd --system app && useradd --system --gid app --home /app app \
 
 COPY --chown=app:app . .
 
-# Collect static files at build time (a throwaway key: collectstatic needs settings, not secrets).
+USER app
+
+# Collect static files at build time, owned by the app user like the compose job that refreshes
+# them in the shared volume (a throwaway key: collectstatic needs settings, not secrets).
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
-USER app
 EXPOSE 8000
 
-CMD ["gunicorn", "mini_twitter.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# Several processes: set PROMETHEUS_MULTIPROC_DIR to an empty directory so that /metrics covers them
+# all (docker-compose.yml does).
+CMD ["uvicorn", "mini_twitter.asgi:application", "--host=0.0.0.0", "--port=8000", "--workers=2", \
+     "--proxy-headers", "--forwarded-allow-ips=*", "--lifespan=off", "--no-access-log"]

@@ -52,6 +52,7 @@ bench: install
 	psql $(BENCH_PG) -lqt | cut -d '|' -f 1 | grep -qw $(BENCH_DB) || createdb $(BENCH_PG) $(BENCH_DB)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$(BENCH_DB)} REDIS_URL=$(BENCH_REDIS_URL) \
 		$(BIN)/python bench/run.py
+	$(BIN)/python bench/plot.py
 
 # A small data set (2,000 users, 100,000 posts) in its own database, 8 s per scenario.
 bench-quick: install
@@ -60,3 +61,14 @@ bench-quick: install
 		$(BIN)/python bench/run.py --quick
 
 .PHONY: bench-quick
+
+# A bounded load test (reads and writes mixed, loopback only, a fresh database): fails on any error;
+# writes bench/LOADTEST.md.
+LOADTEST_DB ?= mini_twitter_loadtest
+
+loadtest: install
+	psql $(BENCH_PG) -d postgres -q -c "DROP DATABASE IF EXISTS $(LOADTEST_DB) WITH (FORCE)" -c "CREATE DATABASE $(LOADTEST_DB)"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(LOADTEST_DB) REDIS_URL=redis://127.0.0.1:6379/13 \
+		$(BIN)/python bench/loadtest.py
+
+.PHONY: loadtest

@@ -82,6 +82,10 @@ def server_env() -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "MINI_TWITTER_TESTING": "0",
         "PYTHONUNBUFFERED": "1",
+        # Our own queues, so no other worker on this Redis takes the benchmark's tasks.
+        "CELERY_DEFAULT_QUEUE": "bench_default",
+        "CELERY_EMAIL_QUEUE": "bench_email",
+        "FEED_BACKEND": os.environ.get("FEED_BACKEND") or "redis",
     }
 
 
@@ -137,6 +141,32 @@ def stop_server(server: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+WORKER_PROCESSES = 2
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """A Celery worker with 2 processes on the benchmark's queues (fan-out, rebuilds, notifications)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_bytes(b"")
+    log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "mini_twitter", "worker", "--pool=prefork",
+            f"--concurrency={WORKER_PROCESSES}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "-Q", "bench_default,bench_email", "-n", f"bench-{os.getpid()}@%h",
+        ],
+        cwd=BASE_DIR, env={**env, "LOG_LEVEL": "INFO"}, stdout=log_file, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    log_file.close()
+    deadline = time.monotonic() + 60
+    while b"ready" not in log_path.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            stop_server(worker)
+            raise SystemExit(f"celery worker did not start; see {log_path}")
+        time.sleep(0.3)
+    return worker
 
 
 # --- Load generation ------------------------------------------------------------------------
@@ -303,6 +333,163 @@ def explain_slowest(captured: list[dict], top: int = 3) -> list[dict]:
     return plans
 
 
+# --- Home timelines: latency against followees and posts, fan-out -----------------------------
+
+FOLLOWEE_GROUPS = (100, 5000)
+GROUP_USERS = 40
+
+
+def ensure_followee_groups(seeded: list[int]) -> dict[int, list[int]]:
+    """``GROUP_USERS`` users following ~100 and as many following ~5,000 seeded accounts (at most
+    all of them), named ``tlbench_f<N>_<i>``; made once, reused by later runs."""
+    from django.utils import timezone
+
+    from posts.management.commands.seed_demo import Writer, fast_transaction
+    from users.models import Follow, Profile, User
+
+    now = timezone.now()
+    groups = {}
+    for wanted in FOLLOWEE_GROUPS:
+        size = min(wanted, len(seeded))
+        ids = []
+        for i in range(GROUP_USERS):
+            username = f"tlbench_f{wanted}_{i:02d}"
+            user = User.objects.filter(username=username).first() or User.objects.create_user(
+                username=username, email=f"{username}@example.com", password=None
+            )
+            ids.append(user.pk)
+            chosen = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
+            if len(chosen) < size:
+                new = [f for f in random.Random(username).sample(seeded, size) if f not in chosen]
+                with fast_transaction():
+                    Writer(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(
+                        [(user.pk, f, now) for f in new[: size - len(chosen)]]
+                    )
+                Profile.objects.filter(pk=user.pk).update(following_count=Follow.objects.filter(follower=user).count())
+        groups[wanted] = ids
+    return groups
+
+
+def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
+    """``tlbench_star`` followed by ``n_followers`` accounts ``tlbench_fan_NNNNNN`` (written with
+    COPY, once) and without posts; returns its id and its followers' ids, ascending."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from posts.management.commands.seed_demo import Writer, allocate_ids, chunks, fast_transaction
+    from posts.models import Post
+    from users.models import Follow, Profile, User
+
+    now = timezone.now()
+    star = User.objects.filter(username="tlbench_star").first() or User.objects.create_user(
+        username="tlbench_star", email="tlbench_star@example.com", password=None
+    )
+    Post.objects.filter(author=star).delete()  # earlier runs' posts: the fans' timelines start empty
+    fans = list(User.objects.filter(username__startswith="tlbench_fan_").order_by("id").values_list("id", flat=True))
+    missing = n_followers - len(fans)
+    if missing > 0:
+        password = make_password(None)
+        users = Writer(User, ["id", "username", "email", "password", "date_joined", "is_active"], 20000)
+        profiles = Writer(Profile, ["user_id", "display_name", "bio"], 20000)
+        first = len(fans) + 1
+        for batch in chunks(list(zip(range(first, first + missing), allocate_ids(User, missing), strict=True)), 20000):
+            with fast_transaction():
+                users.write(
+                    [
+                        (uid, f"tlbench_fan_{i:06d}", f"tlbench_fan_{i:06d}@example.com", password, now, True)
+                        for i, uid in batch
+                    ]
+                )
+                profiles.write([(uid, "", "") for _, uid in batch])
+            fans += [uid for _, uid in batch]
+    fans = sorted(fans)[:n_followers]
+    have = set(Follow.objects.filter(followee=star).values_list("follower_id", flat=True))
+    todo = [(uid, star.pk, now) for uid in fans if uid not in have]
+    for batch in chunks(todo, 20000):
+        with fast_transaction():
+            Writer(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(batch)
+    Profile.objects.filter(pk=star.pk).update(followers_count=Follow.objects.filter(followee=star).count())
+    return star.pk, sorted(Follow.objects.filter(followee=star).values_list("follower_id", flat=True))
+
+
+def activate_timelines(user_ids: list[int]) -> None:
+    """Give these users the (empty) home timeline a rebuild gives someone who follows only an
+    account without posts: they count as active, so fan-out writes to them."""
+    from django.conf import settings
+
+    from posts import timelines
+
+    conn, load = timelines.client(), timelines.scripts().load
+    ttl = settings.TIMELINE_ACTIVE_DAYS * 86400
+    for start in range(0, len(user_ids), 5000):
+        pipe = conn.pipeline(transaction=False)
+        for user_id in user_ids[start : start + 5000]:
+            z, m, b = timelines.home_keys(user_id)
+            pipe.unlink(z, m)
+            load(keys=[z, m, b], args=[settings.TIMELINE_MAX_ENTRIES, ttl, "", ""], client=pipe)
+        pipe.execute()
+
+
+def count_holding(post_id: int, user_ids: list[int]) -> int:
+    from posts import timelines
+
+    conn, held = timelines.client(), 0
+    for start in range(0, len(user_ids), 10000):
+        pipe = conn.pipeline(transaction=False)
+        for user_id in user_ids[start : start + 10000]:
+            pipe.zscore(timelines.home_keys(user_id)[0], post_id)
+        held += sum(score is not None for score in pipe.execute())
+    return held
+
+
+def measure_fanout(port: int, token: str, fans: list[int], batch: int, timeout: float = 180) -> dict:
+    """Post as the account through the server and wait until every follower's timeline holds the
+    post. While waiting, only the last follower of each fan-out batch is polled (a batch is one
+    pipeline); then every timeline is checked."""
+    sample = [fans[min(i + batch, len(fans)) - 1] for i in range(0, len(fans), batch)]
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    body = json.dumps({"content": "A post for my 100,000 followers #bench"}).encode()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    conn.request("POST", "/api/posts/", body=body, headers=headers)
+    response = conn.getresponse()
+    payload = json.loads(response.read())
+    conn.close()
+    if response.status != 201:
+        raise SystemExit(f"fan-out post failed: {response.status} {payload}")
+    post_id, post_ms = payload["id"], 1000 * (time.perf_counter() - t0)
+    while count_holding(post_id, sample) < len(sample) and time.perf_counter() - t0 < timeout:
+        time.sleep(0.02)
+    while (held := count_holding(post_id, fans)) < len(fans) and time.perf_counter() - t0 < timeout:
+        time.sleep(0.1)
+    seconds = time.perf_counter() - t0
+    return {
+        "followers": len(fans),
+        "reached": held,
+        "batches": len(sample),
+        "batch_size": batch,
+        "workers": WORKER_PROCESSES,
+        "post_request_ms": round(post_ms, 1),
+        "seconds": round(seconds, 2),
+        "inserts_per_s_per_worker": round(held / seconds / WORKER_PROCESSES),
+    }
+
+
+def wait_until_built(user_ids: list[int], timeout: float = 120) -> None:
+    from posts import timelines
+
+    conn = timelines.client()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pipe = conn.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.hexists(timelines.home_keys(user_id)[1], "_b")
+        if all(pipe.execute()):
+            return
+        time.sleep(0.2)
+    raise SystemExit("timelines were not rebuilt in time (is the Celery worker running?)")
+
+
 # --- Main -----------------------------------------------------------------------------------
 
 
@@ -318,8 +505,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-seed", action="store_true", help="use the data already in the database")
     parser.add_argument("--no-explain", action="store_true", help="do not write bench/EXPLAIN.md")
     parser.add_argument("--only", help="comma-separated scenario names to run")
+    parser.add_argument("--no-timelines", action="store_true", help="skip the home timeline measurements")
+    parser.add_argument("--fanout-followers", type=int, help="followers of the fan-out account (0: skip)")
     args = parser.parse_args()
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    args.quick = quick
+    if args.fanout_followers is None:
+        args.fanout_followers = env_int("BENCH_FANOUT_FOLLOWERS", 0 if quick else 100_000)
     args.users = args.users or env_int("BENCH_USERS", 2000 if quick else 10000)
     args.posts = args.posts if args.posts is not None else env_int("BENCH_POSTS", 100000 if quick else 1000000)
     args.follows = args.follows or env_int("BENCH_FOLLOWS", 100 if quick else 200)
@@ -401,6 +593,26 @@ def main() -> int:
         return tokens[user_id]
 
     redis_client = redis.Redis.from_url(redis_url)
+    from django.conf import settings
+
+    from posts import timelines
+
+    # Seeding bypasses fan-out, so timelines of earlier runs may be stale: every one is rebuilt.
+    redis_client.delete("bench_default", "bench_email")
+    log(f"== flushed {timelines.clear_all():,} timeline keys")
+    run_timelines = not args.no_timelines and (not args.only or "timelines" in args.only.split(","))
+    groups, star_id, fans = {}, None, []
+    if run_timelines:
+        log(
+            "== timeline users: following ~100 and ~5,000 accounts"
+            + (f", an account with {args.fanout_followers:,} followers" if args.fanout_followers else "")
+        )
+        groups = ensure_followee_groups(seeded)
+        if args.fanout_followers:
+            star_id, fans = ensure_fanout_account(args.fanout_followers)
+        users.update(
+            User.objects.in_bulk([*(u for ids in groups.values() for u in ids), *([star_id] if star_id else [])])
+        )
 
     def flush_feed_keys() -> int:
         deleted, batch = 0, []
@@ -460,7 +672,13 @@ def main() -> int:
 
     port = free_port()
     server_log = BASE_DIR / "var" / "bench-gunicorn.log"
-    log(f"== gunicorn: 2 workers on {HOST}:{port} (log {server_log.relative_to(BASE_DIR)})")
+    worker_log = BASE_DIR / "var" / "bench-celery.log"
+    log(f"== celery: {WORKER_PROCESSES} worker processes (log {worker_log.relative_to(BASE_DIR)})")
+    worker = start_worker(env, worker_log)
+    log(
+        f"== gunicorn: 2 workers on {HOST}:{port}, FEED_BACKEND={env['FEED_BACKEND']} "
+        f"(log {server_log.relative_to(BASE_DIR)})"
+    )
     server = start_server(env, port, server_log)
     # Warm both workers up (imports, database and Redis connections) before anything is measured.
     warm_up = run_load(
@@ -469,7 +687,7 @@ def main() -> int:
     )  # fmt: skip
     log(f"    warm-up: {len(warm_up.latencies)} requests, {warm_up.errors} errors")
     client = Client(SERVER_NAME=HOST)
-    rows, explains = [], {}
+    rows, explains, fanout = [], {}, None
     try:
         for name, make, expected, max_requests, prepare, in_process_prepare in scenarios:
             log(f"== {name}")
@@ -526,8 +744,77 @@ def main() -> int:
             )
             if not args.no_explain:
                 explains[name] = explain_slowest(measured["captured"])
+
+        def feed_group(backend: str, followees: int) -> None:
+            """Feed p99 of users who follow ``followees`` accounts, each state warm: Redis timelines built
+            (fan-out keeps them current), or the database selector computing every page (its page cache
+            would be invalidated by any followee's post)."""
+            ids = groups[followees]
+            name = f"feed_f{followees}_{backend}"
+            log(f"== {name}")
+
+            def make(i):
+                return Request("GET", "/api/posts/feed/", token(ids[i % len(ids)]))
+
+            run_load(f"{name} warm-up", port, make, expected=200, duration=60, max_requests=len(ids), concurrency=4)
+            if backend == "redis":
+                wait_until_built(ids)
+            run_load(f"{name} warm-up", port, make, expected=200, duration=60, max_requests=len(ids), concurrency=4)
+            result = run_load(
+                name, port, make, expected=200, duration=args.duration, max_requests=args.max_requests,
+                concurrency=args.concurrency,
+            )  # fmt: skip
+            saved = settings.FEED_BACKEND, settings.FEED_PAGE_CACHE_SECONDS
+            settings.FEED_BACKEND, settings.FEED_PAGE_CACHE_SECONDS = (
+                ("redis", 300) if backend == "redis" else ("db", 0)
+            )
+            try:
+                measured = measure_in_process(client, make(0))
+            finally:
+                settings.FEED_BACKEND, settings.FEED_PAGE_CACHE_SECONDS = saved
+            lat = result.latencies
+            row = {
+                "scenario": name,
+                "method": "GET",
+                "path": "/api/posts/feed/",
+                "backend": backend,
+                "followees": followees,
+                "requests": len(lat) + result.errors,
+                "ok": len(lat),
+                "errors": result.errors,
+                "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
+                "seconds": round(result.elapsed, 2),
+                "rps": round(len(lat) / result.elapsed, 1) if result.elapsed else 0.0,
+                "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
+                "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
+                "mean_ms": round(1000 * statistics.fmean(lat), 1) if lat else None,
+                "queries_per_request": measured["queries"],
+                "queries_samples": measured["queries_all"],
+                "single_request_ms": round(measured["ms"], 1),
+                "error_samples": result.error_samples,
+            }
+            rows.append(row)
+            log(f"    {row['requests']} requests, {row['rps']} req/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms")
+
+        if run_timelines and env["FEED_BACKEND"] == "redis":
+            for followees in FOLLOWEE_GROUPS:
+                feed_group("redis", followees)
+            if fans:
+                log(f"== fan-out: one post by an account with {len(fans):,} followers, all active")
+                activate_timelines(fans)
+                fanout = measure_fanout(port, token(star_id), fans, settings.TIMELINE_FANOUT_BATCH)
+                log(f"    {fanout}")
+            stop_server(server)
+            # Pages cached by the Redis phase's database fallback (cold timelines) must not answer here.
+            log(f"    flushed {flush_feed_keys():,} feed keys")
+            db_env = {**env, "FEED_BACKEND": "db", "FEED_PAGE_CACHE_SECONDS": "0"}
+            log("== gunicorn again with FEED_BACKEND=db (the database selector, no page cache)")
+            server = start_server(db_env, port, server_log)
+            for followees in FOLLOWEE_GROUPS:
+                feed_group("db", followees)
     finally:
         stop_server(server)
+        stop_server(worker)
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
@@ -550,15 +837,24 @@ def main() -> int:
         "server": "gunicorn, 2 sync workers, DEBUG=0, throttling off",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {pg_version}",
         "search_words": search_words,
+        "feed_backend": env["FEED_BACKEND"],
+        "celery": f"{WORKER_PROCESSES} worker processes (prefork)",
+        "timeline_settings": {
+            "TIMELINE_MAX_ENTRIES": settings.TIMELINE_MAX_ENTRIES,
+            "TIMELINE_FANOUT_BATCH": settings.TIMELINE_FANOUT_BATCH,
+            "TIMELINE_CELEBRITY_FOLLOWERS": settings.TIMELINE_CELEBRITY_FOLLOWERS,
+        },
+        "fanout": fanout,
         "total_seconds": round(time.monotonic() - started, 1),
     }
-    (BENCH_DIR / "results.json").write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
-    (BENCH_DIR / "RESULTS.md").write_text(markdown(meta, rows))
+    suffix = ".quick" if args.quick else ""
+    (BENCH_DIR / f"results{suffix}.json").write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
+    (BENCH_DIR / f"RESULTS{suffix}.md").write_text(markdown(meta, rows))
     if explains:
         (BENCH_DIR / "EXPLAIN.md").write_text(explain_markdown(meta, explains))
     log("")
     log(table(rows))
-    log("\nwrote bench/results.json, bench/RESULTS.md" + (", bench/EXPLAIN.md" if explains else ""))
+    log(f"\nwrote bench/results{suffix}.json, bench/RESULTS{suffix}.md" + (", bench/EXPLAIN.md" if explains else ""))
     return 1 if any(r["ok"] == 0 for r in rows) else 0
 
 
@@ -618,7 +914,37 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         "column shows the uncached cost, while the load mostly hits the 60 s cache).",
         "",
     ]
-    return "\n".join(out)
+    return "\n".join(out + timeline_summary(meta, rows))
+
+
+def timeline_summary(meta: dict, rows: list[dict]) -> list[str]:
+    """The home timeline targets, from this run's rows."""
+    by = {r["scenario"]: r for r in rows}
+    out = []
+    if "me" in by and "feed_warm" in by and by["me"]["rps"]:
+        ratio = by["feed_warm"]["rps"] / by["me"]["rps"]
+        out.append(
+            f"- Warm feed throughput: {by['feed_warm']['rps']} req/s = **{ratio:.0%}** of `GET /api/users/me/` "
+            f"({by['me']['rps']} req/s) in the same run (target ≥ 70 %; feed backend {meta.get('feed_backend')})."
+        )
+    for backend in ("redis", "db"):
+        small, large = by.get(f"feed_f100_{backend}"), by.get(f"feed_f5000_{backend}")
+        if small and large and small["p99_ms"] and large["p99_ms"]:
+            out.append(
+                f"- Feed p99, following ~100 vs ~5,000 accounts, {backend}: "
+                f"{small['p99_ms']} ms vs {large['p99_ms']} ms "
+                f"= **×{large['p99_ms'] / small['p99_ms']:.2f}** (target ≤ ×1.5)."
+            )
+    fan = meta.get("fanout")
+    if fan:
+        out.append(
+            f"- Fan-out: one post by an account with {fan['followers']:,} followers (all active) reached "
+            f"{fan['reached']:,} timelines in **{fan['seconds']} s** ({fan['batches']} batches of {fan['batch_size']}, "
+            f"{fan['workers']} worker processes): "
+            f"**{fan['inserts_per_s_per_worker']:,} timeline inserts/s per worker** "
+            f"(target < 10 s)."
+        )
+    return ["## Home timelines", "", *out, ""] if out else []
 
 
 def explain_markdown(meta: dict, explains: dict) -> str:

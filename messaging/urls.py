@@ -1,3 +1,10 @@
 """URLs of the messaging app, mounted at ``/api/messages/``."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("", views.ConversationViewSet, basename="conversation")
+
+urlpatterns = router.urls

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.utils._os import safe_join
 from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
 
 RESERVED_PREFIXES = ("api/", "admin/", "swagger", "redoc", "media/", "static/", "healthz", "readyz", "metrics", "ws/")
 
@@ -31,6 +32,9 @@ def _file(path: Path, *, max_age: int) -> FileResponse:
     return response
 
 
+# Exempt from CSRF: it only reads files, and a POST to an unknown path (an API path that matched
+# nothing, say) must get this view's JSON 404 or 405, not the CSRF failure page.
+@csrf_exempt
 @cache_control()
 def frontend(request, path: str = ""):
     root = frontend_dir()

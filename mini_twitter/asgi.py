@@ -1,4 +1,4 @@
-"""ASGI entry point."""
+"""ASGI entry point: HTTP (Django) and WebSockets (Channels) in one application."""
 
 import os
 
@@ -6,4 +6,13 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
 
-application = get_asgi_application()
+# Django first: the consumers import models.
+django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+# No origin check: sockets authenticate with a token in their first frame, not with cookies, so a
+# cross-site page gains nothing by opening one.
+application = ProtocolTypeRouter({"http": django_application, "websocket": URLRouter(websocket_urlpatterns)})

@@ -4,6 +4,7 @@ The defaults give the embedded development setup (SQLite under ``var/``, in-proc
 tasks run inline); setting ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis.
 """
 
+import json
 import os
 import sys
 from datetime import timedelta
@@ -44,14 +45,23 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Browser front ends on other origins: none unless listed (the API authenticates with headers, so no
+# credentials/cookies are allowed cross-origin).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "api-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ("retry-after", "x-request-id")
 
 INSTALLED_APPS = [
+    # First: its runserver serves the ASGI application (HTTP and WebSockets) in development.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -62,18 +72,25 @@ INSTALLED_APPS = [
     "messaging",
     "media",
     "microblog",
+    "realtime",
+    "rooms",
 ]
 
 MIDDLEWARE = [
+    # Metrics (django-prometheus) and the request id / access log wrap everything else.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mini_twitter.observability.middleware.RequestLogMiddleware",
     "mini_twitter.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "mini_twitter.urls"
@@ -108,6 +125,11 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# django-prometheus's wrappers of the same backends count queries, errors and connections.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Redis ---------------------------------------------------------------------------
@@ -115,7 +137,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, counting its operations for Prometheus.
+            "BACKEND": "mini_twitter.observability.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mt",
             "OPTIONS": {
@@ -130,7 +153,7 @@ if REDIS_URL:
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": "mt"}}
+    CACHES = {"default": {"BACKEND": "mini_twitter.observability.cache.LocMemCache", "KEY_PREFIX": "mt"}}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -155,7 +178,13 @@ CELERY_TASK_ROUTES = {"*.send_*_email*": {"queue": CELERY_EMAIL_QUEUE}}
 # run time and retry countdown (a worker holds a delayed retry unacknowledged; backoffs are capped
 # at 120 s for notifications, 300 s for password-reset emails). Workers look for such tasks about every
 # interval × throttle seconds (kombu's defaults: 10 × 10).
+# Publishing fails fast when the broker is down (requests then run the task inline, see
+# mini_twitter/api/tasks.py) instead of hanging on reconnects.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
@@ -167,6 +196,44 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "delete-unattached-media": {"task": "media.delete_unattached", "schedule": 3600.0},
 }
+
+# --- Home timelines (posts/timelines.py) ------------------------------------------------------
+# "redis": each active user's home timeline is a capped sorted set in Redis, filled by fan-out on
+# write; "db": the feed is computed from the database on read (always so without Redis).
+FEED_BACKEND = os.environ.get("FEED_BACKEND") or ("redis" if REDIS_URL else "db")
+if FEED_BACKEND not in {"redis", "db"} or (FEED_BACKEND == "redis" and not REDIS_URL):
+    FEED_BACKEND = "db"
+# Seconds the database selector caches a page of entries (0: computed on every read).
+FEED_PAGE_CACHE_SECONDS = env_int("FEED_PAGE_CACHE_SECONDS", 300)
+TIMELINE_MAX_ENTRIES = env_int("TIMELINE_MAX_ENTRIES", 800)
+# Timelines of users who have not read their feed for this many days expire (no fan-out to them).
+TIMELINE_ACTIVE_DAYS = env_int("TIMELINE_ACTIVE_DAYS", 7)
+# Accounts with more followers are not fanned out: their posts are merged in at read time.
+TIMELINE_CELEBRITY_FOLLOWERS = env_int("TIMELINE_CELEBRITY_FOLLOWERS", 200_000)
+TIMELINE_FANOUT_BATCH = env_int("TIMELINE_FANOUT_BATCH", 1000)
+# Tests only: seconds a fan-out batch sleeps before writing (to kill a worker in the middle).
+TIMELINE_TEST_BATCH_DELAY = float(os.environ.get("TIMELINE_TEST_BATCH_DELAY", "0") or 0) if TESTING else 0.0
+
+# --- Channels (WebSockets) ---------------------------------------------------------------------
+# Redis carries socket events between processes (web and Celery workers); without Redis the
+# in-memory layer serves the single development process, where tasks run inline.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"), "capacity": 500},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+WEBSOCKET_AUTH_TIMEOUT = float(os.environ.get("WEBSOCKET_AUTH_TIMEOUT", "10"))
+
+# --- Audio rooms ----------------------------------------------------------------------------
+ROOM_MAX_PARTICIPANTS = env_int("ROOM_MAX_PARTICIPANTS", 50)
+ROOM_PRESENCE_GRACE_SECONDS = float(os.environ.get("ROOM_PRESENCE_GRACE_SECONDS", "30"))
+# STUN/TURN servers given to clients on join: JSON, e.g.
+# [{"urls": ["turn:turn.example.com:3478"], "username": "u", "credential": "p"}]
+ICE_SERVERS = json.loads(os.environ.get("ICE_SERVERS") or '[{"urls": ["stun:stun.l.google.com:19302"]}]')
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
@@ -202,6 +269,8 @@ THROTTLE_RATE_ANON = os.environ.get("THROTTLE_RATE_ANON", "120/min")
 THROTTLE_RATE_USER = os.environ.get("THROTTLE_RATE_USER", "600/min")
 # Login, registration and password reset get a tenth of the anonymous rate (at least 1).
 THROTTLE_SENSITIVE_DIVISOR = env_int("THROTTLE_SENSITIVE_DIVISOR", 10)
+# Writes (POST, PUT, PATCH, DELETE) get the user rate divided by this, per user and per address.
+THROTTLE_WRITE_DIVISOR = env_int("THROTTLE_WRITE_DIVISOR", 4)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -214,6 +283,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "mini_twitter.api.throttles.AnonThrottle",
         "mini_twitter.api.throttles.UserThrottle",
+        "mini_twitter.api.throttles.UserWriteThrottle",
+        "mini_twitter.api.throttles.AddressWriteThrottle",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
@@ -285,6 +356,7 @@ MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MAX_REQUEST_BODY_BYTES = MEDIA_MAX_UPLOAD_BYTES + 64 * 1024
+MAX_QUERY_STRING_LENGTH = env_int("MAX_QUERY_STRING_LENGTH", 4096)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -313,21 +385,55 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# --- Logs, metrics, error tracking ----------------------------------------------------------
+# JSON lines (one per request in the "mini_twitter.access" logger, with the request id on every
+# record) in production; readable text in development.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "mini_twitter.observability.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"()": "mini_twitter.observability.logs.PlainFormatter"},
+        "json": {"()": "mini_twitter.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# /metrics: open to these addresses/CIDR ranges ("none": no address), and to anyone sending
+# `Authorization: Bearer <METRICS_TOKEN>` when a token is set.
+METRICS_ALLOWED_IPS = env_list(
+    "METRICS_ALLOWED_IPS", "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Celery workers serve their metrics on this port (0: not at all).
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "0.0.0.0")  # noqa: S104 - in a container
+
+# Sentry (Django and Celery) only with a DSN; no personal data is sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from mini_twitter.observability.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
+    )
 
 # A built single-page microblog front end (index.html, js/, css/) to serve at the site root.
 MICROBLOG_FRONTEND_DIR = os.environ.get("MICROBLOG_FRONTEND_DIR", "")

@@ -2,6 +2,7 @@
 a local SMTP sink."""
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -61,13 +62,20 @@ def run_in_threads(count: int, target: Callable[[int], None]) -> None:
 
 
 def clear_cache() -> None:
-    """Empty the app's cache (only its own keys on Redis, never the Celery queues)."""
+    """Empty the app's cache (only its own keys on Redis, never the Celery queues) and the Redis
+    home timelines (their own ``tl:`` prefix)."""
+    import redis
     from django.core.cache import cache
 
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
     else:
         cache.clear()
+    if settings.REDIS_URL:
+        from posts import timelines
+
+        with contextlib.suppress(redis.RedisError):  # a test that points REDIS_URL at a dead server
+            timelines.clear_all()
 
 
 class LiveServices:
@@ -97,13 +105,19 @@ class LiveServices:
 
     @contextmanager
     def celery_worker(
-        self, *, queues: tuple[str, ...] | None = None, extra_env: dict | None = None, purge: bool = True
+        self,
+        *,
+        queues: tuple[str, ...] | None = None,
+        extra_env: dict | None = None,
+        purge: bool = True,
+        pool: str = "solo",
     ):
         """Start ``celery worker`` in a subprocess on the test database and the Redis broker, with
         tasks sent from this process going to it (not run inline) while the block runs.
 
         The queues (and the broker's unacknowledged tasks) are emptied first unless ``purge`` is
-        false, as for a worker that takes over from one that was killed. The yielded ``Popen`` has
+        false, as for a worker that takes over from one that was killed; ``pool="prefork"`` runs the
+        tasks in a child process, as in production. The yielded ``Popen`` has
         ``log_path`` and ``log_text()``; ``kill()`` stops the worker at once (SIGKILL)."""
         from mini_twitter.celery import app
 
@@ -132,7 +146,8 @@ class LiveServices:
                 "-A",
                 "mini_twitter",
                 "worker",
-                "--pool=solo",
+                f"--pool={pool}",
+                "--concurrency=1",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",

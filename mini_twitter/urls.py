@@ -1,4 +1,4 @@
-"""Root URLs: the REST API under ``/api/``, docs, admin and health checks."""
+"""Root URLs: the REST API under ``/api/``, docs, admin, health checks and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -11,6 +11,7 @@ from microblog.frontend import frontend
 
 from . import health
 from .api.schema import SchemaGenerator
+from .observability.views import metrics_view
 
 schema_view = get_schema_view(
     openapi.Info(
@@ -32,6 +33,7 @@ urlpatterns = [
     path("api/users/", include("users.urls")),
     path("api/notifications/", include("notifications.urls")),
     path("api/messages/", include("messaging.urls")),
+    path("api/", include("rooms.urls")),
     path("api/", include("media.urls")),
     path("api/", include("posts.urls")),
     path("admin/", admin.site.urls),
@@ -40,6 +42,7 @@ urlpatterns = [
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media-file"),
     # Last: the optional single-page front end at the site root (MICROBLOG_FRONTEND_DIR).
     re_path(r"^(?P<path>.*)$", frontend, name="frontend"),

@@ -1,5 +1,5 @@
 """Notifications: something a user did that concerns another user (a follow, a like, a retweet, a
-reply, a mention, and later a direct message)."""
+reply, a mention, a direct message)."""
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +13,7 @@ class Notification(models.Model):
         RETWEET = "retweet", "Retweet"
         REPLY = "reply", "Reply"
         MENTION = "mention", "Mention"
-        # Direct messages come with the messaging app, which adds a nullable ``conversation`` key.
+        # A direct message (``conversation`` set, ``post`` null).
         MESSAGE = "message", "Message"
 
     # No index of its own: the constraint and the indexes below all lead with the recipient.
@@ -25,6 +25,10 @@ class Notification(models.Model):
     # The post liked, retweeted or mentioning the recipient, or the reply; its deletion takes the
     # notification with it.
     post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # The conversation of a ``message`` notification; indexed below (only where set).
+    conversation = models.ForeignKey(
+        "messaging.Conversation", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
     # What the notification is about, unique per recipient (see ``services``): creating it again
     # (a task run twice, a like undone and redone) inserts nothing.
     dedupe_key = models.CharField(max_length=100)
@@ -45,6 +49,12 @@ class Notification(models.Model):
                 fields=["recipient", "-created_at", "-id"],
                 condition=models.Q(is_read=False),
                 name="notif_recipient_unread_idx",
+            ),
+            # Deleting a conversation deletes its notifications; most notifications have none.
+            models.Index(
+                fields=["conversation"],
+                condition=models.Q(conversation__isnull=False),
+                name="notif_conversation_idx",
             ),
         ]
 

@@ -30,3 +30,13 @@ def notification_get(*, user: User, notification_id: int) -> Notification:
 
 def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, is_read=False).count()
+
+
+def notifications_by_ids(*, ids: list[int]) -> list[Notification]:
+    """Notifications by id, loaded as the list loads them (for pushing to sockets)."""
+    return list(
+        Notification.objects.filter(pk__in=ids)
+        .select_related("actor__profile")
+        .annotate(post_head=Left("post__content", EXCERPT_LENGTH + 1))
+        .order_by("created_at", "id")
+    )

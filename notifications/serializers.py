@@ -10,15 +10,15 @@ from .selectors import EXCERPT_LENGTH
 
 class NotificationSerializer(serializers.ModelSerializer):
     """A notification, renderable without another request: who did it (``actor``), on which post
-    (``post`` and the start of its text, ``post_excerpt``)."""
+    (``post`` and the start of its text, ``post_excerpt``) or in which conversation."""
 
     actor = UserShortSerializer(read_only=True)
     post = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     post_excerpt = serializers.SerializerMethodField(
         help_text=f"The first {EXCERPT_LENGTH} characters of the post (… when cut), or null."
     )
-    conversation = serializers.SerializerMethodField(
-        help_text="The conversation of a `message` notification (id), null otherwise."
+    conversation = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The conversation of a `message` notification (id), null otherwise."
     )
 
     class Meta:
@@ -31,10 +31,6 @@ class NotificationSerializer(serializers.ModelSerializer):
         if head is None:
             return None
         return head[:EXCERPT_LENGTH] + "…" if len(head) > EXCERPT_LENGTH else head
-
-    def get_conversation(self, notification) -> int | None:
-        # Direct messages do not exist yet; the key is part of the contract already.
-        return None
 
 
 class UnreadCountSerializer(serializers.Serializer):

@@ -6,11 +6,13 @@ Rules:
 - Each notification has a ``dedupe_key``, unique per recipient, and is inserted with
   ``ON CONFLICT DO NOTHING``: running a task twice, or undoing and redoing an action, inserts nothing
   new. Keys: ``follow:<actor>``, ``like:<actor>:<post>``, ``retweet:<actor>:<post>``,
-  ``reply:<reply>``, ``mention:<post>``.
+  ``reply:<reply>``, ``mention:<post>``, ``message:<message>``.
 - A reply notifies the author of the post it answers (type ``reply``, ``post`` = the reply). If the
   reply also mentions that author, the reply notification is enough: the author gets no mention
   notification for that post, also when an edit adds the mention later. Other mentioned users get
   ``mention`` notifications (``post`` = the mentioning post), all in one INSERT.
+- A direct message notifies the conversation's other current participants (not those who left),
+  with ``conversation`` set.
 """
 
 import logging
@@ -22,7 +24,12 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from messaging.models import Message
+from messaging.selectors import active_participants
+from mini_twitter.api.tasks import enqueue_on_commit
+from mini_twitter.observability import metrics
 from posts.models import Like, Mention, Post, Retweet
+from realtime.events import push_message, push_notifications, push_unread_counts
 from users.models import Follow, User
 
 from .models import Notification
@@ -32,24 +39,51 @@ logger = logging.getLogger(__name__)
 Type = Notification.Type
 
 
-def _insert(*, recipient_ids: Iterable[int], actor_id: int, type: str, dedupe_key: str, post_id=None) -> int:
-    """Insert one notification per recipient (the actor excluded) in one statement; returns how many
-    were attempted (existing ones are skipped by the database)."""
+def _insert(
+    *, recipient_ids: Iterable[int], actor_id: int, type: str, dedupe_key: str, post_id=None, conversation_id=None
+) -> int:
+    """Insert one notification per recipient (the actor excluded) in one statement, and push the new
+    ones to their recipients' sockets after commit; returns how many were new. Recipients who have
+    this notification already are skipped (and the database skips any a concurrent run inserted)."""
+    wanted = [rid for rid in dict.fromkeys(recipient_ids) if rid != actor_id]
+    if not wanted:
+        return 0
+    existing = set(
+        Notification.objects.filter(recipient_id__in=wanted, dedupe_key=dedupe_key).values_list(
+            "recipient_id", flat=True
+        )
+    )
     rows = [
-        Notification(recipient_id=rid, actor_id=actor_id, type=type, post_id=post_id, dedupe_key=dedupe_key)
-        for rid in dict.fromkeys(recipient_ids)
-        if rid != actor_id
+        Notification(
+            recipient_id=rid,
+            actor_id=actor_id,
+            type=type,
+            post_id=post_id,
+            conversation_id=conversation_id,
+            dedupe_key=dedupe_key,
+        )
+        for rid in wanted
+        if rid not in existing
     ]
     if not rows:
         return 0
     try:
         with transaction.atomic():
-            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            # Counted from the database's row count: ignore_conflicts hides which rows it skipped.
+            with metrics.inserted_rows() as inserted:
+                Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            new_ids = list(
+                Notification.objects.filter(
+                    recipient_id__in=[row.recipient_id for row in rows], dedupe_key=dedupe_key
+                ).values_list("id", flat=True)
+            )
     except IntegrityError:
         # A foreign key failed: the post or a user was deleted after we read it. There is nothing to
         # notify about any more, and retrying would fail the same way.
         logger.info("%s notification %s skipped: its post or users are gone", type, dedupe_key)
         return 0
+    transaction.on_commit(lambda: push_notifications(new_ids))
+    transaction.on_commit(lambda: metrics.notifications_created(type=type, count=inserted.count))
     return len(rows)
 
 
@@ -69,7 +103,7 @@ def notification_create_for_follow(*, follow_id: int) -> Notification | None:
     if notification is not None and notification.emailed_at is None and _wants_email(notification.recipient):
         from .tasks import send_follow_email_task
 
-        transaction.on_commit(lambda: send_follow_email_task.delay(notification_id=notification.pk))
+        enqueue_on_commit(send_follow_email_task, notification_id=notification.pk)
     return notification
 
 
@@ -132,6 +166,35 @@ def notifications_create_for_post(*, post_id: int, mentioned_ids: Iterable[int] 
     return count
 
 
+def notification_create_for_message(*, message_id: int) -> int:
+    """Notify the other current participants of a conversation of a new message."""
+    message = Message.objects.filter(pk=message_id).values("sender_id", "conversation_id").first()
+    if message is None:
+        return 0  # deleted with its conversation or its sender
+    recipient_ids = list(
+        active_participants()
+        .filter(conversation_id=message["conversation_id"])
+        .exclude(user_id=message["sender_id"])
+        .values_list("user_id", flat=True)
+    )
+    # The message frame goes first, and only to those not notified of it yet (a rerun pushes nothing).
+    notified = set(
+        Notification.objects.filter(recipient_id__in=recipient_ids, dedupe_key=f"message:{message_id}").values_list(
+            "recipient_id", flat=True
+        )
+    )
+    fresh = [rid for rid in recipient_ids if rid not in notified]
+    if fresh:
+        transaction.on_commit(lambda: push_message(message_id, fresh))
+    return _insert(
+        recipient_ids=recipient_ids,
+        actor_id=message["sender_id"],
+        type=Type.MESSAGE,
+        conversation_id=message["conversation_id"],
+        dedupe_key=f"message:{message_id}",
+    )
+
+
 def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     """Mark one of the user's notifications read; someone else's (or an unknown id) is a 404."""
     notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
@@ -140,11 +203,15 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     if not notification.is_read:
         Notification.objects.filter(pk=notification.pk).update(is_read=True)
         notification.is_read = True
+        transaction.on_commit(lambda: push_unread_counts([user.pk]))
     return notification
 
 
 def notifications_mark_all_read(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, is_read=False).update(is_read=True)
+    marked = Notification.objects.filter(recipient=user, is_read=False).update(is_read=True)
+    if marked:
+        transaction.on_commit(lambda: push_unread_counts([user.pk]))
+    return marked
 
 
 # --- Email ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Celery tasks that create notifications after a follow, like, retweet, reply or mention, and the
-follow email. Thin and idempotent: the work (and the dedupe) is in ``services``."""
+"""Celery tasks that create notifications after a follow, like, retweet, reply, mention or direct
+message, and the follow email. Thin and idempotent: the work (and the dedupe) is in ``services``."""
 
 import logging
 
@@ -48,6 +48,12 @@ def notify_retweet_task(*, retweet_id: int) -> None:
 def notify_post_task(*, post_id: int, mentioned_ids: list[int]) -> None:
     """A new post (reply and mentions) or an edited one (newly mentioned users)."""
     services.notifications_create_for_post(post_id=post_id, mentioned_ids=mentioned_ids)
+
+
+@shared_task(name="notifications.notify_message", **NOTIFY_OPTIONS)
+def notify_message_task(*, message_id: int) -> None:
+    """A new direct message: the conversation's other participants."""
+    services.notification_create_for_message(message_id=message_id)
 
 
 # The name matches the ``*.send_*_email*`` route: it runs on the email queue.

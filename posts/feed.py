@@ -6,29 +6,37 @@ newest entry (retweeted by several followees, it shows the latest retweet). Each
 ``feed_id`` (``2 * post id`` for a post, ``2 * retweet id + 1`` for a retweet); the cursor is the
 last entry's (time, feed_id), so new entries never shift or repeat a page.
 
-Pages of entries are cached for five minutes per viewer, under a key made of version tokens that
-change after commit whenever the viewer follows or unfollows, or any source author posts, deletes,
-retweets or unretweets. Posts are hydrated from the database on every read, so counts and the
-viewer's like/retweet flags are always current. Everything outside this module sees only
-:func:`feed_page`, so the storage can change without touching the API.
+Pages of entries are cached per viewer (``FEED_PAGE_CACHE_SECONDS``, five minutes), under a key
+made of version tokens that change after commit whenever the viewer follows or unfollows, or any
+source author posts, deletes, retweets or unretweets. Everything outside this module sees only
+:func:`feed_page`, so the storage can change without touching the API: with ``FEED_BACKEND=redis``
+it reads the fan-out timelines of :mod:`posts.timelines` and falls back to this database selector
+(:func:`db_feed_page`) for what they can't answer. Either way the page's posts are hydrated by
+:mod:`posts.hydration` from cached representations invalidated after commit, so counts and the
+viewer's like/retweet flags are current.
 """
 
 import base64
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 
+from mini_twitter.observability import metrics
 from users.models import Follow
 
 from .models import Post, Retweet
 
-FEED_CACHE_SECONDS = 300
+logger = logging.getLogger(__name__)
+
 MAX_ROUNDS = 8
 
 
@@ -123,7 +131,7 @@ def source_user_ids(viewer_id: int) -> list[int]:
     ids = cache.get(key)
     if ids is None:
         ids = sorted({viewer_id, *Follow.objects.filter(follower_id=viewer_id).values_list("followee_id", flat=True)})
-        cache.set(key, ids, FEED_CACHE_SECONDS)
+        cache.set(key, ids, settings.FEED_PAGE_CACHE_SECONDS)
     return ids
 
 
@@ -207,12 +215,31 @@ def _drop_shown_earlier(entries: list[FeedEntry], source_ids: list[int], cursor:
 
 
 def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
-    """One page of the viewer's feed (entries only; the caller hydrates the posts)."""
+    """One page of the viewer's feed (entries only; the caller hydrates the posts): from the Redis
+    timeline with ``FEED_BACKEND=redis`` (:mod:`posts.timelines`), else, and whenever the timeline
+    can't answer (not built yet, a page below what it holds, Redis down), from the database."""
+    from . import timelines
+
+    if timelines.enabled():
+        try:
+            page = timelines.read_page(viewer_id=viewer_id, cursor=cursor, size=size)
+        except redis.RedisError as exc:
+            logger.warning("feed of %s served from the database: %s", viewer_id, exc)
+            page = None
+        if page is not None:
+            metrics.feed_request(cache_hit=True)
+            return page
+    return db_feed_page(viewer_id=viewer_id, cursor=cursor, size=size)
+
+
+def db_feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
+    """The database selector: one page computed from posts and retweets, cached under versions."""
     source_ids = source_user_ids(viewer_id)
     versions = _versions([_author_key(user_id) for user_id in source_ids])
     digest = hashlib.sha1("|".join(versions).encode(), usedforsecurity=False).hexdigest()
     key = f"feed:page:{viewer_id}:{digest}:{cursor.encode() if cursor else '-'}:{size}"
     cached = cache.get(key)
+    metrics.feed_request(cache_hit=cached is not None)
     if cached is not None:
         entries = [FeedEntry.from_json(row) for row in cached["entries"]]
         return FeedPage(entries, Cursor.decode(cached["next"]) if cached["next"] else None)
@@ -223,6 +250,6 @@ def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
             "entries": [e.as_json() for e in page.entries],
             "next": page.next_cursor.encode() if page.next_cursor else None,
         },
-        FEED_CACHE_SECONDS,
+        settings.FEED_PAGE_CACHE_SECONDS,
     )
     return page

@@ -15,7 +15,7 @@ from django.utils import timezone
 from media.models import Media
 from users.models import User
 
-from . import feed
+from . import feed, hydration
 from .models import Hashtag, Like, Post, PostHashtag, Retweet
 
 TRENDING_CACHE_SECONDS = 60
@@ -132,19 +132,11 @@ def trending_hashtags() -> list[dict]:
     return result
 
 
-def feed_posts(*, viewer, cursor: "feed.Cursor | None", size: int) -> tuple[list[Post], "feed.Cursor | None"]:
-    """One page of the viewer's home feed as posts carrying ``retweeted_by`` and ``feed_id``."""
+def feed_posts(
+    *, viewer, cursor: "feed.Cursor | None", size: int, absolute=lambda url: url
+) -> tuple[list[dict], "feed.Cursor | None"]:
+    """One page of the viewer's home feed: the items (``FeedItemSerializer``'s fields, URLs made
+    absolute by ``absolute``) and the next page's cursor. Entries come from :func:`feed.feed_page`
+    (Redis timelines or the database), posts from cached representations (:mod:`posts.hydration`)."""
     page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size)
-    posts = post_queryset(viewer=viewer).in_bulk([e.post_id for e in page.entries])
-    retweeters = User.objects.select_related("profile").in_bulk(
-        {e.retweeted_by_id for e in page.entries if e.retweeted_by_id}
-    )
-    items = []
-    for entry in page.entries:
-        post = posts.get(entry.post_id)
-        if post is None:
-            continue  # deleted since the page was computed
-        post.feed_id = entry.feed_id
-        post.retweeted_by = retweeters.get(entry.retweeted_by_id)
-        items.append(post)
-    return items, page.next_cursor
+    return hydration.feed_items(viewer_id=viewer.pk, entries=page.entries, absolute=absolute), page.next_cursor

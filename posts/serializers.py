@@ -84,3 +84,48 @@ class HashtagSerializer(serializers.ModelSerializer):
         model = Hashtag
         fields = ("name", "posts_count")
         read_only_fields = fields
+
+
+def _of(kind: str, field_class, **kwargs):
+    return field_class(read_only=True, help_text=f"type={kind}", **kwargs)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    """One search result: a post (`type=posts`, the default), a user (`type=users`) or a hashtag
+    (`type=hashtags`), with the fields of that kind only. Swagger 2.0 has no ``oneOf``, so this
+    documents the union of the three shapes, every field optional, each saying which type gives it
+    (``id`` is a post's or a user's id; ``posts_count`` a user's or a hashtag's count)."""
+
+    id = _of("posts, users", serializers.IntegerField)
+    # posts
+    author = UserShortSerializer(read_only=True, help_text="type=posts")
+    content = _of("posts", serializers.CharField)
+    created_at = _of("posts", serializers.DateTimeField)
+    edited_at = _of("posts", serializers.DateTimeField, allow_null=True)
+    reply_to = _of("posts", serializers.IntegerField, allow_null=True)
+    likes_count = _of("posts", serializers.IntegerField)
+    retweets_count = _of("posts", serializers.IntegerField)
+    replies_count = _of("posts", serializers.IntegerField)
+    hashtags = _of("posts", serializers.ListField, child=serializers.CharField())
+    mentions = MentionSerializer(many=True, read_only=True, help_text="type=posts")
+    media = PostMediaSerializer(many=True, read_only=True, help_text="type=posts")
+    is_liked = _of("posts", serializers.BooleanField)
+    is_retweeted = _of("posts", serializers.BooleanField)
+    # users
+    username = _of("users", serializers.CharField)
+    display_name = _of("users", serializers.CharField)
+    bio = _of("users", serializers.CharField)
+    location = _of("users", serializers.CharField)
+    website = _of("users", serializers.CharField)
+    avatar = _of("users", serializers.URLField, allow_null=True)
+    followers_count = _of("users", serializers.IntegerField)
+    following_count = _of("users", serializers.IntegerField)
+    date_joined = _of("users", serializers.DateTimeField)
+    is_following = _of("users", serializers.BooleanField)
+    follows_you = _of("users", serializers.BooleanField)
+    # hashtags
+    name = _of("hashtags", serializers.CharField)
+    posts_count = _of("users, hashtags", serializers.IntegerField)
+
+    class Meta:
+        ref_name = "SearchResult"

@@ -1,5 +1,7 @@
 """Writes for posts, likes and retweets. Counters change with F() inside the writing transaction;
-feed caches are invalidated after commit."""
+after commit, feed caches and cached post representations are invalidated and new or removed
+entries go to the Redis home timelines (:mod:`posts.timelines`: the author's at once, followers'
+by fan-out tasks)."""
 
 from dataclasses import dataclass
 
@@ -12,10 +14,12 @@ from django.utils import timezone
 from media.models import Media
 from media.services import delete_files, media_attach, media_file_names
 from mini_twitter.api.exceptions import DomainError
+from mini_twitter.api.tasks import enqueue_on_commit
+from mini_twitter.observability import metrics
 from notifications.tasks import notify_like_task, notify_post_task, notify_retweet_task
 from users.models import Profile, User
 
-from . import feed
+from . import feed, hydration, timelines
 from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from .parsing import extract_hashtags, extract_mentions
 
@@ -84,8 +88,12 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
+        transaction.on_commit(lambda: timelines.post_created(post), robust=True)
+        if reply_to is not None:
+            transaction.on_commit(lambda: hydration.forget_posts([reply_to.pk]))
+        transaction.on_commit(metrics.POSTS_CREATED.inc)
         if reply_to is not None or mentioned:
-            transaction.on_commit(lambda: notify_post_task.delay(post_id=post.pk, mentioned_ids=mentioned), robust=True)
+            enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
 
 
@@ -99,8 +107,9 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
         post.save(update_fields=["content", "edited_at"])
         _set_hashtags(post, extract_hashtags(content))
         mentioned = _set_mentions(post, extract_mentions(content))
+        transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
         if mentioned:
-            transaction.on_commit(lambda: notify_post_task.delay(post_id=post.pk, mentioned_ids=mentioned), robust=True)
+            enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
 
 
@@ -111,6 +120,8 @@ def post_delete(*, post: Post, user: User) -> None:
         tag_ids = list(PostHashtag.objects.filter(post=post).values_list("hashtag_id", flat=True))
         files = media_file_names(Media.objects.filter(post=post))
         retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
+        reply_ids = list(Post.objects.filter(reply_to=post).values_list("id", flat=True))
+        post_id, reply_to_id = post.pk, post.reply_to_id
         if tag_ids:
             Hashtag.objects.filter(pk__in=tag_ids).update(posts_count=F("posts_count") - 1)
         if post.reply_to_id:
@@ -120,12 +131,24 @@ def post_delete(*, post: Post, user: User) -> None:
         transaction.on_commit(lambda: delete_files(files))
         author_id = post.author_id
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
+        # Replies' reply_to became null: their cached representations go too.
+        transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
+        transaction.on_commit(
+            lambda: timelines.post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids),
+            robust=True,
+        )
 
 
 def _not_yours():
     from rest_framework.exceptions import PermissionDenied
 
     return PermissionDenied("You can only change your own posts.")
+
+
+def _forget_reaction(*, user_id: int, post_id: int) -> None:
+    """The post's counts and the user's flags on it changed: drop their cached representations."""
+    hydration.forget_posts([post_id])
+    hydration.forget_flags(user_id=user_id, post_id=post_id)
 
 
 @dataclass(frozen=True)
@@ -139,8 +162,9 @@ def like_create(*, user: User, post: Post) -> ToggleResult:
     try:
         with transaction.atomic():
             like = Like.objects.create(user=user, post=post)
-            transaction.on_commit(lambda: notify_like_task.delay(like_id=like.pk), robust=True)
+            enqueue_on_commit(notify_like_task, like_id=like.pk)
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
+            transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
     except IntegrityError:
         return ToggleResult(changed=False)  # a concurrent request liked it first
     return ToggleResult(changed=True)
@@ -151,6 +175,7 @@ def like_delete(*, user: User, post: Post) -> ToggleResult:
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") - 1)
+            transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
     return ToggleResult(changed=bool(deleted))
 
 
@@ -162,9 +187,11 @@ def retweet_create(*, user: User, post: Post) -> ToggleResult:
     try:
         with transaction.atomic():
             retweet = Retweet.objects.create(user=user, post=post)
-            transaction.on_commit(lambda: notify_retweet_task.delay(retweet_id=retweet.pk), robust=True)
+            enqueue_on_commit(notify_retweet_task, retweet_id=retweet.pk)
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") + 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
+            transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
+            transaction.on_commit(lambda: timelines.retweet_created(retweet, author_id=post.author_id), robust=True)
     except IntegrityError:
         return ToggleResult(changed=False)
     return ToggleResult(changed=True)
@@ -172,8 +199,14 @@ def retweet_create(*, user: User, post: Post) -> ToggleResult:
 
 def retweet_delete(*, user: User, post: Post) -> ToggleResult:
     with transaction.atomic():
-        deleted, _ = Retweet.objects.filter(user=user, post=post).delete()
+        retweet_id = Retweet.objects.filter(user=user, post=post).values_list("id", flat=True).first()
+        deleted = Retweet.objects.filter(pk=retweet_id).delete()[0] if retweet_id else 0
         if deleted:
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") - 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
+            transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
+            transaction.on_commit(
+                lambda: timelines.retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk),
+                robust=True,
+            )
     return ToggleResult(changed=bool(deleted))

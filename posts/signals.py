@@ -1,16 +1,33 @@
-"""Cache invalidation only: a follow or unfollow changes the follower's feed."""
+"""Cache maintenance only: a follow or unfollow changes the follower's feed (the database
+selector's versions, and the Redis home timeline at once: the followee's recent entries merged in,
+or removed), and a changed user or profile changes the short user form cached for feed items."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from users.models import Follow
+from users.models import Follow, Profile, User
 
-from . import feed
+from . import feed, hydration, timelines
 
 
 @receiver(post_save, sender=Follow)
 @receiver(post_delete, sender=Follow)
-def follow_changed(sender, instance: Follow, **kwargs) -> None:
-    follower_id = instance.follower_id
+def follow_changed(sender, instance: Follow, created: bool = False, **kwargs) -> None:
+    follower_id, followee_id = instance.follower_id, instance.followee_id
     transaction.on_commit(lambda: feed.invalidate_follows(follower_id))
+    if kwargs.get("signal") is post_delete:
+        transaction.on_commit(
+            lambda: timelines.unfollowed(follower_id=follower_id, followee_id=followee_id), robust=True
+        )
+    elif created:
+        transaction.on_commit(lambda: timelines.followed(follower_id=follower_id, followee_id=followee_id), robust=True)
+
+
+@receiver(post_save, sender=User)
+@receiver(post_save, sender=Profile)
+def user_changed(sender, instance, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and set(update_fields) <= {"last_login", "updated_at"}:
+        return  # a login, or a profile's counters: not in the short form
+    user_id = instance.pk
+    transaction.on_commit(lambda: hydration.forget_users([user_id]))

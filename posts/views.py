@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
-from mini_twitter.api.schema import CURSOR_PARAMETERS, paginated
+from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from users.selectors import annotate_viewer_follow_flags
 from users.serializers import DetailSerializer, UserSerializer
 
@@ -24,6 +24,7 @@ from .serializers import (
     PostCreateSerializer,
     PostSerializer,
     PostUpdateSerializer,
+    SearchResultSerializer,
     TrendingHashtagSerializer,
 )
 
@@ -137,7 +138,8 @@ class PostViewSet(
         return self.get_paginated_response(PostSerializer(page, many=True, context=self.get_serializer_context()).data)
 
     @swagger_auto_schema(
-        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(FeedItemSerializer), 400: ERROR, 401: ERROR}
+        manual_parameters=CURSOR_PARAMETERS,
+        responses={200: paginated(FeedItemSerializer), 400: VALIDATION_ERROR, 401: ERROR},
     )
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], filter_backends=[])
     def feed(self, request):
@@ -152,11 +154,13 @@ class PostViewSet(
             cursor = feed.Cursor.decode(raw_cursor) if raw_cursor else None
         except ValueError as exc:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from exc
-        posts, next_cursor = selectors.feed_posts(viewer=request.user, cursor=cursor, size=size)
+        # Items already have FeedItemSerializer's fields (from cached representations).
+        items, next_cursor = selectors.feed_posts(
+            viewer=request.user, cursor=cursor, size=size, absolute=request.build_absolute_uri
+        )
         url = request.build_absolute_uri()
         next_url = replace_query_param(url, "cursor", next_cursor.encode()) if next_cursor else None
-        data = FeedItemSerializer(posts, many=True, context=self.get_serializer_context()).data
-        return Response({"next": next_url, "previous": None, "results": data})
+        return Response({"next": next_url, "previous": None, "results": items})
 
     @swagger_auto_schema(responses={200: TrendingHashtagSerializer(many=True)})
     @action(detail=False, methods=["get"], permission_classes=[AllowAny], filter_backends=[], pagination_class=None)
@@ -228,10 +232,11 @@ class SearchView(ListAPIView):
         ],
         responses={
             200: openapi.Response(
-                "A page of posts, users or hashtags, by `type` (default posts).",
-                paginated(PostSerializer),
+                "A page of posts, users or hashtags, by `type` (default posts). Each result has the fields "
+                "of its kind only: SearchResult is the union of the three, each field naming its type.",
+                paginated(SearchResultSerializer),
             ),
-            400: "Missing q or unknown type.",
+            400: openapi.Response("Missing q or unknown type.", VALIDATION_ERROR.schema),
         },
     )
     def get(self, request, *args, **kwargs):

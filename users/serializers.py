@@ -96,6 +96,8 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     id = serializers.IntegerField(source="user_id", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
+    # Not the model's URLField: an unset website is "", which is no URI.
+    website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     avatar = AvatarUrlField()
 
     class Meta:

@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
+from mini_twitter.api.tasks import enqueue_on_commit
 from notifications.tasks import notify_follow_task
 
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
@@ -68,7 +69,7 @@ def follow_create(*, follower: User, followee: User) -> FollowResult:
             follow = Follow.objects.create(follower=follower, followee=followee)
             Profile.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
             Profile.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") + 1)
-            transaction.on_commit(lambda: notify_follow_task.delay(follow_id=follow.pk), robust=True)
+            enqueue_on_commit(notify_follow_task, follow_id=follow.pk)
     except IntegrityError:
         # A concurrent request created the same follow first: the outcome is "already following".
         return FollowResult(Follow.objects.get(follower=follower, followee=followee), created=False)
@@ -165,7 +166,7 @@ def password_reset_request(*, email: str) -> None:
 
     user_id = User.objects.filter(email__iexact=email, is_active=True).values_list("pk", flat=True).first()
     if user_id is not None:
-        transaction.on_commit(lambda: send_password_reset_email_task.delay(user_id=user_id))
+        enqueue_on_commit(send_password_reset_email_task, user_id=user_id)
 
 
 INVALID_CODE = "The code is invalid or has expired."

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from mini_twitter.api.pagination import CursorPagination
-from mini_twitter.api.schema import CURSOR_PARAMETERS, paginated
+from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from mini_twitter.api.throttles import SENSITIVE_THROTTLES
 
 from . import selectors, services
@@ -167,6 +167,16 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         return selectors.profile_queryset().order_by("user_id")
 
+    def get_object(self):
+        if self.lookup_url_kwarg not in self.kwargs:
+            # my_profile/update_my_profile have no id in the URL; DRF's OPTIONS asks for the object.
+            return selectors.profile_queryset().get(pk=self.request.user.pk)
+        return super().get_object()
+
+    @swagger_auto_schema(responses={200: ProfileSerializer, 404: ERROR_RESPONSE})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
     @swagger_auto_schema(responses={200: MyProfileSerializer, 401: ERROR_RESPONSE})
     @action(detail=False, methods=["get"])
     def my_profile(self, request):
@@ -201,7 +211,7 @@ class TokenObtainView(TokenObtainPairView):
 
     @swagger_auto_schema(
         request_body=TokenObtainPairSerializer,
-        responses={200: TokenPairSerializer, 401: ERROR_RESPONSE},
+        responses={200: TokenPairSerializer, 400: VALIDATION_ERROR, 401: ERROR_RESPONSE},
         security=[],
     )
     def post(self, request, *args, **kwargs):
@@ -224,7 +234,9 @@ class TokenRefreshRotateView(TokenRefreshView):
     swagger_tags = ["auth"]
 
     @swagger_auto_schema(
-        request_body=RefreshInputSerializer, responses={200: TokenPairSerializer, 401: ERROR_RESPONSE}, security=[]
+        request_body=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, 400: VALIDATION_ERROR, 401: ERROR_RESPONSE},
+        security=[],
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -243,7 +255,7 @@ class LogoutView(APIView):
 
     @swagger_auto_schema(
         request_body=RefreshInputSerializer,
-        responses={205: "Logged out.", 400: ERROR_RESPONSE, 401: ERROR_RESPONSE},
+        responses={205: "Logged out.", 400: VALIDATION_ERROR, 401: ERROR_RESPONSE},
         security=[],
     )
     def post(self, request):

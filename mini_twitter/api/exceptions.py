@@ -4,6 +4,8 @@ Services raise Django's ``ValidationError``/``PermissionDenied``/``Http404`` or 
 this maps them to DRF's standard error bodies, so views never translate errors themselves.
 """
 
+import logging
+
 from django.core.exceptions import (
     ObjectDoesNotExist,
     RequestDataTooBig,
@@ -12,10 +14,13 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(exceptions.APIException):
@@ -29,6 +34,14 @@ class DomainError(exceptions.APIException):
 class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """The database could not be reached: the request failed cleanly and may be retried."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_code = "unavailable"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -50,8 +63,14 @@ def to_drf_exception(exc: Exception) -> Exception:
         return exceptions.ParseError(str(exc) or None)
     if isinstance(exc, (RecursionError, UnicodeDecodeError)):
         return exceptions.ParseError("The request body could not be parsed.")
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        return ServiceUnavailable()
     return exc
 
 
 def exception_handler(exc, context):
-    return drf_exception_handler(to_drf_exception(exc), context)
+    response = drf_exception_handler(to_drf_exception(exc), context)
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response["Retry-After"] = "5"
+    return response

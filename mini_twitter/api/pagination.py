@@ -7,6 +7,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_PAGE_SIZE = 100
+# The largest page number whose OFFSET still fits the databases' 64-bit integers (a larger one would
+# overflow in the query: a 500). No table comes near it, so such a page is simply empty.
+MAX_PAGE_NUMBER = (2**63 - 2) // (MAX_PAGE_SIZE + 1)
 
 
 def _paginated_schema(schema: dict) -> dict:
@@ -40,7 +43,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_number(self, request) -> int:
         try:
-            return max(1, int(request.query_params.get(self.page_query_param, 1)))
+            return min(max(1, int(request.query_params.get(self.page_query_param, 1))), MAX_PAGE_NUMBER)
         except ValueError:
             return 1
 

@@ -1,16 +1,85 @@
-"""drf-yasg schema helpers: tags from a view attribute, and anonymous endpoints shown without a lock."""
+"""drf-yasg schema helpers: tags from a view attribute, anonymous endpoints shown without a lock, and
+the error answers every operation can give (401, 429, a bad cursor's 400) documented once, here."""
 
 from drf_yasg import openapi
 from drf_yasg.generators import OpenAPISchemaGenerator
-from drf_yasg.inspectors import SwaggerAutoSchema
+from drf_yasg.inspectors import NotHandled, ReferencingSerializerInspector, SwaggerAutoSchema
 from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 
 
+class ErrorDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+    class Meta:
+        ref_name = "ErrorDetail"
+
+
+VALIDATION_ERROR = openapi.Response(
+    'Invalid input: DRF\'s field errors, `{"field": ["message", ...]}` (or `{"detail": "message"}`).',
+    openapi.Schema(type=openapi.TYPE_OBJECT),
+)
+UNAUTHENTICATED = openapi.Response(
+    "Missing, invalid or expired access token (an invalid token is refused on public reads too).",
+    ErrorDetailSerializer,
+)
+THROTTLED = openapi.Response(
+    "Too many requests; `Retry-After` says how many seconds to wait.",
+    ErrorDetailSerializer,
+    headers={"Retry-After": openapi.Schema(type=openapi.TYPE_INTEGER, description="Seconds to wait.")},
+)
+
+
+class NullableSerializerInspector(ReferencingSerializerInspector):
+    """A nested serializer with ``allow_null`` (a conversation's ``last_message``, a feed item's
+    ``retweeted_by``) as ``allOf: [$ref]`` plus ``x-nullable``: keywords beside a bare ``$ref`` are
+    ignored in Swagger 2.0, so ``null`` would otherwise break the documented shape."""
+
+    def field_to_swagger_object(self, field, swagger_object_type, use_references, **kwargs):
+        result = super().field_to_swagger_object(field, swagger_object_type, use_references, **kwargs)
+        if (
+            result is not NotHandled
+            and isinstance(field, serializers.Serializer)
+            and getattr(field, "allow_null", False)
+            and isinstance(result, openapi.SchemaRef)
+        ):
+            schema = openapi.SwaggerDict()
+            schema.update({"allOf": [result], "x-nullable": True})
+            if field.read_only:
+                schema["readOnly"] = True
+            return schema
+        return result
+
+
 class AutoSchema(SwaggerAutoSchema):
+    field_inspectors = [NullableSerializerInspector, *SwaggerAutoSchema.field_inspectors]
+
     def get_tags(self, operation_keys=None):
         tags = getattr(self.view, "swagger_tags", None)
         return list(tags) if tags else super().get_tags(operation_keys)
+
+    def get_response_serializers(self):
+        responses = super().get_response_serializers()
+        if getattr(self.view, "authentication_classes", None):
+            responses.setdefault("401", UNAUTHENTICATED)
+        if self._is_throttled():
+            responses.setdefault("429", THROTTLED)
+        if self._takes_cursor():
+            responses.setdefault("400", VALIDATION_ERROR)
+        return responses
+
+    def _is_throttled(self) -> bool:
+        try:
+            return bool(self.view.get_throttles())
+        except Exception:  # noqa: BLE001 - a view that can't tell without a request: assume it is
+            return True
+
+    def _takes_cursor(self) -> bool:
+        manual = self.overrides.get("manual_parameters") or []
+        if any(getattr(parameter, "name", None) == "cursor" for parameter in manual):
+            return True
+        return self.should_page() and isinstance(getattr(self.view, "paginator", None), CursorPagination)
 
     def get_security(self):
         security = super().get_security()
@@ -50,8 +119,26 @@ CURSOR_PARAMETERS = [
 ]
 
 
+def _drop_read_only_min_length(node) -> None:
+    """drf-yasg gives every ``CharField`` without ``allow_blank`` a ``minLength`` of 1, read-only
+    (output) fields included; but output strings such as an unset ``bio`` are empty."""
+    if isinstance(node, dict):
+        if node.get("readOnly") and node.get("type") == openapi.TYPE_STRING:
+            node.pop("minLength", None)
+        for value in node.values():
+            _drop_read_only_min_length(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_read_only_min_length(value)
+
+
 class SchemaGenerator(OpenAPISchemaGenerator):
-    """All ids in this API are integers, path parameters included."""
+    """All ids in this API are integers, path parameters included; read-only strings may be empty."""
+
+    def get_schema(self, request=None, public=False):
+        schema = super().get_schema(request, public)
+        _drop_read_only_min_length(schema)
+        return schema
 
     def get_path_parameters(self, path, view_cls):
         parameters = super().get_path_parameters(path, view_cls)

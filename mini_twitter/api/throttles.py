@@ -1,8 +1,14 @@
 """Throttles whose rates come from settings at request time (``THROTTLE_RATE_ANON``/``_USER``).
 
-Login, registration and password reset use a stricter "sensitive" rate derived from the anonymous
-rate, keyed by client address, whether or not the caller is authenticated.
+- every request: per client address when anonymous, per user when authenticated;
+- writes (POST, PUT, PATCH, DELETE): also a stricter rate per user and per client address
+  (``THROTTLE_WRITE_DIVISOR``), so one account or one address can't flood the service;
+- login, registration and password reset: a stricter "sensitive" rate per client address, and the
+  same rate per account named in the body (username or email), so neither many addresses guessing
+  one account nor one address guessing many accounts gets far.
 """
+
+import hashlib
 
 from django.conf import settings
 from rest_framework import throttling
@@ -43,4 +49,45 @@ class SensitiveThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-SENSITIVE_THROTTLES = [SensitiveThrottle]
+class SensitiveAccountThrottle(SensitiveThrottle):
+    """Per account named in the request body (login's ``username``, reset's ``email``)."""
+
+    scope = "sensitive_account"
+    fields = ("username", "email")
+
+    def get_cache_key(self, request, view):
+        data = request.data if hasattr(request.data, "get") else {}
+        name = next((str(data.get(field)) for field in self.fields if data.get(field)), None)
+        if not name:
+            return None  # nothing to key on: the per-address throttle still applies
+        digest = hashlib.sha256(name.strip().lower().encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+class _WriteThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
+    def allow_request(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
+
+    def rate_from_settings(self):
+        return scaled_rate(settings.THROTTLE_RATE_USER, settings.THROTTLE_WRITE_DIVISOR)
+
+
+class UserWriteThrottle(_WriteThrottle):
+    scope = "write_user"
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AddressWriteThrottle(_WriteThrottle):
+    scope = "write_address"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+SENSITIVE_THROTTLES = [SensitiveThrottle, SensitiveAccountThrottle]

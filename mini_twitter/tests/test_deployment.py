@@ -1,50 +1,269 @@
-"""The compose setup and the Dockerfile agree with the project (there is no Docker engine in CI,
-so they are read, not run)."""
+"""The compose setup, the Dockerfile, nginx, Prometheus and the Grafana dashboard agree with the
+project (there is no Docker engine in CI, so they are read, not run): every service, file, port
+and metric they name exists."""
 
+import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
+from django.urls import resolve
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(settings.BASE_DIR)
+DEPLOY = ROOT / "deploy"
+ONE_SHOT = {"migrate", "collectstatic"}
+APP_SERVICES = {"migrate", "collectstatic", "web", "worker", "beat"}
 
 
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+def prometheus_config() -> dict:
+    return yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+
+
+def dashboard() -> dict:
+    return json.loads((DEPLOY / "grafana" / "dashboards" / "mini_twitter.json").read_text())
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """container path -> source, with "${VAR:-./default}" read as its default."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", volume).split(":")[:2]
+        found[target] = source
+    return found
+
+
 def test_compose_runs_the_whole_stack():
     services = compose()["services"]
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "nginx"} <= set(services)
+    assert set(services) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "collectstatic",
+        "web",
+        "worker",
+        "beat",
+        "nginx",
+        "prometheus",
+        "grafana",
+    }
     assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     web = services["web"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
-    assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # An ASGI server (HTTP and WebSockets) that trusts the client address nginx passes on.
+    assert web["command"][:2] == ["uvicorn", "mini_twitter.asgi:application"]
+    assert {"--proxy-headers", "--forwarded-allow-ips=*", "--port=8000"} <= set(web["command"])
     assert services["worker"]["command"][:4] == ["celery", "-A", "mini_twitter", "worker"]
     queues = services["worker"]["command"][services["worker"]["command"].index("-Q") + 1].split(",")
     assert set(queues) == {"default", "email"}  # the settings' defaults (CELERY_DEFAULT_QUEUE, CELERY_EMAIL_QUEUE)
+    assert services["beat"]["command"][:4] == ["celery", "-A", "mini_twitter", "beat"]
+    for name in ("prometheus", "grafana"):
+        assert services[name]["profiles"] == ["monitoring"], name
     for name, service in services.items():
-        assert "healthcheck" in service or name in {"migrate", "worker", "beat"}, name
+        if name not in {"prometheus", "grafana"}:
+            assert "profiles" not in service, name
 
 
-def test_compose_refers_only_to_files_that_exist():
-    for service in compose()["services"].values():
-        for volume in service.get("volumes", []):
-            # "${VAR:-./default}:/target" mounts the default when VAR is unset.
-            source = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", volume).split(":")[0]
+def test_every_long_running_service_has_a_health_check_and_the_app_waits_for_migrations():
+    services = compose()["services"]
+    for name, service in services.items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+        else:
+            assert service["healthcheck"]["test"], name
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    assert services["nginx"]["depends_on"]["collectstatic"]["condition"] == "service_completed_successfully"
+    # The worker and beat answer pings through the broker (beat only while its scheduler ticks).
+    assert "celery@$$HOSTNAME" in services["worker"]["healthcheck"]["test"][1]
+    assert "celerybeat@$$HOSTNAME" in services["beat"]["healthcheck"]["test"][1]
+    assert "--enable-remote-control" in services["beat"]["command"]
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def test_compose_refers_only_to_services_volumes_and_files_that_exist():
+    config = compose()
+    services, volumes = config["services"], set(config["volumes"])
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, (name, dependency)
+        for target, source in mounts(service).items():
             if source.startswith("./"):
-                assert (ROOT / source).exists(), source
+                assert (ROOT / source).exists(), (name, source)
+            else:
+                assert source in volumes, (name, source)
+            assert target.startswith("/"), (name, target)
 
 
-def test_nginx_serves_media_and_proxies_to_web():
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+def test_compose_environment_names_settings_the_project_reads():
+    """Every variable given to the application is read by the settings or the operations code."""
+    code = (ROOT / "mini_twitter" / "settings.py").read_text() + "".join(
+        path.read_text() for path in (ROOT / "mini_twitter" / "observability").glob("*.py")
+    )
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        for variable in services[name]["environment"]:
+            assert f'"{variable}"' in code, (name, variable)
+
+
+def test_web_and_worker_aggregate_the_metrics_of_their_processes():
+    services = compose()["services"]
+    for name in ("web", "worker"):
+        directory = services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert directory in services[name]["tmpfs"], name  # fresh (empty) on every start
+    for name in ("migrate", "collectstatic", "beat"):
+        assert "PROMETHEUS_MULTIPROC_DIR" not in services[name]["environment"], name
+    worker = services["worker"]
+    assert worker["environment"]["WORKER_METRICS_PORT"] in worker["expose"]
+    # The health probe is a separate short-lived process: it must not leave files in that directory.
+    assert "env -u PROMETHEUS_MULTIPROC_DIR" in worker["healthcheck"]["test"][1]
+
+
+def test_prometheus_scrapes_the_web_and_worker_services_on_their_metrics_ports():
+    services = compose()["services"]
+    assert mounts(services["prometheus"])["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
+    ports = {
+        "web": web_port(services["web"]),
+        "worker": int(services["worker"]["environment"]["WORKER_METRICS_PORT"]),
+    }
+    jobs = {job["job_name"]: job for job in prometheus_config()["scrape_configs"]}
+    assert {"web", "worker"} <= set(jobs)
+    for name, port in ports.items():
+        job = jobs[name]
+        assert job["metrics_path"] == "/metrics"
+        [discovery] = job["dns_sd_configs"]
+        assert discovery["names"] == [name] and discovery["type"] == "A" and discovery["port"] == port
+        assert str(port) in services[name]["expose"]
+    assert resolve("/metrics").url_name == "metrics"
+    for job in jobs.values():
+        for static in job.get("static_configs", []):
+            for target in static["targets"]:
+                assert target.split(":")[0] in {"localhost", *services}, target
+
+
+def web_port(web: dict) -> int:
+    [port] = [int(arg.split("=")[1]) for arg in web["command"] if arg.startswith("--port=")]
+    return port
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard():
+    grafana = compose()["services"]["grafana"]
+    mounted = mounts(grafana)
+    datasources = yaml.safe_load(
+        (ROOT / mounted["/etc/grafana/provisioning/datasources"] / "prometheus.yml").read_text()
+    )["datasources"]
+    [source] = datasources
+    assert source["type"] == "prometheus" and source["url"] == "http://prometheus:9090"
+    assert "9090" in compose()["services"]["prometheus"]["healthcheck"]["test"][-1]
+    [provider] = yaml.safe_load(
+        (ROOT / mounted["/etc/grafana/provisioning/dashboards"] / "mini_twitter.yml").read_text()
+    )["providers"]
+    dashboards_dir = ROOT / mounted[provider["options"]["path"]]
+    assert (dashboards_dir / "mini_twitter.json").is_file()
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{provider['options']['path']}/mini_twitter.json"
+    board = dashboard()
+    for panel in board["panels"]:
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+            assert all(target["datasource"]["uid"] == source["uid"] for target in panel["targets"])
+
+
+PROMQL_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool"}
+# Series Prometheus itself adds to every job.
+PROMETHEUS_SERIES = {"up"}
+PROMETHEUS_LABELS = {"job", "instance"}
+
+
+def promql_names(expr: str) -> tuple[set[str], set[str]]:
+    """(metric names, label names) that a PromQL expression refers to."""
+    labels = set(re.findall(r"\b(?:by|without|on|ignoring)\s*\(([^)]*)\)", expr))
+    label_names = {name.strip() for group in labels for name in group.split(",") if name.strip()}
+    for matchers in re.findall(r"\{([^}]*)\}", expr):
+        label_names |= set(re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", matchers))
+    bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", expr)
+    bare = re.sub(r"\b(?:by|without|on|ignoring)\s*\([^)]*\)", " ", bare)
+    functions = set(re.findall(r"([A-Za-z_]\w*)\s*\(", bare))
+    words = set(re.findall(r"(?<![\w.])([A-Za-z_:][\w:]*)", bare))
+    return words - functions - PROMQL_KEYWORDS, label_names
+
+
+def test_promql_names_reads_metrics_and_labels():
+    expr = 'histogram_quantile(0.99, sum by (le, view) (rate(x_bucket{status=~"5..", a="b"}[$__rate_interval]))) * 60'
+    assert promql_names(expr) == ({"x_bucket"}, {"le", "view", "status", "a"})
+
+
+@pytest.mark.django_db
+def test_the_dashboard_graphs_only_series_the_application_exposes(client_for, django_capture_on_commit_callbacks):
+    """Fetch /metrics after a post (with its notification task) and a feed read, and check every
+    metric and label the dashboard's queries use against it."""
+    from users.tests.factories import UserFactory
+
+    UserFactory(username="alice")
+    api = client_for(UserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("/api/posts/", {"content": "hello @alice"}, format="json").status_code == 201
+    assert api.get("/api/posts/feed/").status_code == 200
+    response = api.get("/metrics")
+    assert response.status_code == 200
+    exposed: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for sample in family.samples:
+            exposed.setdefault(sample.name, set()).update(sample.labels)
+
+    exprs = [target["expr"] for panel in dashboard()["panels"] for target in panel.get("targets", [])]
+    assert exprs
+    used_metrics = set()
+    for expr in exprs:
+        metrics, labels = promql_names(expr)
+        assert metrics, expr
+        for metric in metrics:
+            assert metric in exposed or metric in PROMETHEUS_SERIES, (metric, expr)
+        available = set().union(*(exposed.get(metric, set()) for metric in metrics)) | PROMETHEUS_LABELS
+        assert labels <= available, (labels - available, expr)
+        used_metrics |= metrics
+    # The panels the issue asks for: requests, latencies, errors, feed, tasks, notifications, posts.
+    assert {
+        "django_http_requests_total_by_view_transport_method_total",
+        "django_http_requests_latency_seconds_by_view_method_bucket",
+        "django_http_responses_total_by_status_view_method_total",
+        "mini_twitter_feed_requests_total",
+        "mini_twitter_celery_tasks_total",
+        "mini_twitter_celery_task_duration_seconds_bucket",
+        "mini_twitter_notifications_created_total",
+        "mini_twitter_posts_created_total",
+    } <= used_metrics
+    assert any('status=~"5.."' in expr for expr in exprs)
+    assert any("histogram_quantile(0.99" in expr for expr in exprs)
+    assert any("histogram_quantile(0.5" in expr for expr in exprs)
+
+
+def test_nginx_serves_static_and_media_and_proxies_the_rest_to_web():
+    conf = (DEPLOY / "nginx.conf").read_text()
     assert "location /media/" in conf and "alias /srv/media/;" in conf
+    assert "location ^~ /static/" in conf and "root /srv;" in conf
     assert "proxy_pass http://mini_twitter_web;" in conf and "server web:8000;" in conf
     assert "try_files $uri /index.html @app;" in conf
+    # WebSockets are upgraded; metrics stay inside the compose network.
+    assert "location ^~ /ws/" in conf and "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "location = /metrics {\n        return 404;" in conf
+    # uvicorn trusts X-Forwarded-For (--forwarded-allow-ips=*): nginx must not pass on what clients sent.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "$proxy_add_x_forwarded_for" not in conf
+    assert "proxy_set_header X-Request-ID $mini_twitter_request_id;" in conf
     nginx = compose()["services"]["nginx"]
-    assert "media:/srv/media:ro" in nginx["volumes"]
+    assert mounts(nginx)["/srv/media"] == "media" and mounts(nginx)["/srv/static"] == "static"
+    assert mounts(compose()["services"]["collectstatic"])["/app/var/static"] == "static"
+    assert compose()["services"]["web"]["environment"]["STATIC_ROOT"] == "/app/var/static"
 
 
 def test_dockerfile_is_slim_non_root_and_without_dev_dependencies():
@@ -53,3 +272,16 @@ def test_dockerfile_is_slim_non_root_and_without_dev_dependencies():
     assert "pip install -r requirements.txt" in dockerfile
     assert "requirements-dev" not in dockerfile
     assert "\nUSER app\n" in dockerfile
+    # Static files are collected as the app user, so the compose job can refresh them.
+    assert dockerfile.index("\nUSER app\n") < dockerfile.index("collectstatic")
+    assert '"uvicorn", "mini_twitter.asgi:application"' in dockerfile
+
+
+def test_runtime_requirements_pin_the_operations_packages():
+    pinned = dict(
+        line.split("==")
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    for package in ("uvicorn[standard]", "django-prometheus", "prometheus-client", "sentry-sdk", "python-json-logger"):
+        assert package in pinned, package

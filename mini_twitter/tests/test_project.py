@@ -91,6 +91,12 @@ def test_swagger_json_documents_every_users_endpoint_with_bearer_auth(api_client
         "/api/notifications/unread_count/": {"get"},
         "/api/notifications/{id}/mark_as_read/": {"post"},
         "/api/notifications/mark_all_as_read/": {"post"},
+        "/api/messages/": {"get", "post"},
+        "/api/messages/{id}/": {"get"},
+        "/api/messages/{id}/messages/": {"get"},
+        "/api/messages/{id}/send_message/": {"post"},
+        "/api/messages/{id}/leave/": {"post"},
+        "/api/messages/unread_count/": {"get"},
     }
     for path, methods in expected.items():
         assert path in paths, path
@@ -215,3 +221,22 @@ def test_swagger_documents_the_microblog_api_with_the_api_key_scheme(api_client)
                 assert operation["security"] == [{"ApiKey": []}], path
                 assert operation["tags"] == ["microblog (api-key)"]
                 assert "401" in operation["responses"]
+
+
+def test_swagger_documents_the_rooms_api(api_client):
+    schema = json.loads(api_client.get("/swagger.json").content)
+    paths = {schema["basePath"].rstrip("/") + path: ops for path, ops in schema["paths"].items()}
+    expected = {
+        "/api/rooms/": {"get", "post"},
+        "/api/rooms/{id}/": {"get"},
+        "/api/rooms/{id}/join/": {"post"},
+        "/api/rooms/{id}/leave/": {"post"},
+        "/api/rooms/{id}/end/": {"post"},
+        "/api/rooms/{id}/raise_hand/": {"post"},
+        "/api/rooms/{id}/speakers/{user_id}/": {"post", "delete"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), path
+    join = paths["/api/rooms/{id}/join/"]["post"]["responses"]["200"]["schema"]["$ref"].split("/")[-1]
+    assert "ice_servers" in schema["definitions"][join]["properties"]

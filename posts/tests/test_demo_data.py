@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from media.models import Media
+from messaging.models import Conversation, Message
 from posts.models import Like, Post, Retweet
 from users.models import ApiKey, Follow, Profile, User
 from users.services import api_key_digest
@@ -22,6 +23,7 @@ def test_demo_data_is_complete_and_idempotent(capsys):
     assert api_key.user == User.objects.get(username="alice") and api_key.key_hash == api_key_digest("test")
     assert Post.objects.filter(reply_to__isnull=False).count() == 2
     assert Like.objects.count() == 8 and Retweet.objects.count() == 4
+    assert Conversation.objects.count() == 1 and Message.objects.count() == 3
     alice = User.objects.get(username="alice")
     assert alice.check_password("demo-password-2024")
     assert Profile.objects.get(pk=alice.pk).followers_count == 4

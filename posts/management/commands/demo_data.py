@@ -10,6 +10,8 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from media.services import media_create
+from messaging.models import Conversation
+from messaging.services import conversation_create, message_send
 from posts.models import Post
 from posts.services import like_create, post_create, retweet_create
 from users.models import ApiKey, User
@@ -53,6 +55,11 @@ DEMO_PICTURE_POSTS = [
     ("carol", "Sunset from the studio roof #photo", [(250, 120, 60), (120, 40, 120)]),
     ("erin", "Today's chart: everything is up and to the right #datascience", [(40, 120, 200)]),
 ]
+DEMO_MESSAGES = [
+    ("alice", "Hi Bob! Are you coming to the meetup on Thursday?"),
+    ("bob", "Yes! I'll bring the demo."),
+    ("alice", "Great, see you there."),
+]
 DEMO_LIKES = [("bob", 0), ("carol", 0), ("alice", 3), ("erin", 2), ("alice", 7), ("bob", 7)]
 DEMO_RETWEETS = [("bob", 0), ("erin", 0), ("alice", 7), ("carol", 4)]
 
@@ -88,6 +95,12 @@ class Command(BaseCommand):
                 media_ids = [media_create(owner=users[author], upload=_picture(c)).pk for c in colours]
                 picture_post = post_create(author=users[author], content=content, media_ids=media_ids)
                 like_create(user=users["alice"], post=picture_post)
+        if not Conversation.objects.filter(memberships__user=users["alice"]).exists():
+            for sender, content in DEMO_MESSAGES:
+                conversation = conversation_create(
+                    creator=users["alice"], participant_ids=[users["bob"].pk]
+                ).conversation
+                message_send(conversation_id=conversation.pk, sender=users[sender], content=content)
         if not ApiKey.objects.filter(key_hash=api_key_digest(DEMO_API_KEY)).exists():
             api_key_create(user=users["alice"], name="demo front end", key=DEMO_API_KEY)
         posts_count = Post.objects.filter(author__in=users.values()).count()

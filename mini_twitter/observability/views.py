@@ -1,0 +1,54 @@
+"""``/metrics``: Prometheus text format, for allowed addresses or a bearer token only.
+
+Allowed without a token: the networks in ``METRICS_ALLOWED_IPS`` (addresses or CIDR ranges; by
+default loopback and the private ranges, ``none`` for no address). With ``METRICS_TOKEN`` set, a
+request with ``Authorization: Bearer <token>`` is allowed from anywhere. Anything else gets 403.
+The address is the direct peer (``REMOTE_ADDR``; uvicorn's ``--proxy-headers`` sets it from the
+``X-Forwarded-For`` nginx sends).
+"""
+
+import functools
+import hmac
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import metrics
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def allowed_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry.lower() != "none")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
+
+
+def access_allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    if getattr(address, "ipv4_mapped", None):
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed_networks(tuple(settings.METRICS_ALLOWED_IPS)))
+
+
+@never_cache
+@require_GET
+def metrics_view(request):
+    if not access_allowed(request):
+        return JsonResponse({"detail": "Metrics are not available to this client."}, status=403)
+    return HttpResponse(generate_latest(metrics.registry()), content_type=CONTENT_TYPE_LATEST)

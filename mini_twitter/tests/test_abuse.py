@@ -1,0 +1,119 @@
+"""Abuse limits: write throttles per user and per address, credential throttles per account."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_writes_are_throttled_per_user_with_retry_after(auth_client, settings):
+    settings.THROTTLE_RATE_USER = "8/min"  # writes: a quarter, 2 per minute
+    statuses = [auth_client.post("/api/posts/", {"content": f"post {i}"}, format="json").status_code for i in range(3)]
+    assert statuses == [201, 201, 429]
+    response = auth_client.post("/api/posts/", {"content": "again"}, format="json")
+    assert int(response["Retry-After"]) > 0
+    # Reads are not counted as writes.
+    assert auth_client.get("/api/posts/").status_code == 200
+
+
+def test_writes_are_throttled_per_address_across_accounts(settings):
+    settings.THROTTLE_RATE_USER = "8/min"
+    statuses = []
+    for _ in range(3):
+        client = APIClient()
+        client.force_authenticate(UserFactory())
+        statuses.append(client.post("/api/posts/", {"content": "from one address"}, format="json").status_code)
+    assert statuses == [201, 201, 429]
+
+
+def test_login_is_throttled_per_account_across_addresses(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"  # sensitive: 2 per minute
+    statuses = [
+        APIClient(REMOTE_ADDR=f"10.0.0.{i}")
+        .post("/api/users/token/", {"username": user.username.upper(), "password": "wrong"}, format="json")
+        .status_code
+        for i in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+    other = APIClient(REMOTE_ADDR="10.0.0.99").post(
+        "/api/users/token/", {"username": "someone-else", "password": "wrong"}, format="json"
+    )
+    assert other.status_code == 401
+
+
+def test_password_reset_is_throttled_per_email(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    statuses = [
+        APIClient(REMOTE_ADDR=f"10.1.0.{i}")
+        .post("/api/users/password_reset/", {"email": user.email}, format="json")
+        .status_code
+        for i in range(3)
+    ]
+    assert statuses == [202, 202, 429]
+
+
+def test_overlong_query_string_is_414(api_client):
+    response = api_client.get("/api/users/", {"search": "x" * 5000})
+    assert response.status_code == 414
+    assert response.json() == {"detail": "The query string is too long."}
+
+
+def test_deeply_nested_json_is_400(auth_client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = auth_client.post("/api/posts/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e\u0301\u0301 combining marks",
+        "emoji 👩‍👩‍👧‍👦 🇺🇦 family and flag",
+        "\u202eRTL override\u202c and \u200fRLM",
+        "עברית ועוד العربية",
+    ],
+)
+def test_unicode_edge_cases_are_stored_faithfully(auth_client, text):
+    post = auth_client.post("/api/posts/", {"content": text}, format="json")
+    assert post.status_code == 201
+    assert auth_client.get(f"/api/posts/{post.json()['id']}/").json()["content"] == text
+    profile = auth_client.patch("/api/users/profiles/update_my_profile/", {"bio": text}, format="json")
+    assert profile.status_code == 200 and profile.json()["bio"] == text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/posts/", {"content": "nul \x00 byte"}),
+        ("/api/users/profiles/update_my_profile/", {"bio": "nul \x00 byte"}),
+        ("/api/users/", {"username": "nul\x00", "email": "a@example.com", "password": "long-enough-pass"}),
+    ],
+)
+def test_nul_bytes_are_refused_with_400(auth_client, path, body):
+    method = auth_client.patch if "profile" in path else auth_client.post
+    response = method(path, body, format="json")
+    assert response.status_code == 400
+
+
+def test_cors_allows_only_listed_origins(api_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    preflight = api_client.options(
+        "/api/tweets",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="api-key",
+    )
+    assert preflight["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "api-key" in preflight["Access-Control-Allow-Headers"]
+    other = api_client.get("/api/users/", HTTP_ORIGIN="https://evil.example.net")
+    assert "Access-Control-Allow-Origin" not in other
+
+
+def test_security_headers(api_client):
+    response = api_client.get("/api/users/")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"

@@ -1,0 +1,199 @@
+"""The Redis home timelines behind the feed: the items' exact fields, fan-out in batches, the cap and
+the database below it, celebrities merged at read time, cold and lost timelines, Redis outages."""
+
+from unittest import mock
+
+import pytest
+import redis
+from rest_framework.test import APIRequestFactory
+
+from media.models import Media
+from posts import timelines
+from posts.selectors import post_queryset
+from posts.serializers import FeedItemSerializer
+from posts.tests.factories import PostFactory
+from users.models import Profile, User
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FEED = "/api/posts/feed/"
+
+
+def ids(client, **params) -> list[tuple[int, int | None]]:
+    response = client.get(FEED, params)
+    assert response.status_code == 200, response.content
+    return [(i["id"], i["retweeted_by"]["id"] if i["retweeted_by"] else None) for i in response.json()["results"]]
+
+
+def all_pages(client, page_size: int) -> list[int]:
+    seen, response = [], client.get(FEED, {"page_size": page_size}).json()
+    seen += [i["id"] for i in response["results"]]
+    while response["next"]:
+        response = client.get(response["next"]).json()
+        seen += [i["id"] for i in response["results"]]
+    return seen
+
+
+def in_timeline(user_id: int) -> list[int]:
+    z, _, _ = timelines.home_keys(user_id)
+    return [int(member) for member in timelines.client().zrevrange(z, 0, -1)]
+
+
+@pytest.mark.usefixtures("feed_backend")
+def test_feed_items_have_exactly_the_serializer_fields(client_for):
+    me, friend, other = UserFactory(username="zed"), UserFactory(), UserFactory(username="Amy")
+    Profile.objects.filter(pk=friend.pk).update(display_name="Friend", avatar="avatars/f.png")
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    parent = PostFactory(author=other, content="the parent")
+    post = (
+        client_for(friend)
+        .post("/api/posts/", {"content": "hi @zed @Amy #Zeta #alpha", "reply_to": parent.id}, format="json")
+        .json()
+    )
+    Media.objects.create(
+        owner=friend, post_id=post["id"], position=1, file="m/b.png", thumbnail="m/b_t.png",
+        content_type="image/png", width=3, height=4, size=10,
+    )  # fmt: skip
+    Media.objects.create(
+        owner=friend, post_id=post["id"], position=0, file="m/a.png", content_type="image/png", width=1, height=2,
+        size=10,
+    )  # fmt: skip
+    client.post(f"/api/posts/{post['id']}/like/")
+    client_for(friend).post(f"/api/posts/{parent.id}/retweet/")
+    for _ in range(2):  # cold, then from the caches
+        items = client.get(FEED).json()["results"]
+        request = APIRequestFactory().get(FEED)
+        request.user = me
+        expected = []
+        friend_now = User.objects.select_related("profile").get(pk=friend.pk)
+        for post_id, retweeted_by in ((parent.id, friend_now), (post["id"], None)):
+            one = post_queryset(viewer=me).get(pk=post_id)
+            one.retweeted_by = retweeted_by
+            one.feed_id = next(i["feed_id"] for i in items if i["id"] == post_id)
+            expected.append(FeedItemSerializer(one, context={"request": request}).data)
+        assert items == expected
+    assert items[1]["media"][0]["url"] == "http://testserver/media/m/a.png"
+    assert items[1]["author"]["avatar"] == "http://testserver/media/avatars/f.png"
+    assert items[1]["is_liked"] is True and items[1]["likes_count"] == 1
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_a_post_is_fanned_out_in_batches_to_the_timelines_that_exist(client_for, settings):
+    settings.TIMELINE_FANOUT_BATCH = 2
+    author = UserFactory()
+    followers = UserFactory.create_batch(5)
+    for follower in followers:
+        client_for(follower).post(f"/api/users/{author.id}/follow/")
+    for follower in followers[:4]:
+        assert ids(client_for(follower)) == []  # the first read builds the timeline
+    assert ids(client_for(author)) == []
+    with mock.patch("posts.tasks.timeline_push_task.delay", wraps=timelines_push_delay()) as push:
+        post = client_for(author).post("/api/posts/", {"content": "hello"}, format="json").json()
+    assert push.call_count == 3  # 5 followers in batches of 2
+    for follower in followers[:4]:
+        assert in_timeline(follower.id) == [post["id"]]
+    # The fifth never read their feed: no timeline, no fan-out; built on the first read.
+    assert not timelines.client().exists(timelines.home_keys(followers[4].id)[1])
+    assert ids(client_for(followers[4])) == [(post["id"], None)]
+    assert in_timeline(followers[4].id) == [post["id"]]
+    assert in_timeline(author.id) == [post["id"]]  # the author's own, at once
+    client_for(author).delete(f"/api/posts/{post['id']}/")
+    assert all(in_timeline(user.id) == [] for user in [author, *followers])
+
+
+def timelines_push_delay():
+    from posts.tasks import timeline_push_task
+
+    return timeline_push_task.delay
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_the_cap_keeps_the_newest_entries_and_older_pages_come_from_the_database(client_for, settings):
+    settings.TIMELINE_MAX_ENTRIES = 5
+    me, friend = UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    assert ids(client) == []
+    posted = [
+        client_for(friend).post("/api/posts/", {"content": f"p{i}"}, format="json").json()["id"] for i in range(9)
+    ]
+    assert len(in_timeline(me.id)) == 5
+    assert all_pages(client, 2) == posted[::-1]
+    assert all_pages(client, 4) == posted[::-1]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_retweet_and_unretweet_fan_out_and_the_next_newest_entry_comes_back(client_for):
+    me, a, b, author = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    for friend in (a, b, author):
+        client.post(f"/api/users/{friend.id}/follow/")
+    post = PostFactory(author=author)
+    assert ids(client) == [(post.id, None)]
+    client_for(a).post(f"/api/posts/{post.id}/retweet/")
+    client_for(b).post(f"/api/posts/{post.id}/retweet/")
+    assert ids(client) == [(post.id, b.id)]
+    client_for(b).post(f"/api/posts/{post.id}/unretweet/")
+    assert ids(client) == [(post.id, a.id)]
+    client_for(a).post(f"/api/posts/{post.id}/unretweet/")
+    assert ids(client) == [(post.id, None)]
+    client.post(f"/api/users/{author.id}/unfollow/")
+    assert ids(client) == []
+    client.post(f"/api/users/{author.id}/follow/")
+    assert ids(client) == [(post.id, None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_celebrities_are_not_fanned_out_but_merged_at_read_time(client_for, settings):
+    settings.TIMELINE_CELEBRITY_FOLLOWERS = 2
+    me, friend = UserFactory(), UserFactory()
+    star = UserFactory()
+    for fan in UserFactory.create_batch(2):
+        client_for(fan).post(f"/api/users/{star.id}/follow/")
+    client = client_for(me)
+    client.post(f"/api/users/{star.id}/follow/")  # 3 followers: a celebrity
+    client.post(f"/api/users/{friend.id}/follow/")
+    old = PostFactory(author=star)
+    assert ids(client) == [(old.id, None)]
+    new = client_for(star).post("/api/posts/", {"content": "to the many"}, format="json").json()
+    mine = client_for(friend).post("/api/posts/", {"content": "to the few"}, format="json").json()
+    assert in_timeline(me.id) == [mine["id"]]  # the star's posts stay out of the timeline...
+    assert ids(client) == [(mine["id"], None), (new["id"], None), (old.id, None)]  # ...and are merged in
+    client_for(friend).post(f"/api/posts/{old.id}/retweet/")
+    assert ids(client) == [(old.id, friend.id), (mine["id"], None), (new["id"], None)]
+    assert all_pages(client, 1) == [old.id, mine["id"], new["id"]]
+    client.post(f"/api/users/{star.id}/unfollow/")
+    assert ids(client) == [(old.id, friend.id), (mine["id"], None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_a_lost_redis_loses_nothing(client_for):
+    me, friend = UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    posts = [PostFactory(author=friend).id for _ in range(3)]
+    assert [i for i, _ in ids(client)] == posts[::-1]
+    timelines.client().flushdb()
+    assert [i for i, _ in ids(client)] == posts[::-1]  # from the database, rebuilding
+    assert in_timeline(me.id) == posts[::-1]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_redis_down_serves_the_feed_from_the_database_and_writes_still_work(client_for, settings):
+    me, friend = UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{friend.id}/follow/")
+    post = PostFactory(author=friend)
+    assert ids(client) == [(post.id, None)]
+    # A failure in the middle of a request...
+    with mock.patch.object(timelines, "read_page", side_effect=redis.ConnectionError("gone")):
+        assert ids(client) == [(post.id, None)]
+    # ...and Redis unreachable altogether (a closed port): reads and writes still answer.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    assert ids(client) == [(post.id, None)]
+    response = client_for(friend).post("/api/posts/", {"content": "while redis is down"}, format="json")
+    assert response.status_code == 201
+    assert ids(client)[0] == (response.json()["id"], None)
+    assert client_for(friend).post(f"/api/posts/{post.id}/like/").status_code == 200

@@ -1,0 +1,126 @@
+"""Authenticated sockets: the handshake is always accepted, then the first frame must carry an
+access JWT (``{"type": "auth", "token": ...}``) within ``AUTH_TIMEOUT`` seconds. Every refusal is a
+close frame with a code, never a refused handshake."""
+
+import asyncio
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+CLOSE_AUTH_FAILED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_NOT_FOUND = 4004
+
+
+class Refused(Exception):
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+@database_sync_to_async
+def user_for_token(token: object) -> User | None:
+    """The active user an access token (not a refresh token) belongs to, or None."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        access = AccessToken(token)
+    except TokenError:
+        return None
+    user_id = access.payload.get(jwt_settings.USER_ID_CLAIM)
+    return User.objects.filter(pk=user_id, is_active=True).select_related("profile").first()
+
+
+class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
+    """Accepts, waits for the auth frame, runs :meth:`authorize`, then says ``auth_ok``. Subclasses
+    get JSON frames in :meth:`receive_frame` and send with :meth:`send_frame`."""
+
+    user: User | None = None
+
+    async def connect(self):
+        self.user = None
+        self.groups_joined: list[str] = []
+        await self.accept()
+        self.auth_deadline = asyncio.ensure_future(self._close_unless_authenticated())
+
+    async def _close_unless_authenticated(self):
+        await asyncio.sleep(settings.WEBSOCKET_AUTH_TIMEOUT)
+        if self.user is None:
+            await self.close(code=CLOSE_AUTH_FAILED)
+
+    async def disconnect(self, code):
+        self.auth_deadline.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.user is not None:
+            await self.on_disconnect()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            frame = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            frame = None
+        if self.user is None:
+            await self._authenticate(frame)
+            return
+        if not isinstance(frame, dict):
+            await self.send_frame("error", {"detail": "Frames must be JSON objects."})
+            return
+        await self.receive_frame(frame)
+
+    async def _authenticate(self, frame):
+        user = None
+        if isinstance(frame, dict) and frame.get("type") == "auth":
+            user = await user_for_token(frame.get("token"))
+        if user is None:
+            await self.close(code=CLOSE_AUTH_FAILED)
+            return
+        try:
+            await self.authorize(user)
+        except Refused as refused:
+            await self.close(code=refused.code)
+            return
+        self.auth_deadline.cancel()
+        self.user = user
+        await self.send_frame("auth_ok", {"user_id": user.pk})
+        await self.on_authenticated()
+
+    async def join_group(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+
+    async def send_frame(self, type_: str, data, **extra) -> None:
+        await self.send(text_data=json.dumps({"type": type_, **extra, "data": data}))
+
+    # --- hooks ---------------------------------------------------------------------------------
+
+    async def authorize(self, user: User) -> None:
+        """Raise :class:`Refused` to close with a code after a valid token."""
+
+    async def on_authenticated(self) -> None:
+        pass
+
+    async def on_disconnect(self) -> None:
+        pass
+
+    async def receive_frame(self, frame: dict) -> None:
+        await self.send_frame("error", {"detail": "This socket takes no frames after auth."})
+
+    # --- group messages ------------------------------------------------------------------------
+
+    async def push_frame(self, event):
+        """A frame pushed to a group this socket is in: ``{"frame": {...}}``."""
+        await self.send(text_data=json.dumps(event["frame"]))
+
+    async def close_socket(self, event):
+        await self.close(code=event.get("code", 1000))

@@ -1,0 +1,165 @@
+"""``/ws/events/``: auth, unread counts, notifications pushed after they are stored."""
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from rest_framework.test import APIClient
+
+from notifications.models import Notification
+from posts.tests.factories import PostFactory
+from realtime.testing import closed_with, open_socket, receive, receive_type
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EVENTS = "/ws/events/"
+
+
+def client(user) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+def run(scenario):
+    async_to_sync(scenario)()
+
+
+def test_auth_ok_then_unread_counts():
+    me, fan = UserFactory(), UserFactory()
+    client(fan).post(f"/api/users/{me.id}/follow/")
+
+    async def scenario():
+        socket = await open_socket(EVENTS, me)
+        assert await receive(socket) == {"type": "auth_ok", "data": {"user_id": me.id}}
+        assert await receive(socket) == {"type": "unread_count", "data": {"notifications": 1, "messages": 0}}
+        await socket.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("frame", ["", "[]", '{"type": "hello"}', '{"type": "auth", "token": 42}'])
+def test_bad_first_frames_close_4001(frame):
+    async def scenario():
+        socket = await open_socket(EVENTS)
+        await socket.send_to(text_data=frame or " ")
+        assert await closed_with(socket) == 4001
+
+    run(scenario)
+
+
+def test_deactivated_user_token_is_refused():
+    user = UserFactory(is_active=False)
+
+    async def scenario():
+        socket = await open_socket(EVENTS, user)
+        assert await closed_with(socket) == 4001
+
+    run(scenario)
+
+
+def test_expired_token_is_refused():
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(UserFactory())
+    token.set_exp(lifetime=-timedelta(seconds=1))
+
+    async def scenario():
+        socket = await open_socket(EVENTS, token=str(token))
+        assert await closed_with(socket) == 4001
+
+    run(scenario)
+
+
+def test_a_like_reaches_every_socket_of_the_author_with_the_rest_representation():
+    author, fan = UserFactory(), UserFactory(display_name="Fan")
+    post = PostFactory(author=author, content="like me")
+
+    async def scenario():
+        phone = await open_socket(EVENTS, author)
+        laptop = await open_socket(EVENTS, author)
+        for socket in (phone, laptop):
+            await receive_type(socket, "unread_count")
+        await sync_to_async(client(fan).post)(f"/api/posts/{post.id}/like/")
+        stored = await sync_to_async(lambda: client(author).get("/api/notifications/").json()["results"][0])()
+        for socket in (phone, laptop):
+            frame = await receive_type(socket, "notification")
+            assert frame["data"]["id"] == stored["id"]
+            assert {k: v for k, v in frame["data"].items() if k != "actor"} == {
+                k: v for k, v in stored.items() if k != "actor"
+            }
+            assert frame["data"]["actor"]["id"] == fan.id and frame["data"]["type"] == "like"
+            assert frame["data"]["post_excerpt"] == "like me"
+            assert await receive_type(socket, "unread_count") == {
+                "type": "unread_count",
+                "data": {"notifications": 1, "messages": 0},
+            }
+        await phone.disconnect()
+        await laptop.disconnect()
+
+    run(scenario)
+
+
+def test_nothing_is_pushed_to_others_or_for_own_actions():
+    author, fan, bystander = UserFactory(), UserFactory(), UserFactory()
+    post = PostFactory(author=author)
+
+    async def scenario():
+        watcher = await open_socket(EVENTS, bystander)
+        mine = await open_socket(EVENTS, author)
+        for socket in (watcher, mine):
+            await receive_type(socket, "unread_count")
+        await sync_to_async(client(fan).post)(f"/api/posts/{post.id}/like/")
+        await receive_type(mine, "notification")
+        await sync_to_async(client(author).post)(f"/api/posts/{post.id}/like/")  # liking my own post
+        assert await watcher.receive_nothing(timeout=0.3)
+        await receive_type(mine, "unread_count")
+        assert await mine.receive_nothing(timeout=0.3)
+        await watcher.disconnect()
+        await mine.disconnect()
+
+    run(scenario)
+
+
+def test_reading_pushes_the_new_unread_count():
+    me, fan = UserFactory(), UserFactory()
+    client(fan).post(f"/api/users/{me.id}/follow/")
+    notification_id = Notification.objects.get(recipient=me).id
+
+    async def scenario():
+        socket = await open_socket(EVENTS, me)
+        await receive_type(socket, "unread_count")
+        await sync_to_async(client(me).post)(f"/api/notifications/{notification_id}/mark_as_read/")
+        assert await receive(socket) == {"type": "unread_count", "data": {"notifications": 0, "messages": 0}}
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_message_yields_its_message_frame_then_the_notification_and_reading_updates_counts():
+    me, friend = UserFactory(), UserFactory()
+    conversation = client(friend).post("/api/messages/", {"participant_ids": [me.id]}, format="json").json()
+
+    async def scenario():
+        mine = await open_socket(EVENTS, me)
+        theirs = await open_socket(EVENTS, friend)
+        for socket in (mine, theirs):
+            await receive_type(socket, "unread_count")
+        sent = await sync_to_async(client(friend).post)(
+            f"/api/messages/{conversation['id']}/send_message/", {"content": "hi there"}, format="json"
+        )
+        message = sent.json()
+        frame = await receive(mine)
+        assert frame == {"type": "message", "data": message}
+        notification = await receive(mine)
+        assert notification["type"] == "notification"
+        assert notification["data"]["type"] == "message" and notification["data"]["conversation"] == conversation["id"]
+        assert await receive(mine) == {"type": "unread_count", "data": {"notifications": 1, "messages": 1}}
+        assert await theirs.receive_nothing(timeout=0.3)  # not for my own message
+        await sync_to_async(client(me).get)(f"/api/messages/{conversation['id']}/messages/")
+        assert await receive(mine) == {"type": "unread_count", "data": {"notifications": 1, "messages": 0}}
+        await mine.disconnect()
+        await theirs.disconnect()
+
+    run(scenario)

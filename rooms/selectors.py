@@ -1,0 +1,26 @@
+"""Reads for rooms."""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Participant, Room
+
+
+def room_queryset() -> QuerySet[Room]:
+    return Room.objects.select_related("host__profile").prefetch_related(
+        Prefetch(
+            "participants", queryset=Participant.objects.select_related("user__profile").order_by("joined_at", "id")
+        )
+    )
+
+
+def live_rooms() -> QuerySet[Room]:
+    return room_queryset().filter(status=Room.Status.LIVE)
+
+
+def room_get(*, room_id: int) -> Room:
+    return get_object_or_404(room_queryset(), pk=room_id)
+
+
+def participant_ids(*, room_id: int) -> list[int]:
+    return list(Participant.objects.filter(room_id=room_id).values_list("user_id", flat=True))

@@ -1,0 +1,164 @@
+"""Writes for rooms: create, join, leave, end, raise a hand, change roles, socket presence. Every
+change is broadcast to the room's sockets after commit."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
+
+from mini_twitter.api.exceptions import DomainError
+from realtime.events import close_group, send_to_group
+from users.models import User
+from users.serializers import UserShortSerializer
+
+from .models import Participant, Room
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def room_user_group(room_id: int, user_id: int) -> str:
+    return f"room.{room_id}.user.{user_id}"
+
+
+def _broadcast(room_id: int, type_: str, data: dict) -> None:
+    transaction.on_commit(lambda: send_to_group(room_group(room_id), {"type": type_, "data": data}))
+
+
+def _short(user: User) -> dict:
+    return dict(UserShortSerializer(user).data)
+
+
+def _locked(room_id: int) -> Room:
+    room = Room.objects.select_for_update().filter(pk=room_id).first()
+    if room is None:
+        raise Http404("No such room.")
+    return room
+
+
+def room_create(*, host: User, title: str) -> Room:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": ["A room needs a title."]})
+    if len(title) > 100:
+        raise ValidationError({"title": ["A room title has at most 100 characters."]})
+    with transaction.atomic():
+        room = Room.objects.create(title=title, host=host)
+        Participant.objects.create(room=room, user=host, role=Participant.Role.HOST)
+    return room
+
+
+def room_join(*, room_id: int, user: User) -> Room:
+    with transaction.atomic():
+        room = _locked(room_id)
+        if not room.is_live:
+            raise DomainError("This room has ended.")
+        if Participant.objects.filter(room=room, user=user).exists():
+            return room  # joining again changes nothing
+        if Participant.objects.filter(room=room).count() >= settings.ROOM_MAX_PARTICIPANTS:
+            raise DomainError("This room is full.")
+        participant = Participant.objects.create(room=room, user=user, role=Participant.Role.LISTENER)
+        _broadcast(room.pk, "joined", {"user": _short(user), "role": participant.role})
+    return room
+
+
+def _end(room: Room) -> None:
+    room.status = Room.Status.ENDED
+    room.ended_at = timezone.now()
+    room.save(update_fields=["status", "ended_at"])
+    room_id = room.pk
+    _broadcast(room_id, "ended", {})
+    transaction.on_commit(lambda: close_group(room_group(room_id)))
+
+
+def room_leave(*, room_id: int, user: User) -> Room:
+    """The host leaving ends the room; anyone else leaves alone (their room sockets close)."""
+    with transaction.atomic():
+        room = _locked(room_id)
+        deleted, _ = Participant.objects.filter(room=room, user=user).delete()
+        if not deleted:
+            raise DomainError("You are not in this room.")
+        _broadcast(room.pk, "left", {"user": _short(user)})
+        room_id, user_id = room.pk, user.pk
+        transaction.on_commit(lambda: close_group(room_user_group(room_id, user_id)))
+        if room.is_live and (room.host_id == user.pk or not Participant.objects.filter(room=room).exists()):
+            _end(room)
+    return room
+
+
+def room_end(*, room_id: int, user: User) -> Room:
+    with transaction.atomic():
+        room = _locked(room_id)
+        if room.host_id != user.pk:
+            raise PermissionDenied("Only the host can end the room.")
+        if room.is_live:
+            _end(room)
+    return room
+
+
+def hand_raise(*, room_id: int, user: User) -> Room:
+    with transaction.atomic():
+        room = _locked(room_id)
+        if not room.is_live or not Participant.objects.filter(room=room, user=user).exists():
+            raise DomainError("Only participants of a live room can raise a hand.")
+        Participant.objects.filter(room=room, user=user).update(hand_raised=True)
+        _broadcast(room.pk, "hand_raised", {"user": _short(user)})
+    return room
+
+
+def speaker_set(*, room_id: int, host: User, user_id: int, speaker: bool) -> Room:
+    """The host makes a participant a speaker (``speaker=True``) or a listener again."""
+    with transaction.atomic():
+        room = _locked(room_id)
+        if room.host_id != host.pk:
+            raise PermissionDenied("Only the host can change roles.")
+        participant = Participant.objects.select_related("user__profile").filter(room=room, user_id=user_id).first()
+        if participant is None:
+            raise Http404("That user is not in this room.")
+        if participant.role == Participant.Role.HOST:
+            raise DomainError("The host's role does not change.")
+        if not room.is_live:
+            raise DomainError("This room has ended.")
+        participant.role = Participant.Role.SPEAKER if speaker else Participant.Role.LISTENER
+        participant.hand_raised = False
+        participant.save(update_fields=["role", "hand_raised"])
+        _broadcast(room.pk, "role_changed", {"user": _short(participant.user), "role": participant.role})
+    return room
+
+
+# --- presence -------------------------------------------------------------------------------
+
+
+def socket_opened(*, room_id: int, user_id: int) -> None:
+    Participant.objects.filter(room_id=room_id, user_id=user_id).update(sockets=F("sockets") + 1, disconnected_at=None)
+
+
+def socket_closed(*, room_id: int, user_id: int) -> None:
+    with transaction.atomic():
+        participant = Participant.objects.select_for_update().filter(room_id=room_id, user_id=user_id).first()
+        if participant is None:
+            return
+        participant.sockets = max(0, participant.sockets - 1)
+        if participant.sockets == 0:
+            participant.disconnected_at = timezone.now()
+        participant.save(update_fields=["sockets", "disconnected_at"])
+
+
+def presence_expire(*, room_id: int, user_id: int) -> bool:
+    """After the grace period: a participant whose sockets all stayed closed leaves the room."""
+    grace = timezone.now() - timezone.timedelta(seconds=settings.ROOM_PRESENCE_GRACE_SECONDS)
+    gone = Participant.objects.filter(
+        room_id=room_id, user_id=user_id, sockets=0, disconnected_at__isnull=False, disconnected_at__lte=grace
+    ).exists()
+    if not gone:
+        return False
+    user = User.objects.select_related("profile").get(pk=user_id)
+    try:
+        room_leave(room_id=room_id, user=user)
+    except (DomainError, Http404):
+        return False
+    return True

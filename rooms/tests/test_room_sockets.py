@@ -1,0 +1,223 @@
+"""Room sockets: auth and access, signaling to the addressee only, broadcasts, presence."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from rest_framework.test import APIClient
+
+from realtime.testing import closed_with, open_socket, receive, receive_type
+from rooms.models import Participant, Room
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def client(user) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@pytest.fixture
+def people():
+    host, alice, bob, carol = (UserFactory() for _ in range(4))
+    room = client(host).post("/api/rooms/", {"title": "signal"}, format="json").json()
+    for user in (alice, bob):
+        client(user).post(f"/api/rooms/{room['id']}/join/")
+    return {"host": host, "alice": alice, "bob": bob, "carol": carol, "room": room["id"]}
+
+
+def run(scenario):
+    async_to_sync(scenario)()
+
+
+def post(user, path):
+    return sync_to_async(client(user).post)(path)
+
+
+def test_participant_socket_is_authorized(people):
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        assert await receive(socket) == {"type": "auth_ok", "data": {"user_id": people["alice"].id}}
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_non_participant_is_closed_4003_and_unknown_room_4004(people):
+    async def scenario():
+        outsider = await open_socket(f"/ws/rooms/{people['room']}/", people["carol"])
+        assert await closed_with(outsider) == 4003
+        unknown = await open_socket("/ws/rooms/987654/", people["alice"])
+        assert await closed_with(unknown) == 4004
+        await post(people["bob"], f"/api/rooms/{people['room']}/leave/")
+        left = await open_socket(f"/ws/rooms/{people['room']}/", people["bob"])
+        assert await closed_with(left) == 4003
+        await post(people["host"], f"/api/rooms/{people['room']}/end/")
+        ended = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        assert await closed_with(ended) == 4004
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("frame", ["not json", '{"type": "auth"}', '{"type": "auth", "token": "bad"}', '{"token": 1}'])
+def test_bad_auth_frames_close_4001(people, frame):
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/")
+        await socket.send_to(text_data=frame)
+        assert await closed_with(socket) == 4001
+
+    run(scenario)
+
+
+def test_refresh_token_is_refused(people):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    refresh = str(RefreshToken.for_user(people["alice"]))
+
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", token=refresh)
+        assert await closed_with(socket) == 4001
+
+    run(scenario)
+
+
+def test_silence_closes_4001(people, settings):
+    settings.WEBSOCKET_AUTH_TIMEOUT = 0.2
+
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/")
+        assert await closed_with(socket, timeout=3) == 4001
+
+    run(scenario)
+
+
+def test_signaling_reaches_only_the_addressee(people):
+    async def scenario():
+        sockets = {}
+        for name in ("host", "alice", "bob"):
+            sockets[name] = await open_socket(f"/ws/rooms/{people['room']}/", people[name])
+            await receive_type(sockets[name], "auth_ok")
+        offer = {"type": "offer", "to": people["bob"].id, "data": {"sdp": "v=0..."}}
+        await sockets["alice"].send_json_to(offer)
+        got = await receive(sockets["bob"])
+        assert got == {"type": "offer", "from": people["alice"].id, "data": {"sdp": "v=0..."}}
+        assert await sockets["host"].receive_nothing(timeout=0.3)
+        assert await sockets["alice"].receive_nothing(timeout=0.1)
+        # `from` is always the authenticated sender, whatever the frame claims.
+        await sockets["bob"].send_json_to({"type": "answer", "to": people["alice"].id, "from": 1, "data": {"x": 1}})
+        assert await receive(sockets["alice"]) == {"type": "answer", "from": people["bob"].id, "data": {"x": 1}}
+        for socket in sockets.values():
+            await socket.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "offer", "to": "carol", "data": {}},
+        {"type": "offer", "data": {}},
+        {"type": "offer", "to": 1, "data": "sdp"},
+        {"type": "dance", "to": 1, "data": {}},
+    ],
+)
+def test_malformed_signaling_earns_an_error(people, frame):
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        await receive_type(socket, "auth_ok")
+        await socket.send_json_to(frame)
+        answer = await receive(socket)
+        assert answer["type"] == "error" and answer["data"]["detail"]
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_signaling_to_a_non_participant_earns_an_error(people):
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        await receive_type(socket, "auth_ok")
+        await socket.send_json_to({"type": "ice_candidate", "to": people["carol"].id, "data": {"c": 1}})
+        answer = await receive(socket)
+        assert answer["type"] == "error" and str(people["carol"].id) in answer["data"]["detail"]
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_broadcasts_reach_everyone_and_end_closes_the_sockets(people):
+    async def scenario():
+        room = people["room"]
+        host = await open_socket(f"/ws/rooms/{room}/", people["host"])
+        alice = await open_socket(f"/ws/rooms/{room}/", people["alice"])
+        for socket in (host, alice):
+            await receive_type(socket, "auth_ok")
+        await post(people["carol"], f"/api/rooms/{room}/join/")
+        for socket in (host, alice):
+            joined = await receive(socket)
+            assert joined["type"] == "joined" and joined["data"]["user"]["id"] == people["carol"].id
+            assert joined["data"]["role"] == "listener"
+        await post(people["alice"], f"/api/rooms/{room}/raise_hand/")
+        for socket in (host, alice):
+            assert (await receive(socket))["type"] == "hand_raised"
+        await post(people["host"], f"/api/rooms/{room}/speakers/{people['alice'].id}/")
+        for socket in (host, alice):
+            changed = await receive(socket)
+            assert changed == {"type": "role_changed", "data": {"user": changed["data"]["user"], "role": "speaker"}}
+            assert changed["data"]["user"]["id"] == people["alice"].id
+        await post(people["bob"], f"/api/rooms/{room}/leave/")
+        for socket in (host, alice):
+            left = await receive(socket)
+            assert left["type"] == "left" and left["data"]["user"]["id"] == people["bob"].id
+        await post(people["host"], f"/api/rooms/{room}/end/")
+        for socket in (host, alice):
+            assert await receive(socket) == {"type": "ended", "data": {}}
+            assert await closed_with(socket) == 1000
+
+    run(scenario)
+
+
+def test_leaving_closes_the_leavers_sockets(people):
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        await receive_type(socket, "auth_ok")
+        await post(people["alice"], f"/api/rooms/{people['room']}/leave/")
+        assert (await receive(socket))["type"] == "left"
+        assert await closed_with(socket) == 1000
+
+    run(scenario)
+
+
+def test_presence_survives_a_short_drop_then_expires(people, settings):
+    settings.ROOM_PRESENCE_GRACE_SECONDS = 0.3
+
+    async def scenario():
+        room = people["room"]
+        first = await open_socket(f"/ws/rooms/{room}/", people["alice"])
+        await receive_type(first, "auth_ok")
+        await first.disconnect()
+        again = await open_socket(f"/ws/rooms/{room}/", people["alice"])  # back within the grace period
+        await receive_type(again, "auth_ok")
+        await asyncio.sleep(1.0)
+        assert await sync_to_async(Participant.objects.filter(room_id=room, user=people["alice"]).exists)()
+        await again.disconnect()
+        await asyncio.sleep(1.0)
+        assert not await sync_to_async(Participant.objects.filter(room_id=room, user=people["alice"]).exists)()
+
+    run(scenario)
+    assert Room.objects.get(pk=people["room"]).status == "live"
+
+
+def test_host_dropping_for_good_ends_the_room(people, settings):
+    settings.ROOM_PRESENCE_GRACE_SECONDS = 0.2
+
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["host"])
+        await receive_type(socket, "auth_ok")
+        await socket.disconnect()
+        await asyncio.sleep(1.0)
+
+    run(scenario)
+    assert Room.objects.get(pk=people["room"]).status == "ended"

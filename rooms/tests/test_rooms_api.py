@@ -1,0 +1,153 @@
+"""Audio rooms over REST: create, list, join, leave, end, raise a hand, speakers."""
+
+import pytest
+
+from rooms.models import Participant, Room
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOM_FIELDS = {"id", "title", "host", "status", "participants", "created_at", "ended_at"}
+
+
+@pytest.fixture
+def host(client_for):
+    return client_for(UserFactory(username="host"))
+
+
+@pytest.fixture
+def room(host):
+    response = host.post("/api/rooms/", {"title": "  Friday chat  "}, format="json")
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_create_room_makes_you_host(room, host):
+    assert set(room) == ROOM_FIELDS
+    assert room["title"] == "Friday chat" and room["status"] == "live" and room["ended_at"] is None
+    assert room["host"]["id"] == host.user.id
+    assert room["participants"] == [
+        {
+            "user": {"id": host.user.id, "username": "host", "display_name": "", "avatar": None},
+            "role": "host",
+            "hand_raised": False,
+        }
+    ]
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 101])
+def test_bad_title_is_400(host, title):
+    response = host.post("/api/rooms/", {"title": title}, format="json")
+    assert response.status_code == 400 and "title" in response.json()
+
+
+def test_rooms_need_authentication(api_client, room):
+    assert api_client.get("/api/rooms/").status_code == 401
+    assert api_client.post("/api/rooms/", {"title": "x"}, format="json").status_code == 401
+    assert api_client.get(f"/api/rooms/{room['id']}/").status_code == 401
+    assert api_client.post(f"/api/rooms/{room['id']}/join/").status_code == 401
+
+
+def test_list_live_rooms_newest_first(host, client_for, room):
+    other = client_for(UserFactory()).post("/api/rooms/", {"title": "second"}, format="json").json()
+    ended = host.post("/api/rooms/", {"title": "over"}, format="json").json()
+    host.post(f"/api/rooms/{ended['id']}/end/")
+    listing = host.get("/api/rooms/").json()
+    assert set(listing) == {"next", "previous", "results"}
+    assert [r["id"] for r in listing["results"]] == [other["id"], room["id"]]
+
+
+def test_unknown_room_is_404(host):
+    assert host.get("/api/rooms/9999/").status_code == 404
+    assert host.post("/api/rooms/9999/join/").status_code == 404
+
+
+def test_join_gives_ice_servers_and_is_idempotent(client_for, room, settings):
+    settings.ICE_SERVERS = [{"urls": ["turn:turn.example.com:3478"], "username": "u", "credential": "p"}]
+    guest = client_for(UserFactory())
+    first = guest.post(f"/api/rooms/{room['id']}/join/")
+    assert first.status_code == 200
+    assert first.json()["ice_servers"] == settings.ICE_SERVERS
+    assert [p["role"] for p in first.json()["participants"]] == ["host", "listener"]
+    again = guest.post(f"/api/rooms/{room['id']}/join/")
+    assert again.status_code == 200 and len(again.json()["participants"]) == 2
+    assert Participant.objects.filter(room_id=room["id"]).count() == 2
+
+
+def test_join_ended_or_full_room_is_400(client_for, host, room, settings):
+    settings.ROOM_MAX_PARTICIPANTS = 2
+    assert client_for(UserFactory()).post(f"/api/rooms/{room['id']}/join/").status_code == 200
+    full = client_for(UserFactory()).post(f"/api/rooms/{room['id']}/join/")
+    assert full.status_code == 400 and full.json() == {"detail": "This room is full."}
+    host.post(f"/api/rooms/{room['id']}/end/")
+    ended = client_for(UserFactory()).post(f"/api/rooms/{room['id']}/join/")
+    assert ended.status_code == 400 and ended.json() == {"detail": "This room has ended."}
+
+
+def test_leave(client_for, room):
+    guest = client_for(UserFactory())
+    guest.post(f"/api/rooms/{room['id']}/join/")
+    response = guest.post(f"/api/rooms/{room['id']}/leave/")
+    assert response.status_code == 200
+    assert [p["role"] for p in response.json()["participants"]] == ["host"]
+    assert response.json()["status"] == "live"
+    assert guest.post(f"/api/rooms/{room['id']}/leave/").status_code == 400
+
+
+def test_host_leaving_ends_the_room(host, room):
+    response = host.post(f"/api/rooms/{room['id']}/leave/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ended" and response.json()["ended_at"]
+
+
+def test_end_is_host_only(client_for, host, room):
+    guest = client_for(UserFactory())
+    guest.post(f"/api/rooms/{room['id']}/join/")
+    assert guest.post(f"/api/rooms/{room['id']}/end/").status_code == 403
+    response = host.post(f"/api/rooms/{room['id']}/end/")
+    assert response.status_code == 200 and response.json()["status"] == "ended"
+    assert Room.objects.get(pk=room["id"]).status == "ended"
+
+
+def test_raise_hand(client_for, room):
+    guest = client_for(UserFactory())
+    assert guest.post(f"/api/rooms/{room['id']}/raise_hand/").status_code == 400
+    guest.post(f"/api/rooms/{room['id']}/join/")
+    response = guest.post(f"/api/rooms/{room['id']}/raise_hand/")
+    assert response.status_code == 200
+    assert response.json()["participants"][1]["hand_raised"] is True
+
+
+def test_speakers_promote_and_demote(client_for, host, room):
+    guest_user = UserFactory()
+    guest = client_for(guest_user)
+    guest.post(f"/api/rooms/{room['id']}/join/")
+    guest.post(f"/api/rooms/{room['id']}/raise_hand/")
+    url = f"/api/rooms/{room['id']}/speakers/{guest_user.id}/"
+    assert guest.post(url).status_code == 403
+    promoted = host.post(url)
+    assert promoted.status_code == 200
+    assert promoted.json()["participants"][1] == {
+        "user": {"id": guest_user.id, "username": guest_user.username, "display_name": "", "avatar": None},
+        "role": "speaker",
+        "hand_raised": False,
+    }
+    demoted = host.delete(url)
+    assert demoted.json()["participants"][1]["role"] == "listener"
+    assert host.post(f"/api/rooms/{room['id']}/speakers/{UserFactory().id}/").status_code == 404
+    assert host.post(f"/api/rooms/{room['id']}/speakers/{host.user.id}/").status_code == 400
+
+
+def test_room_list_runs_a_fixed_number_of_queries(client_for, host, django_assert_max_num_queries):
+    def make_room():
+        room = client_for(UserFactory()).post("/api/rooms/", {"title": "r"}, format="json").json()
+        client_for(UserFactory()).post(f"/api/rooms/{room['id']}/join/")
+
+    make_room()
+    with django_assert_max_num_queries(6) as one:
+        assert len(host.get("/api/rooms/").json()["results"]) == 1
+    queries_for_one = len(one.captured_queries)
+    for _ in range(4):
+        make_room()
+    with django_assert_max_num_queries(queries_for_one):
+        assert len(host.get("/api/rooms/").json()["results"]) == 5
