@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
 # Django first: the consumers import models.
 django_application = get_asgi_application()
 
+from mini_twitter.checks import refuse_to_start_without_secret_key  # noqa: E402
+
+refuse_to_start_without_secret_key()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from realtime.routing import websocket_urlpatterns  # noqa: E402

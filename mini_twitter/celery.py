@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
 
@@ -12,3 +12,11 @@ app.autodiscover_tasks()
 
 # Request ids, task metrics, the workers' metrics endpoint and logging (signal handlers).
 from mini_twitter.observability import celery_signals  # noqa: E402, F401
+
+
+@signals.worker_init.connect(weak=False)
+@signals.beat_init.connect(weak=False)
+def refuse_to_start_without_secret_key(**kwargs) -> None:
+    from mini_twitter.checks import refuse_to_start_without_secret_key as refuse
+
+    refuse()

@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
 
 application = get_wsgi_application()
+
+from mini_twitter.checks import refuse_to_start_without_secret_key  # noqa: E402 - needs settings
+
+refuse_to_start_without_secret_key()

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class UsersConfig(AppConfig):
     name = "users"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from mini_twitter import checks  # noqa: F401 - registers the project's system checks

@@ -240,3 +240,20 @@ def test_swagger_documents_the_rooms_api(api_client):
         assert methods <= set(paths[path]), path
     join = paths["/api/rooms/{id}/join/"]["post"]["responses"]["200"]["schema"]["$ref"].split("/")[-1]
     assert "ice_servers" in schema["definitions"][join]["properties"]
+
+
+@pytest.mark.parametrize("module", ["mini_twitter.wsgi", "mini_twitter.asgi"])
+def test_servers_refuse_to_start_without_secret_key_but_management_commands_run(module):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MINI_TWITTER_TESTING"}}
+    server = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert server.returncode != 0 and "SECRET_KEY must be set" in server.stderr
+    command = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert command.returncode == 0, command.stderr
