@@ -1,11 +1,9 @@
 """Fixtures shared by every app's tests."""
 
-import os
-
 import pytest
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import LiveServices, clear_cache
+from mini_twitter.testing import LiveServices, clear_cache, skip_unless_available
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +59,5 @@ def live_services():
     """Redis and PostgreSQL for tests that start a real Celery worker: skipped without them,
     except in CI (``CI=true``), where their absence fails the test."""
     services = LiveServices()
-    problem = services.unavailable_reason()
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI needs live services: {problem}")
-        pytest.skip(problem)
+    skip_unless_available(services.unavailable_reason(), "live services")
     return services

@@ -275,6 +275,26 @@ def run_load(
     return result
 
 
+def load_figures(result: "LoadResult", measured: dict) -> dict:
+    """A scenario's numbers for the results table: the load run's and the in-process measurement's."""
+    lat = result.latencies
+    return {
+        "requests": len(lat) + result.errors,
+        "ok": len(lat),
+        "errors": result.errors,
+        "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
+        "seconds": round(result.elapsed, 2),
+        "rps": round(len(lat) / result.elapsed, 1) if result.elapsed else 0.0,
+        "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
+        "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
+        "mean_ms": round(1000 * statistics.fmean(lat), 1) if lat else None,
+        "queries_per_request": measured["queries"],
+        "queries_samples": measured["queries_all"],
+        "single_request_ms": round(measured["ms"], 1),
+        "error_samples": result.error_samples,
+    }
+
+
 def percentile(values: list[float], pct: float) -> float | None:
     if not values:
         return None
@@ -718,24 +738,11 @@ def main() -> int:
             else:
                 sample = make(sample_index)
             measured = measure_in_process(client, sample, in_process_prepare)
-            lat = result.latencies
             row = {
                 "scenario": name,
                 "method": sample.method,
                 "path": sample.path.split("?")[0] + ("?q=…&type=posts" if "?" in sample.path else ""),
-                "requests": len(lat) + result.errors,
-                "ok": len(lat),
-                "errors": result.errors,
-                "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
-                "seconds": round(result.elapsed, 2),
-                "rps": round(len(lat) / result.elapsed, 1) if result.elapsed else 0.0,
-                "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
-                "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
-                "mean_ms": round(1000 * statistics.fmean(lat), 1) if lat else None,
-                "queries_per_request": measured["queries"],
-                "queries_samples": measured["queries_all"],
-                "single_request_ms": round(measured["ms"], 1),
-                "error_samples": result.error_samples,
+                **load_figures(result, measured),
             }
             rows.append(row)
             log(
@@ -772,26 +779,13 @@ def main() -> int:
                 measured = measure_in_process(client, make(0))
             finally:
                 settings.FEED_BACKEND, settings.FEED_PAGE_CACHE_SECONDS = saved
-            lat = result.latencies
             row = {
                 "scenario": name,
                 "method": "GET",
                 "path": "/api/posts/feed/",
                 "backend": backend,
                 "followees": followees,
-                "requests": len(lat) + result.errors,
-                "ok": len(lat),
-                "errors": result.errors,
-                "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
-                "seconds": round(result.elapsed, 2),
-                "rps": round(len(lat) / result.elapsed, 1) if result.elapsed else 0.0,
-                "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
-                "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
-                "mean_ms": round(1000 * statistics.fmean(lat), 1) if lat else None,
-                "queries_per_request": measured["queries"],
-                "queries_samples": measured["queries_all"],
-                "single_request_ms": round(measured["ms"], 1),
-                "error_samples": result.error_samples,
+                **load_figures(result, measured),
             }
             rows.append(row)
             log(f"    {row['requests']} requests, {row['rps']} req/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms")

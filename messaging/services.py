@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.tasks import enqueue_on_commit
+from mini_twitter.api.text import clean_text
 from notifications.tasks import notify_message_task
 from realtime.events import push_unread_counts
 from users.models import Follow, Profile, User
@@ -108,16 +109,7 @@ def conversation_create(*, creator: User, participant_ids: list[int], title: str
 
 
 def message_clean_content(content: str) -> str:
-    content = (content or "").strip()
-    if not content:
-        raise ValidationError({"content": ["A message cannot be empty."]})
-    if len(content) > MAX_MESSAGE_LENGTH:
-        raise ValidationError(
-            {"content": [f"A message has at most {MAX_MESSAGE_LENGTH} characters (this one has {len(content)})."]}
-        )
-    if "\x00" in content:
-        raise ValidationError({"content": ["Null characters are not allowed."]})
-    return content
+    return clean_text(content, field="content", noun="message", max_length=MAX_MESSAGE_LENGTH)
 
 
 def message_send(*, conversation_id: int, sender: User, content: str) -> Message:

@@ -15,6 +15,7 @@ from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -64,7 +65,6 @@ def run_in_threads(count: int, target: Callable[[int], None]) -> None:
 def clear_cache() -> None:
     """Empty the app's cache (only its own keys on Redis, never the Celery queues) and the Redis
     home timelines (their own ``tl:`` prefix)."""
-    import redis
     from django.core.cache import cache
 
     if hasattr(cache, "delete_pattern"):
@@ -78,19 +78,31 @@ def clear_cache() -> None:
             timelines.clear_all()
 
 
+def redis_unavailable_reason() -> str | None:
+    if not settings.REDIS_URL:
+        return "REDIS_URL is not set"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis is unreachable: {exc}"
+    return None
+
+
+def skip_unless_available(problem: str | None, needed_for: str) -> None:
+    """Skip a test whose service is missing, except in CI (``CI=true``), where that fails it."""
+    import pytest
+
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs {needed_for}: {problem}")
+        pytest.skip(problem)
+
+
 class LiveServices:
     def unavailable_reason(self) -> str | None:
-        if not settings.REDIS_URL:
-            return "REDIS_URL is not set"
         if not settings.IS_POSTGRES:
             return "DATABASE_URL is not PostgreSQL (a worker process cannot share an in-memory test database)"
-        import redis
-
-        try:
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
-        except redis.RedisError as exc:
-            return f"Redis is unreachable: {exc}"
-        return None
+        return redis_unavailable_reason()
 
     def test_database_url(self) -> str:
         db = connection.settings_dict
@@ -182,8 +194,6 @@ class LiveServices:
             log.close()
 
     def purge(self, queues) -> None:
-        import redis
-
         client = redis.Redis.from_url(settings.REDIS_URL)
         client.delete(*queues, "unacked", "unacked_index")
 

@@ -15,6 +15,7 @@ from media.models import Media
 from media.services import delete_files, media_attach, media_file_names
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.tasks import enqueue_on_commit
+from mini_twitter.api.text import clean_text
 from mini_twitter.observability import metrics
 from notifications.tasks import notify_like_task, notify_post_task, notify_retweet_task
 from users.models import Profile, User
@@ -25,14 +26,7 @@ from .parsing import extract_hashtags, extract_mentions
 
 
 def clean_content(content: str) -> str:
-    content = (content or "").strip()
-    if not content:
-        raise ValidationError({"content": ["A post cannot be empty."]})
-    if len(content) > MAX_POST_LENGTH:
-        raise ValidationError(
-            {"content": [f"A post has at most {MAX_POST_LENGTH} characters (this one has {len(content)})."]}
-        )
-    return content
+    return clean_text(content, field="content", noun="post", max_length=MAX_POST_LENGTH)
 
 
 def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> None:

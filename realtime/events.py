@@ -18,14 +18,18 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def send_to_group(group: str, frame: dict) -> None:
+def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "push.frame", "frame": frame})
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
-        logger.exception("could not push a %s frame to %s", frame.get("type"), group)
+        logger.exception("could not send %s to %s", message["type"], group)
+
+
+def send_to_group(group: str, frame: dict) -> None:
+    _group_send(group, {"type": "push.frame", "frame": frame})
 
 
 def push(user_ids: Iterable[int], type_: str, data) -> None:
@@ -34,13 +38,7 @@ def push(user_ids: Iterable[int], type_: str, data) -> None:
 
 
 def close_group(group: str, code: int = 1000) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": "close.socket", "code": code})
-    except Exception:
-        logger.exception("could not close the sockets of %s", group)
+    _group_send(group, {"type": "close.socket", "code": code})
 
 
 def unread_counts(user_id: int) -> dict[str, int]:

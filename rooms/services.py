@@ -2,7 +2,6 @@
 change is broadcast to the room's sockets after commit."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
@@ -10,6 +9,7 @@ from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
 
 from mini_twitter.api.exceptions import DomainError
+from mini_twitter.api.text import clean_text
 from realtime.events import close_group, send_to_group
 from users.models import User
 from users.serializers import UserShortSerializer
@@ -41,11 +41,7 @@ def _locked(room_id: int) -> Room:
 
 
 def room_create(*, host: User, title: str) -> Room:
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": ["A room needs a title."]})
-    if len(title) > 100:
-        raise ValidationError({"title": ["A room title has at most 100 characters."]})
+    title = clean_text(title, field="title", noun="room title", max_length=100)
     with transaction.atomic():
         room = Room.objects.create(title=title, host=host)
         Participant.objects.create(room=room, user=host, role=Participant.Role.HOST)
