@@ -42,16 +42,24 @@ test: lint
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
-# Benchmark on PostgreSQL + Redis (see bench/run.py): seeds a dedicated database (created if missing),
-# serves it with gunicorn and measures the main endpoints; writes bench/results.json and bench/RESULTS.md.
+# Benchmark on PostgreSQL + Redis (see bench/run.py): seeds dedicated databases (created if missing),
+# serves them with gunicorn and measures the main endpoints; writes bench/results.json and bench/RESULTS.md.
+# The home timeline groups are measured first on BENCH_DB_small (same users and follows, 100,000 posts),
+# then on BENCH_DB (2,000,000 posts), so feed latency against total posts comes from one run.
 BENCH_PG ?= -h 127.0.0.1 -U postgres
 BENCH_DB ?= mini_twitter_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_SMALL_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 bench: install
-	psql $(BENCH_PG) -lqt | cut -d '|' -f 1 | grep -qw $(BENCH_DB) || createdb $(BENCH_PG) $(BENCH_DB)
+	for db in $(BENCH_DB) $(BENCH_DB)_small; do \
+		psql $(BENCH_PG) -lqt | cut -d '|' -f 1 | grep -qw $$db || createdb $(BENCH_PG) $$db || exit 1; \
+	done
+	DATABASE_URL=$${BENCH_SMALL_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$(BENCH_DB)_small} \
+		REDIS_URL=$(BENCH_SMALL_REDIS_URL) $(BIN)/python bench/run.py --posts 100000 --name small \
+		--only timelines --fanout-followers 0 --no-explain
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$(BENCH_DB)} REDIS_URL=$(BENCH_REDIS_URL) \
-		$(BIN)/python bench/run.py
+		$(BIN)/python bench/run.py --compare-posts bench/results.small.json
 	$(BIN)/python bench/plot.py
 
 # A small data set (2,000 users, 100,000 posts) in its own database, 8 s per scenario.

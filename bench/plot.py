@@ -1,7 +1,7 @@
 """Plot feed latency against followees and against total posts, before (the database selector,
 ``FEED_BACKEND=db``) and after (Redis timelines), from ``bench/results.json`` (``make bench``) and
-``bench/results.quick.json`` (``make bench-quick``, the smaller data set). Writes
-``bench/feed_latency.png``.
+the smaller data set that the same ``make bench`` measures first (the ``compare_posts`` it holds,
+also in ``bench/results.small.json``). Writes ``bench/feed_latency.png``.
 
     .venv/bin/python bench/plot.py
 """
@@ -32,23 +32,26 @@ def p99(run: dict, backend: str, followees: int) -> float | None:
 
 
 def main() -> None:
-    full, quick = load("results.json"), load("results.quick.json")
+    full = load("results.json")
     if full is None:
         raise SystemExit("run `make bench` first (bench/results.json)")
+    small = full["meta"].get("compare_posts")
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     posts = full["meta"]["data"]["posts"]
     for backend in ("db", "redis"):
         color, marker = STYLES[backend]
         xs = [f for f in (100, 5000) if p99(full, backend, f) is not None]
         left.plot(xs, [p99(full, backend, f) for f in xs], marker=marker, color=color, label=LABELS[backend])
-        runs = [run for run in (quick, full) if run is not None and p99(run, backend, 100) is not None]
-        right.plot(
-            [run["meta"]["data"]["posts"] for run in runs],
-            [p99(run, backend, 100) for run in runs],
-            marker=marker,
-            color=color,
-            label=LABELS[backend],
-        )
+        for followees, line in ((100, "-"), (5000, ":")):
+            runs = [run for run in (small, full) if run is not None and p99(run, backend, followees) is not None]
+            right.plot(
+                [run["meta"]["data"]["posts"] for run in runs],
+                [p99(run, backend, followees) for run in runs],
+                marker=marker,
+                linestyle=line,
+                color=color,
+                label=f"{LABELS[backend]}, following ~{followees:,}",
+            )
     left.set(
         xscale="log",
         yscale="log",
@@ -58,14 +61,14 @@ def main() -> None:
     )
     right.set(
         xscale="log",
-        ylim=(0, None),
         xlabel="posts in the database",
         ylabel="feed p99 latency (ms)",
-        title="Feed p99 against total posts (following ~100)",
+        yscale="log",
+        title="Feed p99 against total posts",
     )
     for axis in (left, right):
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend()
+        axis.legend(fontsize=8)
     concurrency = full["meta"]["concurrency"]
     fig.suptitle(f"GET /api/posts/feed/, {concurrency} concurrent clients, gunicorn 2 workers", fontsize=10)
     fig.tight_layout()

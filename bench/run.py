@@ -20,9 +20,14 @@ cold, warm). It prints a table and writes ``bench/results.json``, ``bench/RESULT
 the slowest SELECTs of each scenario, ``bench/EXPLAIN.md`` (``EXPLAIN (ANALYZE, BUFFERS)``).
 
 Sizes and load come from flags or the environment: ``BENCH_USERS`` (10000), ``BENCH_POSTS``
-(1000000), ``BENCH_FOLLOWS`` (200), ``BENCH_DURATION`` seconds per scenario (15),
+(2000000), ``BENCH_FOLLOWS`` (200), ``BENCH_DURATION`` seconds per scenario (15),
 ``BENCH_CONCURRENCY`` client threads (8), ``BENCH_MAX_REQUESTS`` per scenario (20000).
 ``--quick`` means 2000 users, 100000 posts, 100 follows and 8 s per scenario.
+
+``make bench`` runs this twice: first ``--only timelines`` on a second database with the same users
+and follows but 100,000 posts (``--name small``), then everything on the large one with
+``--compare-posts bench/results.small.json``, so feed latency against total posts comes from one
+``make bench``.
 """
 
 import argparse
@@ -527,13 +532,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated scenario names to run")
     parser.add_argument("--no-timelines", action="store_true", help="skip the home timeline measurements")
     parser.add_argument("--fanout-followers", type=int, help="followers of the fan-out account (0: skip)")
+    parser.add_argument("--name", help="write bench/results.NAME.json and bench/RESULTS.NAME.md")
+    parser.add_argument(
+        "--compare-posts",
+        type=Path,
+        help="results of the same groups on a smaller data set (made just before by the same `make bench`): "
+        "report feed p99 against total posts",
+    )
     args = parser.parse_args()
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
     args.quick = quick
     if args.fanout_followers is None:
         args.fanout_followers = env_int("BENCH_FANOUT_FOLLOWERS", 0 if quick else 100_000)
     args.users = args.users or env_int("BENCH_USERS", 2000 if quick else 10000)
-    args.posts = args.posts if args.posts is not None else env_int("BENCH_POSTS", 100000 if quick else 1000000)
+    args.posts = args.posts if args.posts is not None else env_int("BENCH_POSTS", 100000 if quick else 2000000)
     args.follows = args.follows or env_int("BENCH_FOLLOWS", 100 if quick else 200)
     args.duration = args.duration or float(env_int("BENCH_DURATION", 8 if quick else 15))
     args.concurrency = args.concurrency or env_int("BENCH_CONCURRENCY", 8)
@@ -841,7 +853,9 @@ def main() -> int:
         "fanout": fanout,
         "total_seconds": round(time.monotonic() - started, 1),
     }
-    suffix = ".quick" if args.quick else ""
+    suffix = f".{args.name}" if args.name else ".quick" if args.quick else ""
+    if args.compare_posts:
+        meta["compare_posts"] = json.loads(args.compare_posts.read_text())
     (BENCH_DIR / f"results{suffix}.json").write_text(json.dumps({"meta": meta, "scenarios": rows}, indent=2) + "\n")
     (BENCH_DIR / f"RESULTS{suffix}.md").write_text(markdown(meta, rows))
     if explains:
@@ -929,6 +943,20 @@ def timeline_summary(meta: dict, rows: list[dict]) -> list[str]:
                 f"{small['p99_ms']} ms vs {large['p99_ms']} ms "
                 f"= **×{large['p99_ms'] / small['p99_ms']:.2f}** (target ≤ ×1.5)."
             )
+    smaller = meta.get("compare_posts")
+    if smaller:
+        before = {r["scenario"]: r for r in smaller["scenarios"]}
+        few, many = smaller["meta"]["data"]["posts"], meta["data"]["posts"]
+        for backend in ("redis", "db"):
+            for followees in FOLLOWEE_GROUPS:
+                name = f"feed_f{followees}_{backend}"
+                small, large = before.get(name), by.get(name)
+                if small and large and small["p99_ms"] and large["p99_ms"]:
+                    out.append(
+                        f"- Feed p99, {few:,} vs {many:,} posts, following ~{followees:,}, {backend}: "
+                        f"{small['p99_ms']} ms vs {large['p99_ms']} ms "
+                        f"= **×{large['p99_ms'] / small['p99_ms']:.2f}** (target ≤ ×1.5)."
+                    )
     fan = meta.get("fanout")
     if fan:
         out.append(

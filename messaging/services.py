@@ -26,6 +26,7 @@ from django.utils import timezone
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.tasks import enqueue_on_commit
 from mini_twitter.api.text import clean_text
+from notifications.services import notifications_mark_read_for_messages
 from notifications.tasks import notify_message_task
 from realtime.events import push_unread_counts
 from users.models import Follow, Profile, User
@@ -145,19 +146,23 @@ def message_send(*, conversation_id: int, sender: User, content: str) -> Message
             conversation=conversation, sender=sender, content=content, created_at=created_at
         )
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=created_at, last_message=message)
-        # Answering means having read what came before.
+        # Answering means having read what came before (and its notifications).
         Participant.objects.filter(conversation=conversation, user=sender).update(last_read_at=created_at)
+        if notifications_mark_read_for_messages(user_id=sender.pk, conversation_id=conversation.pk, up_to=created_at):
+            transaction.on_commit(lambda: push_unread_counts([sender.pk]))
         enqueue_on_commit(notify_message_task, message_id=message.pk)
     return message
 
 
 def conversation_mark_read(*, participant: Participant, up_to) -> bool:
     """Move the participant's read marker forward to ``up_to`` (a message time); never backwards,
-    also when two reads race. Returns whether it moved."""
+    also when two reads race. The ``message`` notifications of the messages now read are marked
+    read too. Returns whether the marker moved."""
     moved = Participant.objects.filter(pk=participant.pk, last_read_at__lt=up_to).update(last_read_at=up_to)
     if moved:
         participant.last_read_at = up_to
         user_id = participant.user_id
+        notifications_mark_read_for_messages(user_id=user_id, conversation_id=participant.conversation_id, up_to=up_to)
         transaction.on_commit(lambda: push_unread_counts([user_id]))
     return bool(moved)
 

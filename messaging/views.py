@@ -111,7 +111,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         manual_parameters=CURSOR_PARAMETERS,
         responses={200: paginated(MessageSerializer), 400: "Invalid cursor.", 401: ERROR, 404: NOT_FOUND},
         operation_description="The conversation's messages, newest first (cursor pagination). Reading a page "
-        "marks its messages, and all older ones, read for me.",
+        "marks its messages, and all older ones, read for me, with their `message` notifications.",
     )
     @action(detail=True, methods=["get"], pagination_class=CursorPagination)
     def messages(self, request, id=None):
@@ -134,8 +134,9 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             ),
             404: NOT_FOUND,
         },
-        operation_description="Send a message: it becomes the conversation's latest activity, and the other "
-        "current participants get a `message` notification.",
+        operation_description="Send a message: it becomes the conversation's latest activity, everything "
+        "before it counts as read by me (its `message` notifications included), and the other current "
+        "participants get a `message` notification.",
     )
     @action(detail=True, methods=["post"])
     def send_message(self, request, id=None):

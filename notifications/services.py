@@ -207,6 +207,23 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     return notification
 
 
+def notifications_mark_read_for_messages(*, user_id: int, conversation_id: int, up_to) -> int:
+    """Mark read the user's ``message`` notifications of a conversation for messages sent at or
+    before ``up_to`` (their read marker moved there); later messages' notifications stay unread.
+    Returns how many were marked; pushing the new counts is the caller's (it pushes anyway)."""
+    unread = dict(
+        Notification.objects.filter(
+            recipient_id=user_id, conversation_id=conversation_id, type=Type.MESSAGE, is_read=False
+        ).values_list("dedupe_key", "pk")
+    )
+    if not unread:
+        return 0
+    message_ids = [int(key.partition(":")[2]) for key in unread]
+    read = Message.objects.filter(pk__in=message_ids, created_at__lte=up_to).values_list("pk", flat=True)
+    pks = [unread[f"message:{message_id}"] for message_id in read]
+    return Notification.objects.filter(pk__in=pks, is_read=False).update(is_read=True) if pks else 0
+
+
 def notifications_mark_all_read(*, user: User) -> int:
     marked = Notification.objects.filter(recipient=user, is_read=False).update(is_read=True)
     if marked:

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from messaging import services
 from messaging.models import Conversation, Message, Participant
 from messaging.tests.factories import ConversationFactory, MessageFactory
 from notifications import tasks
@@ -220,7 +221,8 @@ def test_reading_a_page_of_older_messages_only_leaves_the_newer_unread(client_fo
 
 def test_messages_list_runs_a_fixed_number_of_queries(client_for, alice, bob, chat, django_assert_max_num_queries):
     MessageFactory(conversation=chat, sender=bob)
-    with django_assert_max_num_queries(3) as one:
+    # The participant, the page, the read marker and the (absent) message notifications to mark read.
+    with django_assert_max_num_queries(4) as one:
         assert len(client_for(alice).get(f"{URL}{chat.id}/messages/").json()["results"]) == 1
     queries_for_one = len(one.captured_queries)
     carol = UserFactory()
@@ -301,3 +303,58 @@ def test_deleting_a_conversation_deletes_its_notifications(send, alice, chat):
     Conversation.objects.filter(pk=chat.pk).delete()
     assert not Notification.objects.exists()
     assert not Message.objects.exists()
+
+
+def unread_notifications(client) -> int:
+    return client.get("/api/notifications/unread_count/").json()["unread_count"]
+
+
+def test_reading_a_conversation_marks_its_message_notifications_read(send, client_for, alice, bob, chat):
+    carol = UserFactory(username="carol")
+    other = ConversationFactory(creator=carol, members=[bob])
+    send(alice, chat, "one")
+    send(alice, chat, "two")
+    send(carol, other, "elsewhere")
+    as_bob = client_for(bob)
+    assert unread_notifications(as_bob) == 3
+    assert as_bob.get(f"{URL}{chat.id}/messages/").status_code == 200
+    # The two of this conversation are read; the other conversation's stays unread.
+    assert unread_notifications(as_bob) == 1
+    unread_left = as_bob.get("/api/notifications/", {"unread": "true"}).json()["results"]
+    assert [(n["type"], n["conversation"]) for n in unread_left] == [("message", other.id)]
+    # Reading again changes nothing; alice's own notifications (none) are untouched.
+    as_bob.get(f"{URL}{chat.id}/messages/")
+    assert unread_notifications(as_bob) == 1
+    assert unread_notifications(client_for(alice)) == 0
+
+
+def test_reading_an_older_page_leaves_newer_message_notifications_unread(send, client_for, alice, bob, chat):
+    for content in ("one", "two", "three"):
+        send(alice, chat, content)
+    as_bob = client_for(bob)
+    page = as_bob.get(f"{URL}{chat.id}/messages/", {"page_size": 2}).json()
+    assert unread_notifications(as_bob) == 0
+    send(alice, chat, "four")  # arrives after the first page was read
+    as_bob.get(page["next"])
+    assert unread_notifications(as_bob) == 1
+
+
+def test_marking_read_up_to_a_message_leaves_the_later_ones_notifications_unread(send, client_for, alice, bob, chat):
+    for content in ("one", "two", "three"):
+        send(alice, chat, content)
+    oldest = Message.objects.filter(conversation=chat).order_by("created_at").first()
+    participant = Participant.objects.get(conversation=chat, user=bob)
+    Participant.objects.filter(pk=participant.pk).update(last_read_at=oldest.created_at - timedelta(seconds=1))
+    participant.refresh_from_db()
+    assert services.conversation_mark_read(participant=participant, up_to=oldest.created_at)
+    assert unread_notifications(client_for(bob)) == 2
+    assert Notification.objects.get(recipient=bob, dedupe_key=f"message:{oldest.id}").is_read
+
+
+def test_answering_marks_the_conversations_message_notifications_read(send, client_for, alice, bob, chat):
+    send(alice, chat, "question?")
+    as_bob = client_for(bob)
+    assert unread_notifications(as_bob) == 1
+    send(bob, chat, "answer")
+    assert unread_notifications(as_bob) == 0
+    assert unread_notifications(client_for(alice)) == 1  # bob's answer
