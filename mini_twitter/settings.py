@@ -197,6 +197,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "delete-unattached-media": {"task": "media.delete_unattached", "schedule": 3600.0},
+    "sweep-room-presence": {"task": "rooms.sweep_presence", "schedule": 60.0},
 }
 
 # --- Home timelines (posts/timelines.py) ------------------------------------------------------
@@ -233,6 +234,9 @@ WEBSOCKET_AUTH_TIMEOUT = float(os.environ.get("WEBSOCKET_AUTH_TIMEOUT", "10"))
 # --- Audio rooms ----------------------------------------------------------------------------
 ROOM_MAX_PARTICIPANTS = env_int("ROOM_MAX_PARTICIPANTS", 50)
 ROOM_PRESENCE_GRACE_SECONDS = float(os.environ.get("ROOM_PRESENCE_GRACE_SECONDS", "30"))
+# Each open room socket marks its participant seen this often; the beat's presence sweep counts
+# the sockets of a participant unseen for three heartbeats as closed (their web process died).
+ROOM_PRESENCE_HEARTBEAT_SECONDS = float(os.environ.get("ROOM_PRESENCE_HEARTBEAT_SECONDS", "30"))
 # STUN/TURN servers given to clients on join: JSON, e.g.
 # [{"urls": ["turn:turn.example.com:3478"], "username": "u", "credential": "p"}]
 ICE_SERVERS = json.loads(os.environ.get("ICE_SERVERS") or '[{"urls": ["stun:stun.l.google.com:19302"]}]')

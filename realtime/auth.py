@@ -92,6 +92,8 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
             return
         self.auth_deadline.cancel()
         self.user = user
+        # Subscribed before ``auth_ok``: a client that has it misses no event sent after it.
+        await self.subscribe()
         await self.send_frame("auth_ok", {"user_id": user.pk})
         await self.on_authenticated()
 
@@ -107,8 +109,11 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
     async def authorize(self, user: User) -> None:
         """Raise :class:`Refused` to close with a code after a valid token."""
 
+    async def subscribe(self) -> None:
+        """Join the socket's groups (and note its presence) once authorized, before ``auth_ok``."""
+
     async def on_authenticated(self) -> None:
-        pass
+        """Frames to send right after ``auth_ok``."""
 
     async def on_disconnect(self) -> None:
         pass

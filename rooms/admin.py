@@ -9,7 +9,7 @@ class ParticipantInline(admin.TabularInline):
     model = Participant
     extra = 0
     raw_id_fields = ("user",)
-    readonly_fields = ("joined_at", "sockets", "disconnected_at")
+    readonly_fields = ("joined_at", "sockets", "disconnected_at", "seen_at")
 
 
 @admin.register(Room)

@@ -7,7 +7,9 @@ sockets alone receive ``{"type", "from": <sender id>, "data"}``. A frame address
 not a participant, or malformed, earns the sender an ``error`` frame. Room events (``joined``,
 ``left``, ``role_changed``, ``hand_raised``, ``ended``) come from the REST side. When a participant's
 last socket closes, they stay in the room for ``ROOM_PRESENCE_GRACE_SECONDS``; if no socket of theirs
-is back by then, they leave it.
+is back by then, they leave it. Each open socket marks its participant seen every
+``ROOM_PRESENCE_HEARTBEAT_SECONDS``, so that the beat's presence sweep can tell the sockets of a web
+process that died (and whose expiry timers died with it).
 """
 
 import asyncio
@@ -42,6 +44,15 @@ def _is_participant(room_id: int, user_id: int) -> bool:
     return Participant.objects.filter(room_id=room_id, user_id=user_id).exists()
 
 
+async def _heartbeat(room_id: int, user_id: int) -> None:
+    while True:
+        await asyncio.sleep(settings.ROOM_PRESENCE_HEARTBEAT_SECONDS)
+        try:
+            await database_sync_to_async(services.presence_seen)(room_id=room_id, user_id=user_id)
+        except Exception:
+            logger.exception("presence heartbeat failed for user %s in room %s", user_id, room_id)
+
+
 async def _expire_later(room_id: int, user_id: int) -> None:
     await asyncio.sleep(settings.ROOM_PRESENCE_GRACE_SECONDS + 0.5)
     try:
@@ -57,12 +68,18 @@ class RoomConsumer(AuthenticatedJsonConsumer):
         if refusal:
             raise Refused(refusal)
 
-    async def on_authenticated(self):
+    async def subscribe(self):
         await self.join_group(services.room_group(self.room_id))
         await self.join_group(services.room_user_group(self.room_id, self.user.pk))
         await database_sync_to_async(services.socket_opened)(room_id=self.room_id, user_id=self.user.pk)
+        self.heartbeat = asyncio.ensure_future(_heartbeat(self.room_id, self.user.pk))
+        # The heartbeat ends with this socket's application instance, however that ends (a
+        # cancelled instance never gets to ``on_disconnect``).
+        asyncio.current_task().add_done_callback(lambda _: self.heartbeat.cancel())
 
     async def on_disconnect(self):
+        if heartbeat := getattr(self, "heartbeat", None):
+            heartbeat.cancel()
         await database_sync_to_async(services.socket_closed)(room_id=self.room_id, user_id=self.user.pk)
         timer = asyncio.ensure_future(_expire_later(self.room_id, self.user.pk))
         _presence_timers.add(timer)  # a reference, so the pending timer is not garbage-collected

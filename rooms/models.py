@@ -31,7 +31,9 @@ class Room(models.Model):
 
 class Participant(models.Model):
     """A user in a room, from joining (REST) until leaving. ``sockets`` counts their open room
-    sockets; ``disconnected_at`` starts the presence grace period when the last one closes."""
+    sockets; ``disconnected_at`` starts the presence grace period when the last one closes;
+    ``seen_at`` is the last heartbeat of any of their open sockets (a web process that died leaves
+    its sockets counted, and their heartbeats stopped)."""
 
     class Role(models.TextChoices):
         HOST = "host", "Host"
@@ -45,9 +47,20 @@ class Participant(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     sockets = models.PositiveIntegerField(default=0)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="rooms_participant_unique")]
+        indexes = [
+            # The presence sweep: connected participants whose heartbeats stopped, and disconnected
+            # ones whose grace period is over; everyone else is left out of both indexes.
+            models.Index(fields=["seen_at"], condition=models.Q(sockets__gt=0), name="rooms_part_connected_idx"),
+            models.Index(
+                fields=["disconnected_at"],
+                condition=models.Q(sockets=0, disconnected_at__isnull=False),
+                name="rooms_part_disconnected_idx",
+            ),
+        ]
         ordering = ["joined_at", "id"]
 
     def __str__(self) -> str:

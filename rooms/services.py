@@ -1,6 +1,8 @@
 """Writes for rooms: create, join, leave, end, raise a hand, change roles, socket presence. Every
 change is broadcast to the room's sockets after commit."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -130,7 +132,14 @@ def speaker_set(*, room_id: int, host: User, user_id: int, speaker: bool) -> Roo
 
 
 def socket_opened(*, room_id: int, user_id: int) -> None:
-    Participant.objects.filter(room_id=room_id, user_id=user_id).update(sockets=F("sockets") + 1, disconnected_at=None)
+    Participant.objects.filter(room_id=room_id, user_id=user_id).update(
+        sockets=F("sockets") + 1, disconnected_at=None, seen_at=timezone.now()
+    )
+
+
+def presence_seen(*, room_id: int, user_id: int) -> None:
+    """A heartbeat of one of the participant's open room sockets."""
+    Participant.objects.filter(room_id=room_id, user_id=user_id, sockets__gt=0).update(seen_at=timezone.now())
 
 
 def socket_closed(*, room_id: int, user_id: int) -> None:
@@ -146,7 +155,7 @@ def socket_closed(*, room_id: int, user_id: int) -> None:
 
 def presence_expire(*, room_id: int, user_id: int) -> bool:
     """After the grace period: a participant whose sockets all stayed closed leaves the room."""
-    grace = timezone.now() - timezone.timedelta(seconds=settings.ROOM_PRESENCE_GRACE_SECONDS)
+    grace = timezone.now() - timedelta(seconds=settings.ROOM_PRESENCE_GRACE_SECONDS)
     gone = Participant.objects.filter(
         room_id=room_id, user_id=user_id, sockets=0, disconnected_at__isnull=False, disconnected_at__lte=grace
     ).exists()
@@ -158,3 +167,19 @@ def presence_expire(*, room_id: int, user_id: int) -> bool:
     except (DomainError, Http404):
         return False
     return True
+
+
+def presence_sweep() -> int:
+    """What the web processes could not do (the beat runs this every minute): the sockets of a
+    participant unseen for three heartbeats count as closed from their last heartbeat (their web
+    process died without closing them), and every participant of a live room whose grace period
+    is over without a socket leaves it, as their expiry timer would have made them. Returns how many
+    left."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=3 * settings.ROOM_PRESENCE_HEARTBEAT_SECONDS)
+    Participant.objects.filter(sockets__gt=0, seen_at__lt=stale).update(sockets=0, disconnected_at=F("seen_at"))
+    grace = now - timedelta(seconds=settings.ROOM_PRESENCE_GRACE_SECONDS)
+    due = Participant.objects.filter(
+        sockets=0, disconnected_at__isnull=False, disconnected_at__lte=grace, room__status=Room.Status.LIVE
+    ).values_list("room_id", "user_id")
+    return sum(presence_expire(room_id=room_id, user_id=user_id) for room_id, user_id in list(due))

@@ -221,3 +221,101 @@ def test_host_dropping_for_good_ends_the_room(people, settings):
 
     run(scenario)
     assert Room.objects.get(pk=people["room"]).status == "ended"
+
+
+def test_open_sockets_mark_their_participant_seen(people, settings):
+    settings.ROOM_PRESENCE_HEARTBEAT_SECONDS = 0.1
+    seen = sync_to_async(lambda: Participant.objects.get(room_id=people["room"], user=people["alice"]).seen_at)
+
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        await receive_type(socket, "auth_ok")
+        opened = await seen()
+        assert opened is not None
+        await asyncio.sleep(0.5)
+        beaten = await seen()
+        assert beaten > opened
+        await socket.disconnect()
+        await asyncio.sleep(0.3)
+        assert await seen() == beaten  # the heartbeat stopped with the socket
+
+    run(scenario)
+
+
+# --- The presence sweep (the beat's safety net for a web process that died) ---------------------
+
+
+def presence(people, who, **fields):
+    Participant.objects.filter(room_id=people["room"], user=people[who]).update(**fields)
+
+
+def participants(people) -> set[str]:
+    ids = set(Participant.objects.filter(room_id=people["room"]).values_list("user_id", flat=True))
+    return {name for name in ("host", "alice", "bob", "carol") if people[name].id in ids}
+
+
+def test_the_sweep_closes_sockets_whose_heartbeats_stopped_and_expires_participants_after_grace(people, settings):
+    from django.utils import timezone
+
+    from rooms.services import presence_sweep
+
+    settings.ROOM_PRESENCE_HEARTBEAT_SECONDS = 30
+    settings.ROOM_PRESENCE_GRACE_SECONDS = 120
+    now = timezone.now()
+    # alice's web process died 200 s ago with her socket open; bob's socket is alive.
+    presence(people, "alice", sockets=1, seen_at=now - timezone.timedelta(seconds=200))
+    presence(people, "bob", sockets=2, seen_at=now - timezone.timedelta(seconds=10))
+    # The host's heartbeats stopped 100 s ago: closed from then, but still within the grace period.
+    presence(people, "host", sockets=1, seen_at=now - timezone.timedelta(seconds=100))
+
+    async def scenario():
+        bob = await open_socket(f"/ws/rooms/{people['room']}/", people["bob"])
+        await receive_type(bob, "auth_ok")
+        assert await sync_to_async(presence_sweep)() == 1
+        assert await receive(bob) == {
+            "type": "left",
+            "data": {
+                "user": {
+                    "id": people["alice"].id,
+                    "username": people["alice"].username,
+                    "display_name": "",
+                    "avatar": None,
+                }
+            },
+        }
+        await bob.disconnect()
+
+    run(scenario)
+    assert participants(people) == {"host", "bob"}
+    host = Participant.objects.get(room_id=people["room"], user=people["host"])
+    assert host.sockets == 0 and host.disconnected_at is not None
+    # Nothing is due yet: a second sweep changes nothing.
+    assert presence_sweep() == 0
+    # Once the host's grace period is over, the room ends with the host gone.
+    presence(people, "host", disconnected_at=now - timezone.timedelta(seconds=121))
+    assert presence_sweep() == 1
+    assert Room.objects.get(pk=people["room"]).status == "ended"
+
+
+def test_the_sweep_leaves_rest_only_participants_and_ended_rooms_alone(people):
+    from django.utils import timezone
+
+    from rooms.tasks import sweep_presence_task
+
+    long_ago = timezone.now() - timezone.timedelta(hours=1)
+    # alice joined through REST and never opened a socket: she stays until she leaves.
+    presence(people, "alice", sockets=0, disconnected_at=None, seen_at=None)
+    assert sweep_presence_task.apply().result == 0
+    assert participants(people) == {"host", "alice", "bob"}
+    # In an ended room nobody is swept (the room is over already).
+    Room.objects.filter(pk=people["room"]).update(status="ended")
+    presence(people, "bob", sockets=0, disconnected_at=long_ago)
+    assert sweep_presence_task.apply().result == 0
+    assert participants(people) == {"host", "alice", "bob"}
+
+
+def test_the_sweep_is_scheduled_with_celery_beat():
+    from mini_twitter.celery import app
+
+    assert "rooms.sweep_presence" in {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "rooms.sweep_presence" in app.tasks
