@@ -8,6 +8,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from mini_twitter.api.errors import json_methods, not_found
+from mini_twitter.api.ids import ID_PATTERN
 from users.serializers import DetailSerializer
 
 from . import selectors, services
@@ -19,7 +21,7 @@ class MediaViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     serializer_class = MediaSerializer
     parser_classes = [MultiPartParser, FormParser]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["media"]
 
@@ -49,9 +51,13 @@ class MediaViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(MediaSerializer(media, context={"request": request}).data)
 
 
+@json_methods("GET", "HEAD")
 def serve_media(request, path):
-    """Stored files, served by Django only when ``SERVE_MEDIA`` is on (development); in the compose
-    setup the web server serves ``/media/`` itself."""
+    """Stored files, served by Django when ``SERVE_MEDIA`` is on (the default); in the compose
+    setup nginx serves ``/media/`` itself before a request gets here."""
     if not settings.SERVE_MEDIA:
-        raise Http404
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+        return not_found(request)
+    try:
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    except Http404:
+        return not_found(request)

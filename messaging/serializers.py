@@ -3,11 +3,10 @@
 from drf_yasg.utils import swagger_serializer_method
 from rest_framework import serializers
 
+from mini_twitter.api.ids import IdField
 from users.serializers import UserShortSerializer
 
 from .models import MAX_MESSAGE_LENGTH, MAX_PARTICIPANTS, MAX_TITLE_LENGTH, Conversation, Message
-
-MAX_ID = 2**63 - 1
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -45,7 +44,7 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class ConversationCreateSerializer(serializers.Serializer):
     participant_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=IdField(),
         allow_empty=False,
         max_length=MAX_PARTICIPANTS,
         help_text="The other users' ids (your own is ignored). One: a one-to-one conversation; "

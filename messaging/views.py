@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import CURSOR_PARAMETERS, paginated
 from users.serializers import DetailSerializer
@@ -42,7 +43,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     pagination_class = ConversationCursorPagination
     filter_backends = []
     # Ids a bigint column can hold (longer ones would overflow the query): anything else is a 404.
-    lookup_value_regex = r"[0-9]{1,18}"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["messages"]
 

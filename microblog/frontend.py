@@ -7,12 +7,15 @@ import mimetypes
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import FileResponse
 from django.utils._os import safe_join
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 
-RESERVED_PREFIXES = ("api/", "admin/", "swagger", "redoc", "media/", "static/", "healthz", "readyz", "metrics", "ws/")
+from mini_twitter.api.errors import method_not_allowed, not_found
+
+# First path segments that belong to the back end: never the app shell, a JSON 404 instead.
+RESERVED = {"api", "admin", "redoc", "media", "static", "healthz", "readyz", "metrics", "ws"}
 
 
 def frontend_dir() -> Path | None:
@@ -32,24 +35,30 @@ def _file(path: Path, *, max_age: int) -> FileResponse:
     return response
 
 
-# Exempt from CSRF: it only reads files, and a POST to an unknown path (an API path that matched
-# nothing, say) must get this view's JSON 404 or 405, not the CSRF failure page.
+def _reserved(path: str) -> bool:
+    first = path.split("/", 1)[0]
+    return first in RESERVED or first.startswith("swagger")
+
+
+# Last in the URL list, so every path nothing else matched ends here: a file of the front end, its
+# shell for a client-side route, or a JSON 404 (405 for a method other than GET and HEAD). It only
+# reads files, so it needs no CSRF check.
 @csrf_exempt
 @cache_control()
 def frontend(request, path: str = ""):
     root = frontend_dir()
-    if root is None or path.startswith(RESERVED_PREFIXES):
-        raise Http404
+    if root is None or _reserved(path):
+        return not_found(request)
     if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+        return method_not_allowed(request, ("GET", "HEAD"))
     if path:
         try:
             candidate = Path(safe_join(root, path))
         except Exception:  # noqa: BLE001 - a path outside the folder is simply not a file of it
-            raise Http404 from None
+            return not_found(request)
         if candidate.is_file():
             # Built assets carry content hashes in their names; index.html must be revalidated.
             return _file(candidate, max_age=3600 if candidate.name != "index.html" else 0)
         if "." in path.rsplit("/", 1)[-1]:
-            raise Http404  # a missing asset is a 404, not the app shell
+            return not_found(request)  # a missing asset is a 404, not the app shell
     return _file(root / "index.html", max_age=0)

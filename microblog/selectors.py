@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from mini_twitter.api.ids import MAX_ID
 from posts.feed import source_user_ids
 from posts.models import Like, Post
 from users.models import Follow, User
@@ -23,6 +24,8 @@ def tweets_feed(*, user: User, page: int, limit: int) -> list[Post]:
     """The caller's feed for the front end: posts of the people they follow and their own, most
     liked first, ties newest first. ``page`` is 1-based."""
     start = (page - 1) * limit
+    if start + limit > MAX_ID:  # past any table's end, and past the database's OFFSET range
+        return []
     qs = _tweet_queryset().filter(author_id__in=source_user_ids(user.pk)).order_by("-likes_count", "-created_at", "-id")
     return list(qs[start : start + limit])
 

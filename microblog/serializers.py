@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from mini_twitter.api.ids import IdField
+
 
 def display_name(user) -> str:
     return user.profile.display_name or user.username
@@ -31,7 +33,9 @@ class TweetSerializer(serializers.Serializer):
     likes = LikeSerializer(many=True, source="likes.all")
 
     def get_attachments(self, post) -> list[str]:
-        return [media.file.url for media in post.media.all()]
+        request = self.context.get("request")
+        urls = [media.file.url for media in post.media.all()]
+        return [request.build_absolute_uri(url) for url in urls] if request else urls
 
 
 class MicroblogUserSerializer(serializers.Serializer):
@@ -52,9 +56,7 @@ class MicroblogUserSerializer(serializers.Serializer):
 
 class TweetCreateSerializer(serializers.Serializer):
     tweet_data = serializers.CharField(trim_whitespace=False, max_length=2000, help_text="1..280 characters.")
-    tweet_media_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_null=True, max_length=4
-    )
+    tweet_media_ids = serializers.ListField(child=IdField(), required=False, allow_null=True, max_length=4)
 
 
 class MediaUploadSerializer(serializers.Serializer):

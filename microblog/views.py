@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from media.services import media_create
+from mini_twitter.api import ids
 from posts import selectors as post_selectors
 from posts import services as post_services
 from users import selectors as user_selectors
@@ -48,11 +49,8 @@ def document(*, request_body=None, responses=None, **kwargs):
 
 
 def parse_id(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise exceptions.NotFound("No such id.") from None
-    if value < 1:
+    value = ids.parse_id(raw)
+    if value is None:
         raise exceptions.NotFound("No such id.")
     return value
 
@@ -83,7 +81,7 @@ class TweetsView(MicroblogView):
         page = max(1, query.validated_data["offset"])
         limit = min(query.validated_data["limit"], MAX_LIMIT)
         tweets = selectors.tweets_feed(user=request.user, page=page, limit=limit)
-        return envelope.ok(tweets=TweetSerializer(tweets, many=True).data)
+        return envelope.ok(tweets=TweetSerializer(tweets, many=True, context={"request": request}).data)
 
     @document(
         request_body=TweetCreateSerializer,

@@ -1,16 +1,17 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``) endpoints, plus JSON error pages for the API."""
+"""Liveness (``/healthz``) and readiness (``/readyz``) endpoints."""
 
 import logging
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+
+from .api.errors import json_methods
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@json_methods("GET", "HEAD")
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -40,16 +41,8 @@ def check_redis() -> str:
         return "unavailable"
 
 
-@require_GET
+@json_methods("GET", "HEAD")
 def readyz(request):
     checks = {"database": check_database(), "redis": check_redis()}
     ready = all(state in ("ok", "not configured") for state in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
-
-
-def json_not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found."}, status=404)
-
-
-def json_server_error(request):
-    return JsonResponse({"detail": "Internal server error."}, status=500)

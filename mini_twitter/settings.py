@@ -47,6 +47,7 @@ if SECRET_KEY_MISSING:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "mini_twitter.api.errors.csrf_failure"
 # Browser front ends on other origins: none unless listed (the API authenticates with headers, so no
 # credentials/cookies are allowed cross-origin).
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
@@ -326,17 +327,19 @@ SWAGGER_SETTINGS = {
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or str(VAR_DIR / "static")
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
 if not os.environ.get("STATIC_ROOT"):
     (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 # Static files (admin, Swagger UI) are served by WhiteNoise, compressed and with hashed names in
-# production (after `collectstatic`); development serves them straight from the apps.
+# production once `collectstatic` has run (the compose setup runs it); until then, and in
+# development, they are served straight from the apps under their own names.
+STATIC_COLLECTED = not (DEBUG or TESTING) and (Path(STATIC_ROOT) / "staticfiles.json").is_file()
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "mini_twitter.storage.StaticFilesStorage"
     },
 }
 MEDIA_URL = "/media/"
@@ -444,5 +447,5 @@ if SENTRY_DSN:
 # A built single-page microblog front end (index.html, js/, css/) to serve at the site root.
 MICROBLOG_FRONTEND_DIR = os.environ.get("MICROBLOG_FRONTEND_DIR", "")
 
-# Django serves uploaded files itself in development (`make run`); behind nginx it does not.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Django serves uploaded files itself unless told not to (the compose setup: nginx serves /media/).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)

@@ -48,5 +48,5 @@ urlpatterns = [
     re_path(r"^(?P<path>.*)$", frontend, name="frontend"),
 ]
 
-handler404 = "mini_twitter.health.json_not_found"
-handler500 = "mini_twitter.health.json_server_error"
+handler404 = "mini_twitter.api.errors.not_found"
+handler500 = "mini_twitter.api.errors.server_error"

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from users.serializers import DetailSerializer
 
@@ -27,7 +28,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = CursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = NotificationFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["notifications"]
 

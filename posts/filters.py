@@ -3,12 +3,16 @@
 
 import django_filters
 
+from mini_twitter.api.ids import MAX_ID
+
 from . import selectors
 from .models import Post, PostHashtag
 
 
 class PostFilter(django_filters.FilterSet):
-    author = django_filters.NumberFilter(field_name="author_id", help_text="Posts by this user id.")
+    author = django_filters.NumberFilter(
+        field_name="author_id", min_value=1, max_value=MAX_ID, help_text="Posts by this user id."
+    )
     hashtag = django_filters.CharFilter(method="filter_hashtag", help_text="Posts with this hashtag (any case).")
     search = django_filters.CharFilter(method="filter_search", help_text="Full-text search in the content.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -1,15 +1,17 @@
 """Hashtag and mention parsing.
 
 A hashtag is ``#`` followed by letters, digits or underscores (Unicode letters too), not preceded by
-a letter, digit or underscore (``a#b`` is no tag). A mention is ``@username``, not preceded by a
-word character or ``@`` (``me@example.com`` is no mention); usernames may contain ``.``, ``+``
-and ``-`` inside but not at the end, so ``@bob.`` mentions ``bob``.
+a letter or digit (``a#b`` is no tag; ``_#b``, ``(#b)`` and ``##b`` tag ``b``). A mention is
+``@username``, not preceded by a word character or ``@`` (``me@example.com`` is no mention);
+usernames may contain ``.``, ``+`` and ``-`` inside but not at the end, so ``@bob.`` mentions
+``bob``.
 """
 
 import re
 
 HASHTAG_MAX_LENGTH = 100
-HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+# Not after a letter or digit: ``[^\W_]`` is a word character other than the underscore.
+HASHTAG_RE = re.compile(r"(?<![^\W_])#(\w+)")
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
 
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from media.serializers import PostMediaSerializer
+from mini_twitter.api.ids import IdField
 from users.serializers import UserShortSerializer
 
 from .models import MAX_POST_LENGTH, Hashtag, Post
@@ -64,8 +65,8 @@ class PostCreateSerializer(serializers.Serializer):
     content = serializers.CharField(
         max_length=MAX_POST_LENGTH * 4, trim_whitespace=False, help_text="1..280 characters after trimming."
     )
-    media_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=4, required=False)
-    reply_to = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    media_ids = serializers.ListField(child=IdField(), max_length=4, required=False)
+    reply_to = IdField(required=False, allow_null=True)
 
 
 class PostUpdateSerializer(serializers.Serializer):

@@ -91,9 +91,14 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
     return post
 
 
-def post_update(*, post: Post, user: User, content: str) -> Post:
+def ensure_author(*, post: Post, user: User) -> None:
+    """Only a post's author may change or delete it (403 for anyone else)."""
     if post.author_id != user.pk:
         raise _not_yours()
+
+
+def post_update(*, post: Post, user: User, content: str) -> Post:
+    ensure_author(post=post, user=user)
     content = clean_content(content)
     with transaction.atomic():
         post.content = content
@@ -108,8 +113,7 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
 
 
 def post_delete(*, post: Post, user: User) -> None:
-    if post.author_id != user.pk:
-        raise _not_yours()
+    ensure_author(post=post, user=user)
     with transaction.atomic():
         tag_ids = list(PostHashtag.objects.filter(post=post).values_list("hashtag_id", flat=True))
         files = media_file_names(Media.objects.filter(post=post))

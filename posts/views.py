@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from users.selectors import annotate_viewer_follow_flags
@@ -43,7 +44,7 @@ class PostViewSet(
     pagination_class = CursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = PostFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["posts"]
 
@@ -82,9 +83,10 @@ class PostViewSet(
         request_body=PostUpdateSerializer, responses={200: PostSerializer, 400: "Bad content.", 403: ERROR, 404: ERROR}
     )
     def update(self, request, id=None):
+        post = selectors.post_get_bare(post_id=id)
+        services.ensure_author(post=post, user=request.user)  # someone else's post: 403 whatever the body
         serializer = PostUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        post = selectors.post_get_bare(post_id=id)
         services.post_update(post=post, user=request.user, content=serializer.validated_data["content"])
         return self._post_response(post.pk)
 

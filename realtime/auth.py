@@ -15,6 +15,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from users.models import User
 
+from .absolute import absolute_urls, site_url
+
 logger = logging.getLogger(__name__)
 
 CLOSE_AUTH_FAILED = 4001
@@ -124,8 +126,12 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
     # --- group messages ------------------------------------------------------------------------
 
     async def push_frame(self, event):
-        """A frame pushed to a group this socket is in: ``{"frame": {...}}``."""
-        await self.send(text_data=json.dumps(event["frame"]))
+        """A frame pushed to a group this socket is in: ``{"frame": {...}}``; a frame the server
+        serialized (``"server": true``, not a participant's signaling) gets absolute file URLs."""
+        frame = event["frame"]
+        if event.get("server"):
+            frame = absolute_urls(frame, site_url(self.scope))
+        await self.send(text_data=json.dumps(frame))
 
     async def close_socket(self, event):
         await self.close(code=event.get("code", 1000))

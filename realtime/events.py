@@ -29,7 +29,8 @@ def _group_send(group: str, message: dict) -> None:
 
 
 def send_to_group(group: str, frame: dict) -> None:
-    _group_send(group, {"type": "push.frame", "frame": frame})
+    """A frame the server made; each socket makes its file URLs absolute for its own site."""
+    _group_send(group, {"type": "push.frame", "frame": frame, "server": True})
 
 
 def push(user_ids: Iterable[int], type_: str, data) -> None:

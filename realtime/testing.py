@@ -14,7 +14,9 @@ def access_token(user) -> str:
 
 async def open_socket(path: str, user=None, token: str | None = None) -> WebsocketCommunicator:
     """Connect and, with a user or token, send the auth frame (the answer is left to the caller)."""
-    communicator = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://testserver")])
+    communicator = WebsocketCommunicator(
+        application, path, headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    )
     connected, _ = await communicator.connect()
     assert connected, "the handshake is always accepted"
     if user is not None or token is not None:

@@ -5,6 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import VALIDATION_ERROR
 from users.serializers import DetailSerializer
@@ -21,7 +22,7 @@ class RoomViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = RoomSerializer
     pagination_class = CursorPagination
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["rooms"]
 
@@ -88,7 +89,7 @@ class RoomViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         operation_description="Host only: POST makes a participant a speaker, DELETE a listener again; "
         "a user who is not a participant → 404.",
     )
-    @action(detail=True, methods=["post", "delete"], url_path=r"speakers/(?P<user_id>\d+)")
+    @action(detail=True, methods=["post", "delete"], url_path=rf"speakers/(?P<user_id>{ID_PATTERN})")
     def speakers(self, request, id=None, user_id=None):
         services.speaker_set(room_id=id, host=request.user, user_id=int(user_id), speaker=request.method == "POST")
         return self._room(id)

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from mini_twitter.api.throttles import SENSITIVE_THROTTLES
@@ -51,7 +52,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """Users: registration, public views, the current user, follows."""
 
     serializer_class = UserSerializer
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["users"]
 
@@ -154,7 +155,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Profiles; a profile shares its user's id."""
 
     serializer_class = ProfileSerializer
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["profiles"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -317,8 +318,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
 
     serializer_class = ApiKeySerializer
     permission_classes = [IsAuthenticated]
-    pagination_class = None
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     lookup_url_kwarg = "id"
     swagger_tags = ["api keys"]
 
@@ -326,7 +326,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
         return selectors.api_keys_of(user=self.request.user)
 
     @swagger_auto_schema(
-        operation_description="My active api keys, newest first (the keys themselves are never shown)."
+        operation_description="My active api keys, newest first, paginated (the keys themselves are never shown)."
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -19,14 +19,14 @@ def test_create_list_and_revoke_a_key(auth_client, user):
     key = body["key"]
     assert body["prefix"] == key[:8] and body["last_used_at"] is None
     listing = auth_client.get(KEYS).json()
-    assert listing == [{k: v for k, v in body.items() if k != "key"}]
+    assert listing == {"next": None, "previous": None, "results": [{k: v for k, v in body.items() if k != "key"}]}
     client = APIClient()
     client.credentials(HTTP_API_KEY=key)
     assert client.get("/api/users/me").json()["user"]["id"] == user.id
-    assert auth_client.get(KEYS).json()[0]["last_used_at"] is not None
+    assert auth_client.get(KEYS).json()["results"][0]["last_used_at"] is not None
     assert auth_client.delete(f"{KEYS}{body['id']}/").status_code == 204
     assert client.get("/api/users/me").status_code == 401
-    assert auth_client.get(KEYS).json() == []
+    assert auth_client.get(KEYS).json()["results"] == []
     assert ApiKey.objects.get(pk=body["id"]).revoked_at is not None
 
 
@@ -34,7 +34,7 @@ def test_someone_elses_key_is_404(auth_client, other_user):
     api_key, _ = api_key_create(user=other_user, name="theirs")
     assert auth_client.delete(f"{KEYS}{api_key.id}/").status_code == 404
     assert ApiKey.objects.get(pk=api_key.pk).revoked_at is None
-    assert auth_client.get(KEYS).json() == []
+    assert auth_client.get(KEYS).json()["results"] == []
 
 
 def test_key_management_needs_a_jwt(api_client):
@@ -62,3 +62,14 @@ def test_staff_create_a_key_in_the_admin_and_see_it_once(client, user):
     api = APIClient()
     api.credentials(HTTP_API_KEY=key)
     assert api.get("/api/users/me").status_code == 200
+
+
+def test_key_list_is_paginated_with_a_fixed_number_of_queries(auth_client, user, django_assert_max_num_queries):
+    from users.services import api_key_create
+
+    for i in range(3):
+        api_key_create(user=user, name=f"key {i}")
+    with django_assert_max_num_queries(1):
+        first = auth_client.get(KEYS, {"page_size": 2}).json()
+    assert [k["name"] for k in first["results"]] == ["key 2", "key 1"] and first["next"]
+    assert [k["name"] for k in auth_client.get(first["next"]).json()["results"]] == ["key 0"]

@@ -65,11 +65,24 @@ def test_api_admin_docs_media_and_health_are_not_shadowed(api_client, frontend, 
     assert api_client.get("/media/nothing.png").status_code == 404
 
 
-def test_writes_to_frontend_paths_are_405(api_client, frontend):
-    assert api_client.post("/login", {}).status_code == 405
+@pytest.mark.parametrize("path", ["/admin", "/api", "/swagger", "/redoc", "/metrics/x", "/ws/events"])
+def test_back_end_paths_without_their_slash_are_not_the_app(api_client, frontend, path):
+    response = api_client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
 
 
-def test_without_a_frontend_the_root_is_404(api_client, settings):
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_writes_to_frontend_paths_are_a_json_405(api_client, frontend, method):
+    response = getattr(api_client, method)("/login")
+    assert response.status_code == 405
+    assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_without_a_frontend_the_root_is_a_json_404(api_client, settings):
     settings.MICROBLOG_FRONTEND_DIR = ""
-    assert api_client.get("/").status_code == 404
-    assert api_client.get("/login").status_code == 404
+    for path in ("/", "/login", "/profile/1"):
+        response = api_client.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}

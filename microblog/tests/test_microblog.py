@@ -302,8 +302,8 @@ def test_feed_attachments_are_loadable_urls(client, alice, settings):
     media_id = client.post("/api/medias", {"file": upload(fmt="PNG")}, format="multipart").json()["media_id"]
     client.post("/api/tweets", {"tweet_data": "with picture", "tweet_media_ids": [media_id]}, format="json")
     attachments = client.get("/api/tweets").json()["tweets"][0]["attachments"]
-    assert len(attachments) == 1 and attachments[0].startswith("/media/uploads/")
-    assert client.get(attachments[0]).status_code == 200
+    assert len(attachments) == 1 and attachments[0].startswith("http://testserver/media/uploads/")
+    assert client.get(attachments[0].removeprefix("http://testserver")).status_code == 200
 
 
 def test_feed_pages_with_one_based_offset(client, alice):

@@ -2,7 +2,8 @@
 before any of it is read, and an overlong query string with 414."""
 
 from django.conf import settings
-from django.http import JsonResponse
+
+from .errors import error_response
 
 
 class BodySizeLimitMiddleware:
@@ -13,9 +14,9 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+            return error_response(request, 400, "Invalid Content-Length header.")
         if length > settings.MAX_REQUEST_BODY_BYTES:
-            return JsonResponse({"detail": "The request body is too large."}, status=413)
+            return error_response(request, 413, "The request body is too large.")
         if len(request.META.get("QUERY_STRING", "")) > settings.MAX_QUERY_STRING_LENGTH:
-            return JsonResponse({"detail": "The query string is too long."}, status=414)
+            return error_response(request, 414, "The query string is too long.")
         return self.get_response(request)

@@ -33,8 +33,16 @@ class AnonThrottle(_SettingsRateMixin, throttling.AnonRateThrottle):
 
 
 class UserThrottle(_SettingsRateMixin, throttling.UserRateThrottle):
+    """Authenticated requests only: anonymous ones have ``AnonThrottle`` (DRF's UserRateThrottle
+    would also count them by address at the user rate, capping them at the smaller of the two)."""
+
     def rate_from_settings(self):
         return settings.THROTTLE_RATE_USER
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class SensitiveThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):

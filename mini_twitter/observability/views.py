@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ..api.errors import json_methods
 from . import metrics
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -47,7 +47,7 @@ def access_allowed(request) -> bool:
 
 
 @never_cache
-@require_GET
+@json_methods("GET", "HEAD")
 def metrics_view(request):
     if not access_allowed(request):
         return JsonResponse({"detail": "Metrics are not available to this client."}, status=403)

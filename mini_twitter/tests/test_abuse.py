@@ -117,3 +117,55 @@ def test_security_headers(api_client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+HUGE = 10**20  # past a 64-bit id
+PATHS_WITH_IDS = [
+    f"/api/users/{HUGE}/",
+    f"/api/users/profiles/{HUGE}/",
+    f"/api/users/{HUGE}/followers/",
+    f"/api/posts/{HUGE}/",
+    f"/api/posts/{HUGE}/replies/",
+    f"/api/media/{HUGE}/",
+    f"/api/notifications/{HUGE}/mark_as_read/",
+    f"/api/messages/{HUGE}/",
+    f"/api/rooms/{HUGE}/",
+    f"/api/users/api_keys/{HUGE}/",
+]
+
+
+@pytest.mark.parametrize("path", PATHS_WITH_IDS)
+def test_ids_past_64_bits_in_paths_are_404(auth_client, path):
+    method = auth_client.post if path.endswith("mark_as_read/") else auth_client.get
+    response = method(path)
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/posts/", {"content": "hi", "media_ids": [HUGE]}),
+        ("post", "/api/posts/", {"content": "hi", "reply_to": HUGE}),
+        ("post", "/api/messages/", {"participant_ids": [HUGE]}),
+        ("get", f"/api/posts/?author={HUGE}", None),
+    ],
+)
+def test_ids_past_64_bits_in_bodies_and_filters_are_400(auth_client, method, path, body):
+    response = getattr(auth_client, method)(path, body, format="json") if body else auth_client.get(path)
+    assert response.status_code == 400, response.content
+    assert response.json()
+
+
+def test_ids_past_64_bits_in_the_microblog_api(user):
+    from users.services import api_key_create
+
+    _, key = api_key_create(user=user, name="huge")
+    client = APIClient(headers={"api-key": key})
+    response = client.post("/api/tweets", {"tweet_data": "x", "tweet_media_ids": [HUGE]}, format="json")
+    assert response.status_code in (400, 422) and response.json()["result"] is False
+    for path in (f"/api/tweets/{HUGE}", f"/api/users/{HUGE}"):
+        response = client.delete(path) if "tweets" in path else client.get(path)
+        assert response.status_code == 404 and response.json()["result"] is False
+    response = client.get("/api/tweets", {"offset": HUGE, "limit": 200})
+    assert response.status_code == 200 and response.json() == {"result": True, "tweets": []}

@@ -255,7 +255,9 @@ def test_nginx_serves_static_and_media_and_proxies_the_rest_to_web():
     assert "try_files $uri /index.html @app;" in conf
     # WebSockets are upgraded; metrics stay inside the compose network.
     assert "location ^~ /ws/" in conf and "proxy_set_header Upgrade $http_upgrade;" in conf
-    assert "location = /metrics {\n        return 404;" in conf
+    assert "location = /metrics {" in conf and 'return 404 \'{"detail": "Not found."}\';' in conf
+    # The host as the client sent it, port included, so absolute upload URLs work through the proxy.
+    assert "proxy_set_header Host $http_host;" in conf
     # uvicorn trusts X-Forwarded-For (--forwarded-allow-ips=*): nginx must not pass on what clients sent.
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
     assert "$proxy_add_x_forwarded_for" not in conf
@@ -285,3 +287,80 @@ def test_runtime_requirements_pin_the_operations_packages():
     )
     for package in ("uvicorn[standard]", "django-prometheus", "prometheus-client", "sentry-sdk", "python-json-logger"):
         assert package in pinned, package
+
+
+NGINX_MAIN = """{user}worker_processes 1;
+error_log {root}/error.log;
+pid {root}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    include {root}/site.conf;
+}}
+"""
+
+
+def test_nginx_answers_its_own_errors_in_json(tmp_path):
+    """The real nginx with deploy/nginx.conf (its upstream pointed at a closed port, its volumes at
+    empty folders): a missing upload, an oversized body and the application being down are JSON,
+    with the microblog envelope for its clients. Needs the nginx binary (Debian's nginx-light)."""
+    import os
+    import shutil
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    from mini_twitter.testing import free_port
+
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        pytest.skip("nginx is not installed")
+    listen, upstream = free_port(), free_port()
+    site = (DEPLOY / "nginx.conf").read_text()
+    site = site.replace("server web:8000;", f"server 127.0.0.1:{upstream};").replace("listen 80;", f"listen {listen};")
+    site = site.replace("/srv/", f"{tmp_path}/srv/").replace("root /srv;", f"root {tmp_path}/srv;")
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
+    for folder in ("srv/media", "srv/static", "srv/frontend"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "site.conf").write_text(site)
+    # Started as root, nginx's workers would run as nobody, who can't enter the test's folder.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(root=tmp_path, user=user))
+    config = ["-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")]
+    subprocess.run([binary, "-t", *config], check=True, capture_output=True)
+    subprocess.run([binary, *config], check=True, capture_output=True)
+
+    def call(method, path, body=None, headers=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{listen}{path}", data=body, method=method)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.headers, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, json.loads(error.read())
+
+    try:
+        for _ in range(50):
+            if (tmp_path / "nginx.pid").exists():
+                break
+            time.sleep(0.1)
+        for path in ("/media/missing.png", "/media/", "/static/missing.css"):
+            status, headers, body = call("GET", path)
+            assert (status, headers["Content-Type"], body) == (404, "application/json", {"detail": "Not found."})
+        status, headers, body = call("GET", "/api/users/")
+        assert (status, body) == (503, {"detail": "The service is temporarily unavailable."})
+        assert headers["Retry-After"] == "5"
+        status, _, body = call("GET", "/api/tweets", headers={"api-key": "test"})
+        assert status == 503 and body["result"] is False and body["error_type"] == "ServiceUnavailable"
+        too_big = b"x" * (12 * 1024 * 1024)
+        status, _, body = call("POST", "/api/media/", too_big, {"Content-Type": "application/octet-stream"})
+        assert (status, body) == (413, {"detail": "The request body is too large."})
+        status, _, body = call("POST", "/api/medias", too_big, {"api-key": "test"})
+        assert status == 413 and body["error_type"] == "PayloadTooLarge"
+        assert call("GET", "/metrics")[:3:2] == (404, {"detail": "Not found."})
+    finally:
+        subprocess.run([binary, *config, "-s", "stop"], capture_output=True)

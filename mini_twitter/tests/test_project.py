@@ -154,6 +154,13 @@ def test_anonymous_reads_are_throttled(api_client, settings):
     assert statuses == [200, 200, 200, 429]
 
 
+def test_anonymous_reads_get_the_anonymous_rate_even_when_the_user_rate_is_lower(api_client, settings):
+    settings.THROTTLE_RATE_ANON = "4/min"
+    settings.THROTTLE_RATE_USER = "2/min"
+    statuses = [api_client.get("/api/users/").status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+
+
 def test_authenticated_requests_use_the_user_rate(auth_client, settings):
     settings.THROTTLE_RATE_USER = "2/min"
     statuses = [auth_client.get("/api/users/me/").status_code for _ in range(3)]

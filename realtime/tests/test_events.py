@@ -164,3 +164,47 @@ def test_a_message_yields_its_message_frame_then_the_notification_and_reading_up
         await theirs.disconnect()
 
     run(scenario)
+
+
+def test_frames_carry_the_rest_representation_with_absolute_avatar_urls():
+    from users.models import Profile
+
+    me, fan = UserFactory(), UserFactory()
+    Profile.objects.filter(pk=fan.pk).update(avatar="avatars/fan.png")
+    conversation = client(fan).post("/api/messages/", {"participant_ids": [me.id]}, format="json").json()
+
+    async def scenario():
+        socket = await open_socket(EVENTS, me)
+        await receive_type(socket, "unread_count")
+        await sync_to_async(client(fan).post)(f"/api/users/{me.id}/follow/")
+        notification = await receive_type(socket, "notification")
+        sent = await sync_to_async(client(fan).post)(
+            f"/api/messages/{conversation['id']}/send_message/", {"content": "hello"}, format="json"
+        )
+        message = await receive_type(socket, "message")
+        await socket.disconnect()
+        return notification["data"], message["data"], sent.json()
+
+    notification, message, sent = async_to_sync(scenario)()
+    listed = client(me).get("/api/notifications/", {"type": "follow"}).json()["results"]
+    assert notification == listed[0]
+    assert notification["actor"]["avatar"] == "http://testserver/media/avatars/fan.png"
+    assert message == sent
+    assert message["sender"]["avatar"] == "http://testserver/media/avatars/fan.png"
+
+
+def test_site_url_follows_the_host_and_the_proxys_scheme(settings):
+    from realtime.absolute import absolute_urls, site_url
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    plain = {"scheme": "ws", "headers": [(b"host", b"example.com:8000")]}
+    proxied = {"scheme": "ws", "headers": [(b"host", b"example.com"), (b"x-forwarded-proto", b"https")]}
+    assert site_url(plain) == "http://example.com:8000"
+    assert site_url(proxied) == "https://example.com"
+    assert site_url({"scheme": "wss", "headers": [(b"host", b"example.com")]}) == "https://example.com"
+    frame = {"user": {"avatar": "/media/a.png"}, "items": [{"url": "https://cdn.example/b.png"}], "text": "/media/c"}
+    assert absolute_urls(frame, "https://example.com") == {
+        "user": {"avatar": "https://example.com/media/a.png"},
+        "items": [{"url": "https://cdn.example/b.png"}],
+        "text": "/media/c",
+    }

@@ -2,6 +2,7 @@
 
 import pytest
 
+from posts.tests.factories import PostFactory
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory
 
@@ -81,6 +82,17 @@ def test_page_size_is_capped_at_100(api_client):
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
     assert api_client.get("/api/users/", {"page_size": "abc", "page": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "abc", ""])
+def test_a_page_size_that_is_not_a_positive_number_means_the_default(api_client, size):
+    UserFactory.create_batch(21)
+    for path in ("/api/users/", "/api/posts/"):
+        response = api_client.get(path, {"page_size": size})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == (20 if path == "/api/users/" else 0)
+    PostFactory.create_batch(21)
+    assert len(api_client.get("/api/posts/", {"page_size": size}).json()["results"]) == 20
 
 
 def test_user_list_query_count_does_not_grow(auth_client, django_assert_max_num_queries):
