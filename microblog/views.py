@@ -6,6 +6,7 @@ from drf_yasg.utils import no_body, swagger_auto_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from media.services import media_create
@@ -59,6 +60,8 @@ class MicroblogView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
+    # Always the JSON envelope, also for a browser's Accept header (no browsable API here).
+    renderer_classes = [JSONRenderer]
     swagger_tags = ["microblog (api-key)"]
 
     def get_exception_handler(self):

@@ -340,3 +340,16 @@ def test_feed_runs_a_fixed_number_of_queries(client, alice, bob, django_assert_m
         tweet()
     with django_assert_max_num_queries(queries_for_one):
         assert len(client.get("/api/tweets").json()["tweets"]) == 20
+
+
+def test_a_browser_asking_for_html_still_gets_the_json_envelope(client):
+    from django.urls import get_resolver
+    from rest_framework.renderers import JSONRenderer
+
+    # In development (DEBUG) the JWT API also offers the browsable API; this API never does.
+    views = [p.callback.view_class for p in get_resolver().url_patterns[0].url_patterns]
+    assert views and all(view.renderer_classes == [JSONRenderer] for view in views)
+    response = client.get("/api/users/me", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["result"] is True
