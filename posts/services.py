@@ -29,21 +29,36 @@ def clean_content(content: str) -> str:
     return clean_text(content, field="content", noun="post", max_length=MAX_POST_LENGTH)
 
 
-def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> None:
-    """Make the post's hashtags ``names``; ``new`` (a post just created) skips reading the none it has."""
+def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> dict[int, int]:
+    """Make the post's hashtags ``names``; ``new`` (a post just created) skips reading the none it
+    has. Returns the change of each hashtag's count, for :func:`_count_hashtags`."""
     current = {} if new else dict(PostHashtag.objects.filter(post=post).values_list("hashtag__name", "hashtag_id"))
     removed = [tag_id for name, tag_id in current.items() if name not in names]
     added = [name for name in names if name not in current]
+    deltas = dict.fromkeys(removed, -1)
     if removed:
         PostHashtag.objects.filter(post=post, hashtag_id__in=removed).delete()
-        Hashtag.objects.filter(pk__in=removed).update(posts_count=F("posts_count") - 1)
     if added:
         Hashtag.objects.bulk_create([Hashtag(name=name) for name in added], ignore_conflicts=True)
         tags = sorted(Hashtag.objects.filter(name__in=added), key=lambda tag: added.index(tag.name))
         PostHashtag.objects.bulk_create(
             [PostHashtag(post=post, hashtag=tag, created_at=post.created_at) for tag in tags]
         )
-        Hashtag.objects.filter(pk__in=[t.pk for t in tags]).update(posts_count=F("posts_count") + 1)
+        deltas |= dict.fromkeys((tag.pk for tag in tags), 1)
+    return deltas
+
+
+def _count_hashtags(deltas: dict[int, int]) -> None:
+    """Apply hashtag count changes. A popular tag's row is hot and its lock is held until commit, so
+    callers do this last in their transaction; several rows are locked in id order, so two posts
+    sharing tags never deadlock."""
+    ids = sorted(deltas)
+    if len(ids) > 1:
+        list(Hashtag.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    for delta in (1, -1):
+        group = [pk for pk in ids if deltas[pk] == delta]
+        if group:
+            Hashtag.objects.filter(pk__in=group).update(posts_count=F("posts_count") + delta)
 
 
 def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> list[int]:
@@ -76,8 +91,10 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
         post = Post.objects.create(author=author, content=content, reply_to=reply_to)
         media_attach(post=post, owner=author, media_ids=media_ids)
-        _set_hashtags(post, extract_hashtags(content), new=True)
+        tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
         mentioned = _set_mentions(post, extract_mentions(content), new=True)
+        # Counters last (their rows are shared with other writers), in the same order everywhere.
+        _count_hashtags(tag_deltas)
         Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
@@ -104,8 +121,9 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
         post.content = content
         post.edited_at = timezone.now()
         post.save(update_fields=["content", "edited_at"])
-        _set_hashtags(post, extract_hashtags(content))
+        tag_deltas = _set_hashtags(post, extract_hashtags(content))
         mentioned = _set_mentions(post, extract_mentions(content))
+        _count_hashtags(tag_deltas)
         transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
         if mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
@@ -120,8 +138,7 @@ def post_delete(*, post: Post, user: User) -> None:
         retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
         reply_ids = list(Post.objects.filter(reply_to=post).values_list("id", flat=True))
         post_id, reply_to_id = post.pk, post.reply_to_id
-        if tag_ids:
-            Hashtag.objects.filter(pk__in=tag_ids).update(posts_count=F("posts_count") - 1)
+        _count_hashtags(dict.fromkeys(tag_ids, -1))
         if post.reply_to_id:
             Post.objects.filter(pk=post.reply_to_id).update(replies_count=F("replies_count") - 1)
         Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)

@@ -63,3 +63,26 @@ def test_concurrent_replies_and_posts_keep_counters(live_services):
     parent.refresh_from_db()
     assert parent.replies_count == 8
     assert Profile.objects.get(pk=author.pk).posts_count == 8 == Post.objects.filter(author=author).count()
+
+
+def test_concurrent_posts_sharing_hashtags_in_any_order_never_deadlock_and_count_exactly(live_services):
+    from posts.models import Hashtag
+
+    authors = UserFactory.create_batch(8)
+    orders = ["#alpha #beta #gamma", "#gamma #beta #alpha", "#beta #alpha", "#gamma #alpha"]
+
+    def post_and_edit(i: int) -> None:
+        c = client(authors[i])
+        for round_ in range(3):
+            content = f"{orders[(i + round_) % len(orders)]} from {i}"
+            created = c.post("/api/posts/", {"content": content}, format="json")
+            assert created.status_code == 201, created.content
+        # Edits move the counts both ways in one transaction.
+        edited = c.patch(f"/api/posts/{created.json()['id']}/", {"content": "#beta only"}, format="json")
+        assert edited.status_code == 200, edited.content
+
+    run_in_threads(len(authors), post_and_edit)
+    counts = dict(Hashtag.objects.values_list("name", "posts_count"))
+    for name in ("alpha", "beta", "gamma"):
+        assert counts[name] == Post.objects.filter(hashtags__name=name).count(), name
+    assert counts["beta"] > 0
