@@ -46,6 +46,13 @@ def feed_count(client_for, user, post_id: int) -> int:
     return [item["id"] for item in response.json()["results"]].count(post_id)
 
 
+def in_flight(log: str) -> list[str]:
+    """Fan-out tasks the worker took and had not finished, by its log."""
+    received = re.findall(r"posts\.timeline_push\[(\S+)\] received", log)
+    finished = re.findall(r"posts\.timeline_push\[(\S+)\] succeeded", log)
+    return [task for task in received if task not in finished]
+
+
 def test_a_live_worker_fans_a_post_out_in_batches(live_services, client_for):
     author, followers = author_with_active_followers(30)
     env = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "7"}
@@ -64,14 +71,12 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_another_and_each_follower_ge
     slow = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "5", "TIMELINE_TEST_BATCH_DELAY": "1.5"}
     with live_services.celery_worker(extra_env=slow) as first:
         post = client_for(author).post("/api/posts/", {"content": "interrupted"}, format="json").json()["id"]
-        # The first batch is written; the worker is asleep in the second one.
-        wait_for(lambda: len(holding(post, followers)) >= 5, timeout=30)
+        # The first batch is written and the worker has taken the next one (it sleeps 1.5 s in it).
+        wait_for(lambda: len(holding(post, followers)) >= 5 and in_flight(first.log_text()), timeout=30)
         first.kill()
         assert first.wait(timeout=10) == -9
         log = first.log_text()
-    received = re.findall(r"posts\.timeline_push\[(\S+)\] received", log)
-    finished = re.findall(r"posts\.timeline_push\[(\S+)\] succeeded", log)
-    interrupted = [task for task in received if task not in finished]
+    interrupted = in_flight(log)
     assert interrupted, log
     assert len(holding(post, followers)) < 20
     assert broker.hlen("unacked") >= 1  # taken, never acknowledged
