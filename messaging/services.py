@@ -26,6 +26,7 @@ from django.utils import timezone
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.tasks import enqueue_on_commit
 from mini_twitter.api.text import clean_text
+from notifications.models import Notification
 from notifications.services import notifications_mark_read_for_messages
 from notifications.tasks import notify_message_task
 from realtime.events import push_unread_counts
@@ -146,9 +147,13 @@ def message_send(*, conversation_id: int, sender: User, content: str) -> Message
             conversation=conversation, sender=sender, content=content, created_at=created_at
         )
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=created_at, last_message=message)
-        # Answering means having read what came before (and its notifications).
-        Participant.objects.filter(conversation=conversation, user=sender).update(last_read_at=created_at)
-        if notifications_mark_read_for_messages(user_id=sender.pk, conversation_id=conversation.pk, up_to=created_at):
+        # Answering means having read what came before (and its notifications). The marker only
+        # has to move if something came after it: the latest activity, read under the lock, is
+        # then someone else's message (the sender's own always carry their marker along).
+        if Participant.objects.filter(
+            conversation=conversation, user=sender, last_read_at__lt=conversation.updated_at
+        ).update(last_read_at=created_at):
+            notifications_mark_read_for_messages(user_id=sender.pk, conversation_id=conversation.pk, up_to=created_at)
             transaction.on_commit(lambda: push_unread_counts([sender.pk]))
         enqueue_on_commit(notify_message_task, message_id=message.pk)
     return message
@@ -183,4 +188,6 @@ def conversation_leave(*, user: User, conversation_id: int) -> None:
             raise DomainError("A one-to-one conversation cannot be left.")
         participant.left_at = timezone.now()
         participant.save(update_fields=["left_at"])
+        # The conversation is gone for them: so are its unread notifications.
+        Notification.objects.filter(recipient=user, conversation_id=conversation_id, is_read=False).update(is_read=True)
         transaction.on_commit(lambda: push_unread_counts([user.pk]))

@@ -9,7 +9,6 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse
 from django.utils._os import safe_join
-from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 
 from mini_twitter.api.errors import method_not_allowed, not_found
@@ -44,7 +43,6 @@ def _reserved(path: str) -> bool:
 # shell for a client-side route, or a JSON 404 (405 for a method other than GET and HEAD). It only
 # reads files, so it needs no CSRF check.
 @csrf_exempt
-@cache_control()
 def frontend(request, path: str = ""):
     root = frontend_dir()
     if root is None or _reserved(path):

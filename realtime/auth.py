@@ -130,7 +130,9 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
         serialized (``"server": true``, not a participant's signaling) gets absolute file URLs."""
         frame = event["frame"]
         if event.get("server"):
-            frame = absolute_urls(frame, site_url(self.scope))
+            if not hasattr(self, "site_url"):
+                self.site_url = site_url(self.scope)
+            frame = absolute_urls(frame, self.site_url)
         await self.send(text_data=json.dumps(frame))
 
     async def close_socket(self, event):

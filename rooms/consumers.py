@@ -18,6 +18,7 @@ import logging
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from mini_twitter.api.ids import MAX_ID
 from realtime.auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, AuthenticatedJsonConsumer, Refused
 
 from . import services
@@ -90,7 +91,7 @@ class RoomConsumer(AuthenticatedJsonConsumer):
         if type_ not in SIGNALING_TYPES:
             await self.send_frame("error", {"detail": "type must be one of offer, answer, ice_candidate."})
             return
-        if not isinstance(to, int) or isinstance(to, bool) or not isinstance(data, dict):
+        if not isinstance(to, int) or isinstance(to, bool) or not 1 <= to <= MAX_ID or not isinstance(data, dict):
             await self.send_frame(
                 "error", {"detail": "A signaling frame needs a user id in `to` and an object in `data`."}
             )

@@ -20,7 +20,3 @@ def live_rooms() -> QuerySet[Room]:
 
 def room_get(*, room_id: int) -> Room:
     return get_object_or_404(room_queryset(), pk=room_id)
-
-
-def participant_ids(*, room_id: int) -> list[int]:
-    return list(Participant.objects.filter(room_id=room_id).values_list("user_id", flat=True))

@@ -73,11 +73,16 @@ def _end(room: Room) -> None:
     transaction.on_commit(lambda: close_group(room_group(room_id)))
 
 
-def room_leave(*, room_id: int, user: User) -> Room:
-    """The host leaving ends the room; anyone else leaves alone (their room sockets close)."""
+def room_leave(*, room_id: int, user: User, gone_since=None) -> Room:
+    """The host leaving ends the room; anyone else leaves alone (their room sockets close). With
+    ``gone_since`` (a presence expiry) only a participant without a socket since then leaves: the
+    condition is part of the delete, so a socket reopened in the meantime keeps them in."""
     with transaction.atomic():
         room = _locked(room_id)
-        deleted, _ = Participant.objects.filter(room=room, user=user).delete()
+        leaving = Participant.objects.filter(room=room, user=user)
+        if gone_since is not None:
+            leaving = leaving.filter(sockets=0, disconnected_at__lte=gone_since)
+        deleted, _ = leaving.delete()
         if not deleted:
             raise DomainError("You are not in this room.")
         _broadcast(room.pk, "left", {"user": _short(user)})
@@ -101,9 +106,8 @@ def room_end(*, room_id: int, user: User) -> Room:
 def hand_raise(*, room_id: int, user: User) -> Room:
     with transaction.atomic():
         room = _locked(room_id)
-        if not room.is_live or not Participant.objects.filter(room=room, user=user).exists():
+        if not room.is_live or not Participant.objects.filter(room=room, user=user).update(hand_raised=True):
             raise DomainError("Only participants of a live room can raise a hand.")
-        Participant.objects.filter(room=room, user=user).update(hand_raised=True)
         _broadcast(room.pk, "hand_raised", {"user": _short(user)})
     return room
 
@@ -156,14 +160,11 @@ def socket_closed(*, room_id: int, user_id: int) -> None:
 def presence_expire(*, room_id: int, user_id: int) -> bool:
     """After the grace period: a participant whose sockets all stayed closed leaves the room."""
     grace = timezone.now() - timedelta(seconds=settings.ROOM_PRESENCE_GRACE_SECONDS)
-    gone = Participant.objects.filter(
-        room_id=room_id, user_id=user_id, sockets=0, disconnected_at__isnull=False, disconnected_at__lte=grace
-    ).exists()
-    if not gone:
+    user = User.objects.select_related("profile").filter(pk=user_id).first()
+    if user is None:
         return False
-    user = User.objects.select_related("profile").get(pk=user_id)
     try:
-        room_leave(room_id=room_id, user=user)
+        room_leave(room_id=room_id, user=user, gone_since=grace)
     except (DomainError, Http404):
         return False
     return True

@@ -455,3 +455,16 @@ def test_swagger_documents_the_message_endpoints_with_their_schemas(api_client):
 def test_an_id_beyond_the_integer_range_is_404(auth_client, method, path, data):
     response = getattr(auth_client, method)(URL + path.format(id=10**30), data, format="json")
     assert response.status_code == 404
+
+
+def test_leaving_a_group_reads_its_message_notifications(client_for, user, django_capture_on_commit_callbacks):
+    bob = UserFactory()
+    group = ConversationFactory(creator=bob, members=[user, UserFactory()])
+    elsewhere = ConversationFactory(creator=bob, members=[user])
+    for conversation in (group, group, elsewhere):
+        with django_capture_on_commit_callbacks(execute=True):
+            client_for(bob).post(f"{URL}{conversation.id}/send_message/", {"content": "hi"}, format="json")
+    unread = lambda: client_for(user).get("/api/notifications/unread_count/").json()["unread_count"]  # noqa: E731
+    assert unread() == 3
+    assert client_for(user).post(f"{URL}{group.id}/leave/").status_code == 200
+    assert unread() == 1  # the one-to-one conversation's stays

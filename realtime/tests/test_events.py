@@ -208,3 +208,22 @@ def test_site_url_follows_the_host_and_the_proxys_scheme(settings):
         "items": [{"url": "https://cdn.example/b.png"}],
         "text": "/media/c",
     }
+
+
+def test_answering_pushes_the_senders_new_unread_counts():
+    me, friend = UserFactory(), UserFactory()
+    conversation = client(friend).post("/api/messages/", {"participant_ids": [me.id]}, format="json").json()
+    for text in ("one", "two"):
+        client(friend).post(f"/api/messages/{conversation['id']}/send_message/", {"content": text}, format="json")
+    client(me).post("/api/notifications/mark_all_as_read/")  # the notifications read, the messages not
+
+    async def scenario():
+        socket = await open_socket(EVENTS, me)
+        assert (await receive_type(socket, "unread_count"))["data"] == {"notifications": 0, "messages": 2}
+        await sync_to_async(client(me).post)(
+            f"/api/messages/{conversation['id']}/send_message/", {"content": "answer"}, format="json"
+        )
+        assert await receive(socket) == {"type": "unread_count", "data": {"notifications": 0, "messages": 0}}
+        await socket.disconnect()
+
+    run(scenario)

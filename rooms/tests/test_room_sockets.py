@@ -147,6 +147,21 @@ def test_signaling_to_a_non_participant_earns_an_error(people):
     run(scenario)
 
 
+@pytest.mark.parametrize("to", [2**63, 0, -1, "1", True, None])
+def test_signaling_to_an_impossible_id_earns_an_error(people, to):
+    async def scenario():
+        socket = await open_socket(f"/ws/rooms/{people['room']}/", people["alice"])
+        await receive_type(socket, "auth_ok")
+        await socket.send_json_to({"type": "offer", "to": to, "data": {"sdp": "x"}})
+        answer = await receive(socket)
+        assert answer["type"] == "error"
+        await socket.send_json_to({"type": "offer", "to": people["bob"].id, "data": {"sdp": "x"}})
+        assert await socket.receive_nothing(timeout=0.3)  # still open and serving
+        await socket.disconnect()
+
+    run(scenario)
+
+
 def test_broadcasts_reach_everyone_and_end_closes_the_sockets(people):
     async def scenario():
         room = people["room"]
@@ -319,3 +334,19 @@ def test_the_sweep_is_scheduled_with_celery_beat():
 
     assert "rooms.sweep_presence" in {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "rooms.sweep_presence" in app.tasks
+
+
+def test_presence_expiry_spares_a_participant_whose_socket_is_back(people, settings):
+    from django.utils import timezone
+
+    from rooms.services import presence_expire
+
+    settings.ROOM_PRESENCE_GRACE_SECONDS = 30
+    long_ago = timezone.now() - timezone.timedelta(minutes=5)
+    # Disconnected long ago, but a socket reopened since (the timer fires after the reconnection).
+    presence(people, "alice", sockets=1, disconnected_at=long_ago)
+    assert presence_expire(room_id=people["room"], user_id=people["alice"].id) is False
+    assert participants(people) == {"host", "alice", "bob"}
+    presence(people, "alice", sockets=0)
+    assert presence_expire(room_id=people["room"], user_id=people["alice"].id) is True
+    assert participants(people) == {"host", "bob"}
