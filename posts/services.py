@@ -3,8 +3,6 @@ after commit, feed caches and cached post representations are invalidated and ne
 entries go to the Redis home timelines (:mod:`posts.timelines`: the author's at once, followers'
 by fan-out tasks)."""
 
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -138,11 +136,12 @@ def post_delete(*, post: Post, user: User) -> None:
         retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
         reply_ids = list(Post.objects.filter(reply_to=post).values_list("id", flat=True))
         post_id, reply_to_id = post.pk, post.reply_to_id
-        _count_hashtags(dict.fromkeys(tag_ids, -1))
-        if post.reply_to_id:
-            Post.objects.filter(pk=post.reply_to_id).update(replies_count=F("replies_count") - 1)
-        Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)
         post.delete()
+        # Counters last, in post_create's order: hashtags, the author, the post replied to.
+        _count_hashtags(dict.fromkeys(tag_ids, -1))
+        Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)
+        if reply_to_id:
+            Post.objects.filter(pk=reply_to_id).update(replies_count=F("replies_count") - 1)
         transaction.on_commit(lambda: delete_files(files))
         author_id = post.author_id
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
@@ -166,14 +165,9 @@ def _forget_reaction(*, user_id: int, post_id: int) -> None:
     hydration.forget_flags(user_id=user_id, post_id=post_id)
 
 
-@dataclass(frozen=True)
-class ToggleResult:
-    changed: bool
-
-
-def like_create(*, user: User, post: Post) -> ToggleResult:
+def like_create(*, user: User, post: Post) -> bool:
     if Like.objects.filter(user=user, post=post).exists():
-        return ToggleResult(changed=False)
+        return False
     try:
         with transaction.atomic():
             like = Like.objects.create(user=user, post=post)
@@ -181,24 +175,24 @@ def like_create(*, user: User, post: Post) -> ToggleResult:
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
     except IntegrityError:
-        return ToggleResult(changed=False)  # a concurrent request liked it first
-    return ToggleResult(changed=True)
+        return False  # a concurrent request liked it first
+    return True
 
 
-def like_delete(*, user: User, post: Post) -> ToggleResult:
+def like_delete(*, user: User, post: Post) -> bool:
     with transaction.atomic():
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
             Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") - 1)
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
-    return ToggleResult(changed=bool(deleted))
+    return bool(deleted)
 
 
-def retweet_create(*, user: User, post: Post) -> ToggleResult:
+def retweet_create(*, user: User, post: Post) -> bool:
     if post.author_id == user.pk:
         raise DomainError("You cannot retweet your own post.")
     if Retweet.objects.filter(user=user, post=post).exists():
-        return ToggleResult(changed=False)
+        return False
     try:
         with transaction.atomic():
             retweet = Retweet.objects.create(user=user, post=post)
@@ -208,11 +202,11 @@ def retweet_create(*, user: User, post: Post) -> ToggleResult:
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             transaction.on_commit(lambda: timelines.retweet_created(retweet, author_id=post.author_id), robust=True)
     except IntegrityError:
-        return ToggleResult(changed=False)
-    return ToggleResult(changed=True)
+        return False
+    return True
 
 
-def retweet_delete(*, user: User, post: Post) -> ToggleResult:
+def retweet_delete(*, user: User, post: Post) -> bool:
     with transaction.atomic():
         retweet_id = Retweet.objects.filter(user=user, post=post).values_list("id", flat=True).first()
         deleted = Retweet.objects.filter(pk=retweet_id).delete()[0] if retweet_id else 0
@@ -224,4 +218,4 @@ def retweet_delete(*, user: User, post: Post) -> ToggleResult:
                 lambda: timelines.retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk),
                 robust=True,
             )
-    return ToggleResult(changed=bool(deleted))
+    return bool(deleted)

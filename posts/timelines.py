@@ -40,6 +40,7 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
+from mini_twitter.api.tasks import enqueue
 from users.models import Follow, Profile
 
 from . import feed
@@ -424,9 +425,9 @@ def schedule_rebuild(*, home: int | None = None, user: int | None = None) -> Non
     marker = home_keys(home)[2] if home is not None else user_keys(user)[2]
     if client().set(marker, 1, nx=True, ex=BUILDING_SECONDS):
         if home is not None:
-            timeline_rebuild_task.delay(home_id=home)
+            enqueue(timeline_rebuild_task, home_id=home)
         else:
-            timeline_rebuild_task.delay(user_id=user)
+            enqueue(timeline_rebuild_task, user_id=user)
 
 
 # --- Building from the database -------------------------------------------------------------
@@ -467,8 +468,6 @@ def rebuild_home(user_id: int) -> int:
         Follow.objects.filter(follower_id=user_id).values_list("followee_id", "followee__profile__followers_count")
     )
     celebrities = sorted(f for f, count in followees if is_celebrity(count or 0))
-    if celebrities:
-        client().sadd(CELEBRITIES_KEY, *celebrities)
     sources = sorted({user_id, *(f for f, count in followees if not is_celebrity(count or 0))})
     return _load(home_keys(user_id), sources, celebrities)
 
@@ -531,16 +530,22 @@ def fanout(entry: Entry, *, source_id: int) -> int:
 
     followers_count = Profile.objects.filter(pk=source_id).values_list("followers_count", flat=True).first() or 0
     conn = client()
+    # The set holds the accounts whose last entry was not fanned out; crossing the threshold either
+    # way, the followers' timelines (built the other way) are dropped and rebuilt on read.
     if is_celebrity(followers_count):
         if conn.sadd(CELEBRITIES_KEY, source_id):
-            # Newly a celebrity: its followers' timelines do not merge it in yet; rebuilt on read.
+            # Newly a celebrity: its followers' timelines do not merge it in yet.
             for batch in batches(follower_ids([source_id])):
-                timeline_drop_task.delay(user_ids=batch)
+                enqueue(timeline_drop_task, user_ids=batch)
         return 0
-    conn.srem(CELEBRITIES_KEY, source_id)
+    if conn.srem(CELEBRITIES_KEY, source_id):
+        # No longer one: its followers' timelines merge it in at read time, and lack its entries.
+        for batch in batches(follower_ids([source_id])):
+            enqueue(timeline_drop_task, user_ids=batch)
+        return 0
     parts = batches(follower_ids([source_id]))
     for batch in parts:
-        timeline_push_task.delay(entry=entry.as_list(), user_ids=batch)
+        enqueue(timeline_push_task, entry=entry.as_list(), user_ids=batch)
     return len(parts)
 
 
@@ -549,9 +554,10 @@ def unfanout(*, post_id: int, feed_id: int | None, source_ids: list[int]) -> int
     into batch tasks; returns how many."""
     from .tasks import timeline_remove_task
 
-    parts = batches([u for u in follower_ids(source_ids) if u not in source_ids])
+    sources = set(source_ids)
+    parts = batches([u for u in follower_ids(source_ids) if u not in sources])
     for batch in parts:
-        timeline_remove_task.delay(post_id=post_id, feed_id=feed_id, user_ids=batch)
+        enqueue(timeline_remove_task, post_id=post_id, feed_id=feed_id, user_ids=batch)
     return len(parts)
 
 
@@ -648,7 +654,7 @@ def _hook(op: str, **kwargs) -> None:
         logger.warning("timeline %s deferred to a task: %s", op, exc)
         from .tasks import timeline_apply_task
 
-        timeline_apply_task.delay(op=op, **kwargs)
+        enqueue(timeline_apply_task, op=op, **kwargs)
 
 
 def apply(op: str, **kwargs) -> None:
@@ -658,11 +664,11 @@ def apply(op: str, **kwargs) -> None:
         entry = Entry.from_list(kwargs["entry"])
         source = kwargs["source_id"]
         _own(entry, source)
-        timeline_fanout_task.delay(entry=entry.as_list(), source_id=source)
+        enqueue(timeline_fanout_task, entry=entry.as_list(), source_id=source)
     elif op == "entry_removed":
         post_id, feed_id, sources = kwargs["post_id"], kwargs.get("feed_id"), kwargs["source_ids"]
         _remove_own(post_id, sources, feed_id)
-        timeline_unfanout_task.delay(post_id=post_id, feed_id=feed_id, source_ids=sources)
+        enqueue(timeline_unfanout_task, post_id=post_id, feed_id=feed_id, source_ids=sources)
     elif op == "followed":
         _followed(kwargs["follower_id"], kwargs["followee_id"])
     elif op == "unfollowed":

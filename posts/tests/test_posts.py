@@ -209,12 +209,20 @@ def test_like_own_post_is_allowed(auth_client, user):
     assert auth_client.post(f"/api/posts/{post.id}/like/").json()["likes_count"] == 1
 
 
-def test_like_unknown_post_is_404_and_needs_auth(auth_client, api_client):
-    assert auth_client.post("/api/posts/4242/like/").status_code == 404
-    assert auth_client.post("/api/posts/4242/retweet/").status_code == 404
+@pytest.mark.parametrize("action", ["like", "unlike", "retweet", "unretweet"])
+def test_reactions_to_an_unknown_post_are_404_and_need_auth(auth_client, api_client, action):
+    assert auth_client.post(f"/api/posts/4242/{action}/").status_code == 404
     post = PostFactory()
-    assert api_client.post(f"/api/posts/{post.id}/like/").status_code == 401
-    assert api_client.post(f"/api/posts/{post.id}/retweet/").status_code == 401
+    assert api_client.post(f"/api/posts/{post.id}/{action}/").status_code == 401
+
+
+@pytest.mark.parametrize("action", ["like", "unlike", "retweet", "unretweet"])
+def test_reactions_run_a_fixed_number_of_queries(client_for, other_user, action, django_assert_max_num_queries):
+    post = PostFactory(author=other_user)
+    PostFactory.create_batch(3, reply_to=post)
+    client = client_for(UserFactory())
+    with django_assert_max_num_queries(10):  # like/retweet 10, unlike/unretweet 8, whatever the replies
+        assert client.post(f"/api/posts/{post.id}/{action}/").status_code == 200
 
 
 def test_retweet_and_unretweet(auth_client, user, other_user):

@@ -89,7 +89,7 @@ def test_a_post_is_fanned_out_in_batches_to_the_timelines_that_exist(client_for,
     for follower in followers[:4]:
         assert ids(client_for(follower)) == []  # the first read builds the timeline
     assert ids(client_for(author)) == []
-    with mock.patch("posts.tasks.timeline_push_task.delay", wraps=timelines_push_delay()) as push:
+    with mock.patch("posts.tasks.timeline_push_task.apply_async", wraps=timelines_push_apply_async()) as push:
         post = client_for(author).post("/api/posts/", {"content": "hello"}, format="json").json()
     assert push.call_count == 3  # 5 followers in batches of 2
     for follower in followers[:4]:
@@ -103,10 +103,10 @@ def test_a_post_is_fanned_out_in_batches_to_the_timelines_that_exist(client_for,
     assert all(in_timeline(user.id) == [] for user in [author, *followers])
 
 
-def timelines_push_delay():
+def timelines_push_apply_async():
     from posts.tasks import timeline_push_task
 
-    return timeline_push_task.delay
+    return timeline_push_task.apply_async
 
 
 @pytest.mark.usefixtures("redis_feed")
@@ -166,6 +166,29 @@ def test_celebrities_are_not_fanned_out_but_merged_at_read_time(client_for, sett
     assert all_pages(client, 1) == [old.id, mine["id"], new["id"]]
     client.post(f"/api/users/{star.id}/unfollow/")
     assert ids(client) == [(old.id, friend.id), (mine["id"], None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_crossing_the_celebrity_threshold_either_way_loses_no_post_and_shows_none_twice(client_for, settings):
+    settings.TIMELINE_CELEBRITY_FOLLOWERS = 2
+    me, other_fan, star = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{star.id}/follow/")
+    client_for(other_fan).post(f"/api/users/{star.id}/follow/")  # 2 followers: fanned out
+    first = client_for(star).post("/api/posts/", {"content": "one"}, format="json").json()["id"]
+    assert ids(client) == [(first, None)]
+    # A third follower, whose timeline build comes first: the star is a celebrity from now on.
+    late = UserFactory()
+    client_for(late).post(f"/api/users/{star.id}/follow/")
+    assert ids(client_for(late)) == [(first, None)]
+    second = client_for(star).post("/api/posts/", {"content": "two"}, format="json").json()["id"]
+    assert ids(client) == [(second, None), (first, None)]
+    # Back under the threshold: fanned out again, each post once.
+    client_for(late).post(f"/api/users/{star.id}/unfollow/")
+    third = client_for(star).post("/api/posts/", {"content": "three"}, format="json").json()["id"]
+    assert ids(client) == [(third, None), (second, None), (first, None)]
+    fourth = client_for(star).post("/api/posts/", {"content": "four"}, format="json").json()["id"]
+    assert ids(client) == [(fourth, None), (third, None), (second, None), (first, None)]
 
 
 @pytest.mark.usefixtures("redis_feed")
