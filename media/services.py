@@ -65,13 +65,13 @@ def media_create(*, owner, upload) -> Media:
         raise
 
 
-def media_attach(*, post, owner, media_ids: Sequence[int]) -> list[Media]:
+def media_attach(*, post, owner, media_ids: Sequence[int]) -> None:
     """Attach the owner's unattached uploads to a new post, in the given order. Must run inside
     the transaction that creates the post; the rows are locked so that two posts can't take the
     same upload."""
     ids = list(media_ids)
     if not ids:
-        return []
+        return
     if len(ids) > MAX_ATTACHMENTS:
         raise ValidationError({"media_ids": [f"A post has at most {MAX_ATTACHMENTS} images."]})
     if len(set(ids)) != len(ids):
@@ -84,7 +84,6 @@ def media_attach(*, post, owner, media_ids: Sequence[int]) -> list[Media]:
         )
     for position, media_id in enumerate(ids):
         Media.objects.filter(pk=media_id).update(post=post, position=position)
-    return [rows[i] for i in ids]
 
 
 def media_file_names(media: Iterable[Media]) -> list[str]:

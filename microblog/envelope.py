@@ -4,7 +4,7 @@
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from mini_twitter.api.exceptions import PayloadTooLarge, to_drf_exception
+from mini_twitter.api.exceptions import PayloadTooLarge, ServiceUnavailable, add_retry_after, to_drf_exception
 
 ERROR_TYPES = [
     (exceptions.NotAuthenticated, "Unauthorized"),
@@ -16,6 +16,7 @@ ERROR_TYPES = [
     (exceptions.Throttled, "TooManyRequests"),
     (exceptions.ParseError, "BadRequest"),
     (PayloadTooLarge, "PayloadTooLarge"),
+    (ServiceUnavailable, "ServiceUnavailable"),
     (exceptions.ValidationError, "ValidationError"),
 ]
 
@@ -42,6 +43,7 @@ def error(exc: exceptions.APIException) -> Response:
     response = Response({"result": False, "error_type": error_type, "error_message": _message(exc.detail)}, status=code)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait) + 1)
+    add_retry_after(response, exc)
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         response["WWW-Authenticate"] = "api-key"
     return response

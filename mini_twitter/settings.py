@@ -30,7 +30,8 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    """A comma-separated variable; unset or empty means the default (as for the other env_*)."""
+    return [item.strip() for item in (os.environ.get(name) or default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -83,11 +84,12 @@ MIDDLEWARE = [
     # Metrics (django-prometheus) and the request id / access log wrap everything else.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "mini_twitter.observability.middleware.RequestLogMiddleware",
+    # Before the size limits, so that their refusals carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "mini_twitter.api.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -447,5 +449,6 @@ if SENTRY_DSN:
 # A built single-page microblog front end (index.html, js/, css/) to serve at the site root.
 MICROBLOG_FRONTEND_DIR = os.environ.get("MICROBLOG_FRONTEND_DIR", "")
 
-# Django serves uploaded files itself unless told not to (the compose setup: nginx serves /media/).
-SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Django serves uploaded files itself unless told not to (the compose setup: nginx serves /media/)
+# or they live in object storage (their URLs point there).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", not AWS_STORAGE_BUCKET_NAME)

@@ -116,7 +116,3 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user_id}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

@@ -170,7 +170,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_object(self):
         if self.lookup_url_kwarg not in self.kwargs:
-            # my_profile/update_my_profile have no id in the URL; DRF's OPTIONS asks for the object.
+            # my_profile/update_my_profile have no id in the URL: the caller's own profile.
             return selectors.profile_queryset().get(pk=self.request.user.pk)
         return super().get_object()
 
@@ -181,8 +181,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @swagger_auto_schema(responses={200: MyProfileSerializer, 401: ERROR_RESPONSE})
     @action(detail=False, methods=["get"])
     def my_profile(self, request):
-        profile = selectors.profile_queryset().get(pk=request.user.pk)
-        return Response(MyProfileSerializer(profile, context=self.get_serializer_context()).data)
+        return Response(MyProfileSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     @swagger_auto_schema(
         methods=["put", "patch"],
@@ -197,8 +196,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         with transaction.atomic():
             user = selectors.user_get(user_id=request.user.pk)
             services.profile_update(user=user, data=serializer.validated_data)
-        profile = selectors.profile_queryset().get(pk=request.user.pk)
-        return Response(MyProfileSerializer(profile, context=self.get_serializer_context()).data)
+        return Response(MyProfileSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
 
 # --- JWT auth -------------------------------------------------------------------------------

@@ -73,3 +73,30 @@ def test_key_list_is_paginated_with_a_fixed_number_of_queries(auth_client, user,
         first = auth_client.get(KEYS, {"page_size": 2}).json()
     assert [k["name"] for k in first["results"]] == ["key 2", "key 1"] and first["next"]
     assert [k["name"] for k in auth_client.get(first["next"]).json()["results"]] == ["key 0"]
+
+
+def test_staff_revoke_keys_in_the_admin(client, user):
+    from users.services import api_key_create
+    from users.tests.factories import UserFactory
+
+    (first, first_key), (second, second_key) = (api_key_create(user=user, name=n) for n in ("a", "b"))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/users/apikey/", {"action": "revoke_keys", "_selected_action": [first.pk, second.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert "2 key(s) revoked." in [str(m) for m in response.context["messages"]]
+    assert ApiKey.objects.filter(revoked_at__isnull=False).count() == 2
+    for key in (first_key, second_key):
+        assert APIClient(headers={"api-key": key}).get("/api/users/me").status_code == 401
+
+
+def test_revoking_a_key_twice_or_someone_elses_is_404(auth_client, other_user):
+    from users.services import api_key_create
+
+    body = auth_client.post(KEYS, {"name": "once"}, format="json").json()
+    assert auth_client.delete(f"{KEYS}{body['id']}/").status_code == 204
+    assert auth_client.delete(f"{KEYS}{body['id']}/").status_code == 404
+    theirs, _ = api_key_create(user=other_user, name="theirs")
+    assert auth_client.delete(f"{KEYS}{theirs.pk}/").status_code == 404
+    assert ApiKey.objects.get(pk=theirs.pk).revoked_at is None

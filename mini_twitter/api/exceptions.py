@@ -42,6 +42,7 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable; try again shortly."
     default_code = "unavailable"
+    retry_after = 5  # seconds
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -69,8 +70,15 @@ def to_drf_exception(exc: Exception) -> Exception:
     return exc
 
 
+def add_retry_after(response, exc) -> None:
+    """A 503 tells the client when to try again (both APIs' handlers call this)."""
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+
+
 def exception_handler(exc, context):
-    response = drf_exception_handler(to_drf_exception(exc), context)
-    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
-        response["Retry-After"] = "5"
+    exc = to_drf_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        add_retry_after(response, exc)
     return response

@@ -24,17 +24,6 @@ def _paginated_schema(schema: dict) -> dict:
     }
 
 
-def page_size(request, paginator) -> int:
-    """``?page_size=`` as DRF reads it: a positive integer, at most the maximum; anything else (0,
-    negative, not a number) means the default size."""
-    raw = request.query_params.get(paginator.page_size_query_param)
-    try:
-        size = int(raw) if raw is not None else paginator.page_size
-    except ValueError:
-        size = paginator.page_size
-    return min(size if size > 0 else paginator.page_size, paginator.max_page_size)
-
-
 class PageNumberPagination(pagination.PageNumberPagination):
     """Page-number pagination without a COUNT query: it fetches one row more than a page to learn
     whether there is a next one, so large tables stay cheap to page."""
@@ -43,9 +32,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
     page_query_param = "page"
-
-    def get_page_size(self, request) -> int:
-        return page_size(request, self)
 
     def get_page_number(self, request) -> int:
         try:
@@ -92,9 +78,6 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
     ordering = ("-created_at", "-id")
-
-    def get_page_size(self, request):
-        return page_size(request, self)
 
     def decode_cursor(self, request):
         try:

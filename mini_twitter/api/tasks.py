@@ -12,7 +12,8 @@ from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
-BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
+# ConnectionError and TimeoutError are OSErrors too.
+BROKER_ERRORS = (OperationalError, OSError)
 
 
 def enqueue(task, **kwargs) -> None:

@@ -138,11 +138,15 @@ def test_prometheus_scrapes_the_web_and_worker_services_on_their_metrics_ports()
     jobs = {job["job_name"]: job for job in prometheus_config()["scrape_configs"]}
     assert {"web", "worker"} <= set(jobs)
     for name, port in ports.items():
-        job = jobs[name]
-        assert job["metrics_path"] == "/metrics"
-        [discovery] = job["dns_sd_configs"]
-        assert discovery["names"] == [name] and discovery["type"] == "A" and discovery["port"] == port
+        assert jobs[name]["metrics_path"] == "/metrics"
         assert str(port) in services[name]["expose"]
+    # The web application checks the Host header: scraped by its service name, an allowed host.
+    assert jobs["web"]["static_configs"] == [{"targets": [f"web:{ports['web']}"]}]
+    assert "web" in services["web"]["environment"]["ALLOWED_HOSTS"].split(",")
+    [discovery] = jobs["worker"]["dns_sd_configs"]
+    assert discovery["names"] == ["worker"] and discovery["type"] == "A" and discovery["port"] == ports["worker"]
+    # An empty METRICS_ALLOWED_IPS from compose means the default ranges, so Prometheus may scrape.
+    assert services["web"]["environment"]["METRICS_ALLOWED_IPS"] == "${METRICS_ALLOWED_IPS:-}"
     assert resolve("/metrics").url_name == "metrics"
     for job in jobs.values():
         for static in job.get("static_configs", []):

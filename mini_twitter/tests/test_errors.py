@@ -68,6 +68,25 @@ def test_an_oversized_body_is_413_in_each_apis_shape(api_client, settings):
     }
 
 
+def test_a_refusal_by_the_size_limits_carries_cors_headers(api_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
+    too_big = str(settings.MAX_REQUEST_BODY_BYTES + 1)
+    response = api_client.post(
+        "/api/medias", data=b"x", content_type="image/png", CONTENT_LENGTH=too_big, HTTP_ORIGIN="https://app.example"
+    )
+    assert response.status_code == 413
+    assert response["Access-Control-Allow-Origin"] == "https://app.example"
+
+
+def test_an_empty_list_variable_means_its_default(monkeypatch):
+    from mini_twitter.settings import env_list
+
+    monkeypatch.setenv("MINI_TWITTER_EXAMPLE_LIST", "")
+    assert env_list("MINI_TWITTER_EXAMPLE_LIST", "a, b") == ["a", "b"]
+    monkeypatch.setenv("MINI_TWITTER_EXAMPLE_LIST", "c,,d")
+    assert env_list("MINI_TWITTER_EXAMPLE_LIST", "a") == ["c", "d"]
+
+
 def test_static_urls_before_collectstatic_fall_back_to_plain_names(tmp_path):
     from mini_twitter.storage import StaticFilesStorage
 

@@ -75,6 +75,25 @@ def test_database_errors_fail_cleanly_with_503(auth_client):
     assert auth_client.get("/api/posts/").status_code == 200
 
 
+@pytest.mark.django_db
+def test_database_errors_in_the_microblog_api_are_a_503_envelope(user):
+    from rest_framework.test import APIClient
+
+    from users.services import api_key_create
+
+    _, key = api_key_create(user=user, name="faults")
+    client = APIClient(headers={"api-key": key})
+    with mock.patch("microblog.views.selectors.tweets_feed", side_effect=OperationalError("gone")):
+        response = client.get("/api/tweets")
+    assert response.status_code == 503
+    assert response.json() == {
+        "result": False,
+        "error_type": "ServiceUnavailable",
+        "error_message": "The service is temporarily unavailable; try again shortly.",
+    }
+    assert response["Retry-After"] == "5"
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not django_settings.IS_POSTGRES, reason="terminates a PostgreSQL backend")
 def test_a_dropped_database_connection_recovers_without_a_restart():

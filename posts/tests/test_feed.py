@@ -229,3 +229,10 @@ def test_feed_runs_a_fixed_number_of_queries(client_for, feed_backend, django_as
     # Warm: entries and representations all come from Redis or the cache.
     with django_assert_max_num_queries(0):
         assert len(client.get(FEED).json()["results"]) == 20
+
+
+@pytest.mark.parametrize(("size", "expected"), [("0", 20), ("-3", 20), ("abc", 20), ("7", 7), ("1000", 100)])
+def test_feed_page_size_reads_as_in_every_list(client_for, size, expected):
+    me = UserFactory()
+    PostFactory.create_batch(101, author=me)
+    assert len(feed_ids(client_for(me), page_size=size)) == expected
