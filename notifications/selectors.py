@@ -28,8 +28,8 @@ def notification_get(*, user: User, notification_id: int) -> Notification:
     return get_object_or_404(notification_list(user=user), pk=notification_id)
 
 
-def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, is_read=False).count()
+def notification_unread_count(*, user_id: int) -> int:
+    return Notification.objects.filter(recipient_id=user_id, is_read=False).count()
 
 
 def notifications_by_ids(*, ids: list[int]) -> list[Notification]:

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -195,16 +194,13 @@ def notification_create_for_message(*, message_id: int) -> int:
     )
 
 
-def notification_mark_read(*, user: User, notification_id: int) -> Notification:
-    """Mark one of the user's notifications read; someone else's (or an unknown id) is a 404."""
-    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
-    if notification is None:
-        raise Http404("No such notification.")
+def notification_mark_read(*, notification: Notification) -> None:
+    """Mark a notification read (the caller found it among its recipient's)."""
     if not notification.is_read:
         Notification.objects.filter(pk=notification.pk).update(is_read=True)
         notification.is_read = True
-        transaction.on_commit(lambda: push_unread_counts([user.pk]))
-    return notification
+        recipient_id = notification.recipient_id
+        transaction.on_commit(lambda: push_unread_counts([recipient_id]))
 
 
 def notifications_mark_read_for_messages(*, user_id: int, conversation_id: int, up_to) -> int:

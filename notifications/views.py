@@ -49,14 +49,14 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def unread_count(self, request):
         """How many of my notifications are unread."""
-        return Response({"unread_count": selectors.notification_unread_count(user=request.user)})
+        return Response({"unread_count": selectors.notification_unread_count(user_id=request.user.pk)})
 
     @swagger_auto_schema(request_body=no_body, responses={200: NotificationSerializer, 401: ERROR, 404: ERROR})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def mark_as_read(self, request, id=None):
         """Mark one of my notifications read (again: no change); anyone else's → 404."""
-        services.notification_mark_read(user=request.user, notification_id=id)
-        notification = selectors.notification_get(user=request.user, notification_id=id)
+        notification = selectors.notification_get(user=request.user, notification_id=id)  # 404 if not mine
+        services.notification_mark_read(notification=notification)
         return Response(NotificationSerializer(notification, context=self.get_serializer_context()).data)
 
     @swagger_auto_schema(request_body=no_body, responses={200: MarkedSerializer, 401: ERROR})

@@ -3,7 +3,7 @@ after commit, feed caches and cached post representations are invalidated and ne
 entries go to the Redis home timelines (:mod:`posts.timelines`: the author's at once, followers'
 by fan-out tasks)."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -107,9 +107,10 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
 
 
 def ensure_author(*, post: Post, user: User) -> None:
-    """Only a post's author may change or delete it (403 for anyone else)."""
+    """Only a post's author may change or delete it (403 for anyone else). The JWT API checks this
+    first with its ``IsOwner`` permission; the services hold the rule for every caller."""
     if post.author_id != user.pk:
-        raise _not_yours()
+        raise PermissionDenied("You can only change your own posts.")
 
 
 def post_update(*, post: Post, user: User, content: str) -> Post:
@@ -151,12 +152,6 @@ def post_delete(*, post: Post, user: User) -> None:
             lambda: timelines.post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids),
             robust=True,
         )
-
-
-def _not_yours():
-    from rest_framework.exceptions import PermissionDenied
-
-    return PermissionDenied("You can only change your own posts.")
 
 
 def _forget_reaction(*, user_id: int, post_id: int) -> None:

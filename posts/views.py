@@ -13,6 +13,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
+from mini_twitter.api.permissions import IsOwner
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from users.selectors import annotate_viewer_follow_flags
 from users.serializers import DetailSerializer, UserSerializer
@@ -40,7 +41,7 @@ class PostViewSet(
     """Posts: public reads; writes by their author."""
 
     serializer_class = PostSerializer
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    permission_classes = [IsAuthenticatedOrReadOnly, IsOwner]
     pagination_class = CursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = PostFilter
@@ -84,7 +85,7 @@ class PostViewSet(
     )
     def update(self, request, id=None):
         post = selectors.post_get_bare(post_id=id)
-        services.ensure_author(post=post, user=request.user)  # someone else's post: 403 whatever the body
+        self.check_object_permissions(request, post)  # someone else's post: 403 whatever the body
         serializer = PostUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.post_update(post=post, user=request.user, content=serializer.validated_data["content"])
@@ -99,6 +100,7 @@ class PostViewSet(
     @swagger_auto_schema(responses={204: "Deleted.", 403: ERROR, 404: ERROR})
     def destroy(self, request, id=None):
         post = selectors.post_get_bare(post_id=id)
+        self.check_object_permissions(request, post)
         services.post_delete(post=post, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -9,9 +9,9 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
 
 from users.models import User
 
@@ -32,15 +32,15 @@ class Refused(Exception):
 
 @database_sync_to_async
 def user_for_token(token: object) -> User | None:
-    """The active user an access token (not a refresh token) belongs to, or None."""
+    """The active user an access token (not a refresh token) belongs to, or None: checked exactly
+    as the REST API checks its bearer tokens (simplejwt's ``JWTAuthentication``)."""
     if not isinstance(token, str) or not token:
         return None
+    authentication = JWTAuthentication()
     try:
-        access = AccessToken(token)
-    except TokenError:
+        return authentication.get_user(authentication.get_validated_token(token))
+    except (InvalidToken, AuthenticationFailed):
         return None
-    user_id = access.payload.get(jwt_settings.USER_ID_CLAIM)
-    return User.objects.filter(pk=user_id, is_active=True).select_related("profile").first()
 
 
 class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):

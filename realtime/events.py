@@ -44,12 +44,9 @@ def close_group(group: str, code: int = 1000) -> None:
 
 def unread_counts(user_id: int) -> dict[str, int]:
     from messaging.selectors import unread_total
-    from notifications.models import Notification
+    from notifications.selectors import notification_unread_count
 
-    return {
-        "notifications": Notification.objects.filter(recipient_id=user_id, is_read=False).count(),
-        "messages": unread_total(user_id=user_id),
-    }
+    return {"notifications": notification_unread_count(user_id=user_id), "messages": unread_total(user_id=user_id)}
 
 
 def push_unread_counts(user_ids: Iterable[int]) -> None:

@@ -105,16 +105,18 @@ def test_unread_count_counts_only_my_unread(auth_client, user):
     assert response.json() == {"unread_count": 2}
 
 
-def test_mark_as_read_returns_the_notification(auth_client, user):
+def test_mark_as_read_returns_the_notification(auth_client, user, django_assert_num_queries):
     notification = NotificationFactory(recipient=user)
-    response = auth_client.post(f"{URL}{notification.id}/mark_as_read/")
+    with django_assert_num_queries(2):  # the notification with what renders it, the update
+        response = auth_client.post(f"{URL}{notification.id}/mark_as_read/")
     assert response.status_code == 200
     body = response.json()
     assert set(body) == FIELDS
     assert body["id"] == notification.id and body["is_read"] is True
     notification.refresh_from_db()
     assert notification.is_read
-    again = auth_client.post(f"{URL}{notification.id}/mark_as_read/")
+    with django_assert_num_queries(1):  # read already: nothing to update
+        again = auth_client.post(f"{URL}{notification.id}/mark_as_read/")
     assert again.status_code == 200 and again.json()["is_read"] is True
 
 

@@ -142,6 +142,7 @@ def test_edit_someone_elses_post_is_403_whatever_the_body(auth_client, other_use
     for method in (auth_client.patch, auth_client.put):
         response = method(f"/api/posts/{post.id}/", body, format="json")
         assert response.status_code == 403
+        assert response.json() == {"detail": "You can only change your own content."}
     post.refresh_from_db()
     assert post.content == "mine"
 
