@@ -16,7 +16,7 @@ Rules:
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -39,11 +39,19 @@ Type = Notification.Type
 
 
 def _insert(
-    *, recipient_ids: Iterable[int], actor_id: int, type: str, dedupe_key: str, post_id=None, conversation_id=None
+    *,
+    recipient_ids: Iterable[int],
+    actor_id: int,
+    type: str,
+    dedupe_key: str,
+    post_id=None,
+    conversation_id=None,
+    before_push: Callable[[list[int]], None] | None = None,
 ) -> int:
     """Insert one notification per recipient (the actor excluded) in one statement, and push the new
-    ones to their recipients' sockets after commit; returns how many were new. Recipients who have
-    this notification already are skipped (and the database skips any a concurrent run inserted)."""
+    ones to their recipients' sockets after commit (after ``before_push(recipient_ids)``, given the
+    recipients notified now); returns how many were new. Recipients who have this notification
+    already are skipped (and the database skips any a concurrent run inserted)."""
     wanted = [rid for rid in dict.fromkeys(recipient_ids) if rid != actor_id]
     if not wanted:
         return 0
@@ -81,6 +89,9 @@ def _insert(
         # notify about any more, and retrying would fail the same way.
         logger.info("%s notification %s skipped: its post or users are gone", type, dedupe_key)
         return 0
+    if before_push is not None:
+        fresh = [row.recipient_id for row in rows]
+        transaction.on_commit(lambda: before_push(fresh))
     transaction.on_commit(lambda: push_notifications(new_ids))
     transaction.on_commit(lambda: metrics.notifications_created(type=type, count=inserted.count))
     return len(rows)
@@ -176,21 +187,14 @@ def notification_create_for_message(*, message_id: int) -> int:
         .exclude(user_id=message["sender_id"])
         .values_list("user_id", flat=True)
     )
-    # The message frame goes first, and only to those not notified of it yet (a rerun pushes nothing).
-    notified = set(
-        Notification.objects.filter(recipient_id__in=recipient_ids, dedupe_key=f"message:{message_id}").values_list(
-            "recipient_id", flat=True
-        )
-    )
-    fresh = [rid for rid in recipient_ids if rid not in notified]
-    if fresh:
-        transaction.on_commit(lambda: push_message(message_id, fresh))
     return _insert(
         recipient_ids=recipient_ids,
         actor_id=message["sender_id"],
         type=Type.MESSAGE,
         conversation_id=message["conversation_id"],
         dedupe_key=f"message:{message_id}",
+        # The message frame goes first, and only to those notified now (a rerun pushes nothing).
+        before_push=lambda fresh: push_message(message_id, fresh),
     )
 
 
