@@ -24,10 +24,15 @@ def follow_changed(sender, instance: Follow, created: bool = False, **kwargs) ->
         transaction.on_commit(lambda: timelines.followed(follower_id=follower_id, followee_id=followee_id), robust=True)
 
 
+# What the short user form shows (``is_active``: a deactivated author's posts disappear).
+SHORT_FORM_FIELDS = {"username", "display_name", "avatar", "is_active"}
+
+
 @receiver(post_save, sender=User)
 @receiver(post_save, sender=Profile)
 def user_changed(sender, instance, update_fields=None, **kwargs) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login", "updated_at"}:
-        return  # a login, or a profile's counters: not in the short form
+    """A user's cached short form (in post representations) goes when what it shows may change."""
+    if update_fields is not None and not set(update_fields) & SHORT_FORM_FIELDS:
+        return  # a login, a bio, settings: not in the short form
     user_id = instance.pk
     transaction.on_commit(lambda: hydration.forget_users([user_id]))

@@ -350,3 +350,18 @@ def test_post_lists_run_a_fixed_number_of_queries(client_for, django_assert_max_
         PostFactory(content="#tag reply @" + parent.author.username, reply_to=parent)
     with django_assert_max_num_queries(queries_for_one):
         assert len(viewer.get(url).json()["results"]) == 20
+
+
+def test_cached_short_user_forms_go_only_when_what_they_show_changes(
+    auth_client, user, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    url = "/api/users/profiles/update_my_profile/"
+    with mock.patch("posts.signals.hydration.forget_users") as forget:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert auth_client.patch(url, {"bio": "new bio", "location": "Oslo"}, format="json").status_code == 200
+        forget.assert_not_called()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert auth_client.patch(url, {"display_name": "New Name"}, format="json").status_code == 200
+        forget.assert_called_with([user.pk])
