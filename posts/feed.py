@@ -154,6 +154,8 @@ def _compute_page(source_ids: list[int], cursor: Cursor | None, size: int) -> Fe
     post_cursor = retweet_cursor = cursor
     posts_done = retweets_done = False
     final: list[FeedEntry] = []
+    checked: set[int] = set()  # post ids asked about by _shown_earlier in earlier rounds
+    shown_earlier: set[int] = set()
     for _ in range(MAX_ROUNDS):
         if not posts_done:
             bound = (post_cursor.feed_id - 1) // 2 if post_cursor else None
@@ -183,7 +185,11 @@ def _compute_page(source_ids: list[int], cursor: Cursor | None, size: int) -> Fe
         horizon = max(open_points, default=None)
         final = sorted((e for e in newest.values() if horizon is None or _key(e) >= horizon), key=_key, reverse=True)
         if cursor is not None:
-            final = _drop_shown_earlier(final, source_ids, cursor)
+            unchecked = {e.post_id for e in final} - checked
+            if unchecked:
+                shown_earlier |= _shown_earlier(unchecked, source_ids, cursor)
+                checked |= unchecked
+            final = [e for e in final if e.post_id not in shown_earlier]
         if len(final) >= wanted or (posts_done and retweets_done):
             break
     page = final[:size]
@@ -199,19 +205,14 @@ def _keep_newest(newest: dict[int, FeedEntry], entries: list[FeedEntry]) -> None
             newest[entry.post_id] = entry
 
 
-def _drop_shown_earlier(entries: list[FeedEntry], source_ids: list[int], cursor: Cursor) -> list[FeedEntry]:
-    """A post whose newest entry is above the cursor was shown on an earlier page (or will be at the
-    top on refresh): its older entries must not show it again."""
-    if not entries:
-        return entries
-    newer = set(
+def _shown_earlier(post_ids: set[int], source_ids: list[int], cursor: Cursor) -> set[int]:
+    """Of these posts, those whose newest entry is above the cursor: shown on an earlier page (or at
+    the top on refresh), so their older entries must not show them again."""
+    return set(
         Retweet.objects.filter(
-            post_id__in={e.post_id for e in entries},
-            user_id__in=source_ids,
-            created_at__gte=cursor.entry_at,
+            post_id__in=post_ids, user_id__in=source_ids, created_at__gte=cursor.entry_at
         ).values_list("post_id", flat=True)
     )
-    return [e for e in entries if e.post_id not in newer]
 
 
 def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
