@@ -16,15 +16,13 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (redis.RedisError, OperationalError, InterfaceError)
 
+# Late acknowledgement, redelivery when a worker dies and the time limits are the project-wide
+# Celery settings (CELERY_TASK_*); these tasks add retries of transient outages.
 TIMELINE_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": True,
     "retry_backoff_max": 60,
     "max_retries": 10,
-    "soft_time_limit": 60,
-    "time_limit": 90,
 }
 
 
