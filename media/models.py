@@ -15,7 +15,10 @@ class Media(models.Model):
     height = models.PositiveIntegerField()
     size = models.PositiveIntegerField(help_text="Bytes of the stored (re-encoded) file.")
     created_at = models.DateTimeField(default=timezone.now)
-    post = models.ForeignKey("posts.Post", null=True, blank=True, on_delete=models.CASCADE, related_name="media")
+    # Indexed by (post, position) below.
+    post = models.ForeignKey(
+        "posts.Post", null=True, blank=True, on_delete=models.CASCADE, related_name="media", db_index=False
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -103,7 +103,8 @@ class ApiKey(models.Model):
     """A key for the microblog front-end API (header ``api-key``). Only a SHA-256 digest is
     stored: the key itself is shown once, when it is created."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    # Indexed by (user, -created_at) below.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys", db_index=False)
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The first characters of the key, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
