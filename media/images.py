@@ -32,6 +32,8 @@ class ProcessedImage:
     height: int
     content_type: str
     extension: str
+    # The decoded picture (orientation applied; an animation's first frame), for a thumbnail.
+    decoded: Image.Image
 
     @property
     def size(self) -> int:
@@ -96,6 +98,7 @@ def process_image(upload) -> ProcessedImage:
         height=height,
         content_type=content_type,
         extension=extension,
+        decoded=image,
     )
 
 

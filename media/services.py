@@ -24,8 +24,8 @@ MAX_ATTACHMENTS = 4
 UNATTACHED_TTL = timedelta(hours=24)
 
 
-def _thumbnail(content: bytes) -> tuple[ContentFile, str]:
-    image = Image.open(io.BytesIO(content))
+def _thumbnail(decoded: Image.Image) -> tuple[ContentFile, str]:
+    image = decoded.copy()
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     buffer = io.BytesIO()
     if image.mode in ("RGBA", "LA", "P"):
@@ -44,9 +44,8 @@ def media_create(*, owner, upload) -> Media:
         raise ValidationError({"file": exc.messages}) from exc
     now = timezone.now()
     stem = f"uploads/{now:%Y/%m}/{uuid.uuid4().hex}"
-    data = image.content.read()
-    thumb, thumb_ext = _thumbnail(data)
-    name = default_storage.save(f"{stem}.{image.extension}", ContentFile(data))
+    thumb, thumb_ext = _thumbnail(image.decoded)
+    name = default_storage.save(f"{stem}.{image.extension}", image.content)
     thumb_name = default_storage.save(f"{stem}_thumb.{thumb_ext}", thumb)
     try:
         with transaction.atomic():
@@ -57,7 +56,7 @@ def media_create(*, owner, upload) -> Media:
                 content_type=image.content_type,
                 width=image.width,
                 height=image.height,
-                size=len(data),
+                size=image.size,
                 created_at=now,
             )
     except Exception:
