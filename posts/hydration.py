@@ -143,7 +143,7 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
     if user_ids:
         parts.append(
             _rows(
-                User.objects.filter(pk__in=user_ids),
+                User.objects.filter(pk__in=user_ids, is_active=True),
                 4,
                 "id",
                 strs=("username", "profile__display_name", "profile__avatar"),
@@ -234,7 +234,7 @@ def feed_items(*, viewer_id: int, entries: list, absolute: Callable[[str], str])
         post = posts.get(entry.post_id)
         author = post and user_out(post["author"])
         if post is None or author is None:
-            continue  # deleted since the page was computed
+            continue  # deleted since the page was computed, or by an account deactivated since
         flag = flags.get(entry.post_id, 0)
         items.append(
             {
@@ -250,6 +250,7 @@ def feed_items(*, viewer_id: int, entries: list, absolute: Callable[[str], str])
                 ],
                 "is_liked": bool(flag & LIKED),
                 "is_retweeted": bool(flag & RETWEETED),
+                # A retweet by an account deactivated since shows the post without naming it.
                 "retweeted_by": user_out(entry.retweeted_by_id),
                 "feed_id": entry.feed_id,
             }

@@ -39,13 +39,23 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Deactivate selected users (they can no longer log in)")
     def deactivate_users(self, request, queryset):
-        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        count = self._set_active(queryset.exclude(pk=request.user.pk), False)
         self.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)
 
     @admin.action(description="Reactivate selected users")
     def activate_users(self, request, queryset):
-        count = queryset.update(is_active=True)
+        count = self._set_active(queryset, True)
         self.message_user(request, f"{count} user(s) reactivated.", messages.SUCCESS)
+
+    @staticmethod
+    def _set_active(queryset, active: bool) -> int:
+        """Saved one by one (an admin selection is small) so that the post_save receivers run:
+        cached representations of the users' posts must follow."""
+        users = list(queryset.exclude(is_active=active))
+        for user in users:
+            user.is_active = active
+            user.save(update_fields=["is_active"])
+        return len(users)
 
 
 @admin.register(Profile)

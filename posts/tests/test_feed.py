@@ -236,3 +236,24 @@ def test_feed_page_size_reads_as_in_every_list(client_for, size, expected):
     me = UserFactory()
     PostFactory.create_batch(101, author=me)
     assert len(feed_ids(client_for(me), page_size=size)) == expected
+
+
+def test_an_account_deactivated_in_the_admin_leaves_the_feed_at_once(
+    client, client_for, django_capture_on_commit_callbacks
+):
+    me, friend, fan = UserFactory(), UserFactory(), UserFactory()
+    reader = client_for(me)
+    for followee in (friend, fan):
+        reader.post(f"/api/users/{followee.id}/follow/")
+    post = client_for(friend).post("/api/posts/", {"content": "soon gone"}, format="json").json()["id"]
+    other = PostFactory(author=me)
+    client_for(fan).post(f"/api/posts/{other.id}/retweet/")
+    assert feed_ids(reader) == [(other.id, fan.id), (post, None)]  # cached now
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/users/user/", {"action": "deactivate_users", "_selected_action": [friend.pk, fan.pk]}, follow=True
+        )
+    assert "2 user(s) deactivated." in [str(m) for m in response.context["messages"]]
+    # The deactivated author's post is gone; the deactivated fan's retweet no longer names them.
+    assert feed_ids(reader) == [(other.id, None)]
