@@ -57,9 +57,59 @@ def test_list_live_rooms_newest_first(host, client_for, room):
     assert [r["id"] for r in listing["results"]] == [other["id"], room["id"]]
 
 
+ROOM_ACTIONS = [
+    ("post", "join/"),
+    ("post", "leave/"),
+    ("post", "end/"),
+    ("post", "raise_hand/"),
+    ("post", "speakers/{user}/"),
+    ("delete", "speakers/{user}/"),
+]
+
+
 def test_unknown_room_is_404(host):
     assert host.get("/api/rooms/9999/").status_code == 404
-    assert host.post("/api/rooms/9999/join/").status_code == 404
+    for method, action in ROOM_ACTIONS:
+        response = getattr(host, method)(f"/api/rooms/9999/{action.format(user=host.user.id)}")
+        assert response.status_code == 404, (method, action)
+
+
+def test_every_room_action_needs_authentication(api_client, room, host):
+    for method, action in ROOM_ACTIONS:
+        response = getattr(api_client, method)(f"/api/rooms/{room['id']}/{action.format(user=host.user.id)}")
+        assert response.status_code == 401, (method, action)
+
+
+def test_only_the_host_changes_roles_either_way_and_not_in_an_ended_room(client_for, host, room):
+    guest = client_for(UserFactory())
+    guest.post(f"/api/rooms/{room['id']}/join/")
+    speakers = f"/api/rooms/{room['id']}/speakers/{guest.user.id}/"
+    assert guest.post(speakers).status_code == 403
+    assert guest.delete(speakers).status_code == 403
+    host.post(f"/api/rooms/{room['id']}/end/")
+    assert host.post(speakers).status_code == 400
+    assert host.delete(speakers).status_code == 400
+    assert host.post(f"/api/rooms/{room['id']}/raise_hand/").status_code == 400
+
+
+def test_room_detail_and_join_run_a_fixed_number_of_queries(client_for, host, room):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counted(request) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert request().status_code == 200
+        return len(queries.captured_queries)
+
+    detail = f"/api/rooms/{room['id']}/"
+    join = f"/api/rooms/{room['id']}/join/"
+    first, last = client_for(UserFactory()), client_for(UserFactory())
+    small = counted(lambda: host.get(detail)), counted(lambda: first.post(join))
+    for _ in range(8):
+        client_for(UserFactory()).post(join)
+    large = counted(lambda: host.get(detail)), counted(lambda: last.post(join))
+    assert small == large
+    assert small[0] <= 3
 
 
 def test_join_gives_ice_servers_and_is_idempotent(client_for, room, settings):
