@@ -25,7 +25,12 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
 EXPOSE 8000
 
+# X-Forwarded-For is believed only from the proxies listed in FORWARDED_ALLOW_IPS (addresses or
+# CIDR ranges; docker-compose.yml names nginx's): by default from nobody, so the client address is
+# always the direct peer.
+ENV FORWARDED_ALLOW_IPS=""
+
 # Several processes: set PROMETHEUS_MULTIPROC_DIR to an empty directory so that /metrics covers them
 # all (docker-compose.yml does).
 CMD ["uvicorn", "mini_twitter.asgi:application", "--host=0.0.0.0", "--port=8000", "--workers=2", \
-     "--proxy-headers", "--forwarded-allow-ips=*", "--lifespan=off", "--no-access-log"]
+     "--proxy-headers", "--lifespan=off", "--no-access-log"]

@@ -130,6 +130,30 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# PostgreSQL: each process keeps one pool of connections for all its threads. Under ASGI, sync code
+# runs on a thread per request, and Django's persistent connections (CONN_MAX_AGE) are kept per
+# thread, so they would pile up; with the pool a connection goes back to it at the end of every
+# request, and a process never holds more than DATABASE_POOL_MAX_SIZE. A request that waits longer
+# than DATABASE_POOL_TIMEOUT seconds for one fails with a database error (a 503 with Retry-After).
+# The pool opens at the first query, in the process that makes it (so after Celery's prefork).
+DATABASE_POOL = IS_POSTGRES and env_bool("DATABASE_POOL", True)
+if IS_POSTGRES:
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        # The name connections show in pg_stat_activity.
+        "application_name": os.environ.get("DATABASE_APPLICATION_NAME") or "mini_twitter",
+    }
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must hand them back
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        # Kept open even when idle. 0: a process idle for max_idle holds none, and a Celery child (whose
+        # pool Celery closes after every task) opens exactly one per task.
+        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 0),
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT") or 5),
+        # Connections idle this long are closed, down to min_size.
+        "max_idle": float(os.environ.get("DATABASE_POOL_MAX_IDLE") or 300),
+    }
 # django-prometheus's wrappers of the same backends count queries, errors and connections.
 DATABASES["default"]["ENGINE"] = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
@@ -299,8 +323,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "mini_twitter.api.exceptions.exception_handler",
-    # Client addresses for throttling: 0 trusts only REMOTE_ADDR; behind nginx set NUM_PROXIES=1.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    # Client addresses are REMOTE_ADDR only (mini_twitter/api/client_address.py): the ASGI server
+    # alone decides which proxy's X-Forwarded-For to believe (FORWARDED_ALLOW_IPS).
+    "NUM_PROXIES": 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

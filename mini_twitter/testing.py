@@ -1,14 +1,16 @@
-"""Helpers for tests that run against live services: a real Celery worker on the Redis broker and
-a local SMTP sink."""
+"""Helpers for tests that run against live services: a real Celery worker on the Redis broker, the
+production web server (uvicorn as docker-compose.yml starts it) and a local SMTP sink."""
 
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from contextlib import contextmanager
 from email import message_from_bytes
@@ -96,6 +98,15 @@ def skip_unless_available(problem: str | None, needed_for: str) -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI needs {needed_for}: {problem}")
         pytest.skip(problem)
+
+
+def production_web_command() -> list[str]:
+    """The ``web`` service's command line in docker-compose.yml, ``${VAR:-default}`` at its default."""
+    import yaml
+
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    command = compose["services"]["web"]["command"]
+    return [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", argument) for argument in command]
 
 
 class LiveServices:
@@ -191,6 +202,60 @@ class LiveServices:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+            log.close()
+
+    @contextmanager
+    def web_server(self, *, extra_env: dict | None = None):
+        """Start the production web server (:func:`production_web_command`, its worker count and
+        proxy options included) on a free loopback port, on the test database and Redis; yields its
+        base URL. The data it should see must be committed (``transactional_db``)."""
+        port = free_port()
+        command = [
+            argument for argument in production_web_command()[1:] if not argument.startswith(("--host=", "--port="))
+        ]
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "MINI_TWITTER_TESTING": "1",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "CHANNELS_PREFIX": f"mt-test-{os.getpid()}",
+            **(extra_env or {}),
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        LiveServices.workers_started += 1
+        log_path = BASE_DIR / "var" / f"test-web-{os.getpid()}-{LiveServices.workers_started}.log"
+        log_path.parent.mkdir(exist_ok=True)
+        log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", *command, "--host=127.0.0.1", f"--port={port}"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            if server.poll() is not None:
+                return True
+            try:
+                return urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200  # noqa: S310 - loopback
+            except OSError:
+                return False
+
+        try:
+            wait_for(up, timeout=60)
+            if server.poll() is not None:
+                raise AssertionError(f"web server exited:\n{log_path.read_text()}")
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
             log.close()
 
     def purge(self, queues) -> None:

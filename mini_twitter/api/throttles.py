@@ -6,12 +6,17 @@
 - login, registration and password reset: a stricter "sensitive" rate per client address, and the
   same rate per account named in the body (username or email), so neither many addresses guessing
   one account nor one address guessing many accounts gets far.
+
+Client addresses are :func:`~mini_twitter.api.client_address.client_address`, never a header the
+client sent.
 """
 
 import hashlib
 
 from django.conf import settings
 from rest_framework import throttling
+
+from .client_address import client_address
 
 
 def scaled_rate(rate: str, divisor: int) -> str:
@@ -22,6 +27,9 @@ def scaled_rate(rate: str, divisor: int) -> str:
 class _SettingsRateMixin:
     def get_rate(self):
         return self.rate_from_settings()
+
+    def get_ident(self, request):
+        return client_address(request)
 
     def rate_from_settings(self) -> str | None:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -3,8 +3,8 @@
 Allowed without a token: the networks in ``METRICS_ALLOWED_IPS`` (addresses or CIDR ranges; by
 default loopback and the private ranges, ``none`` for no address). With ``METRICS_TOKEN`` set, a
 request with ``Authorization: Bearer <token>`` is allowed from anywhere. Anything else gets 403.
-The address is the direct peer (``REMOTE_ADDR``; uvicorn's ``--proxy-headers`` sets it from the
-``X-Forwarded-For`` nginx sends).
+The address is the one the throttles use (:mod:`mini_twitter.api.client_address`): the peer, or the
+client a trusted proxy names.
 """
 
 import functools
@@ -17,6 +17,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ..api.client_address import client_address
 from ..api.errors import json_methods
 from . import metrics
 
@@ -38,7 +39,7 @@ def access_allowed(request) -> bool:
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
             return True
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
     if getattr(address, "ipv4_mapped", None):

@@ -2,6 +2,7 @@
 project (there is no Docker engine in CI, so they are read, not run): every service, file, port
 and metric they name exists."""
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -57,9 +58,9 @@ def test_compose_runs_the_whole_stack():
     web = services["web"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
-    # An ASGI server (HTTP and WebSockets) that trusts the client address nginx passes on.
+    # An ASGI server (HTTP and WebSockets) that takes the client address from nginx (below).
     assert web["command"][:2] == ["uvicorn", "mini_twitter.asgi:application"]
-    assert {"--proxy-headers", "--forwarded-allow-ips=*", "--port=8000"} <= set(web["command"])
+    assert {"--proxy-headers", "--port=8000"} <= set(web["command"])
     assert services["worker"]["command"][:4] == ["celery", "-A", "mini_twitter", "worker"]
     queues = services["worker"]["command"][services["worker"]["command"].index("-Q") + 1].split(",")
     assert set(queues) == {"default", "email"}  # the settings' defaults (CELERY_DEFAULT_QUEUE, CELERY_EMAIL_QUEUE)
@@ -104,14 +105,19 @@ def test_compose_refers_only_to_services_volumes_and_files_that_exist():
             assert target.startswith("/"), (name, target)
 
 
+# Read by uvicorn itself, not by the project.
+SERVER_VARIABLES = {"FORWARDED_ALLOW_IPS"}
+
+
 def test_compose_environment_names_settings_the_project_reads():
-    """Every variable given to the application is read by the settings or the operations code."""
+    """Every variable given to the application is read by the settings or the operations code
+    (or by the web server)."""
     code = (ROOT / "mini_twitter" / "settings.py").read_text() + "".join(
         path.read_text() for path in (ROOT / "mini_twitter" / "observability").glob("*.py")
     )
     services = compose()["services"]
     for name in APP_SERVICES:
-        for variable in services[name]["environment"]:
+        for variable in set(services[name]["environment"]) - SERVER_VARIABLES:
             assert f'"{variable}"' in code, (name, variable)
 
 
@@ -262,7 +268,8 @@ def test_nginx_serves_static_and_media_and_proxies_the_rest_to_web():
     assert "location = /metrics {" in conf and 'return 404 \'{"detail": "Not found."}\';' in conf
     # The host as the client sent it, port included, so absolute upload URLs work through the proxy.
     assert "proxy_set_header Host $http_host;" in conf
-    # uvicorn trusts X-Forwarded-For (--forwarded-allow-ips=*): nginx must not pass on what clients sent.
+    # uvicorn believes nginx's X-Forwarded-For (FORWARDED_ALLOW_IPS): nginx must not pass on what
+    # clients sent.
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
     assert "$proxy_add_x_forwarded_for" not in conf
     assert "proxy_set_header X-Request-ID $mini_twitter_request_id;" in conf
@@ -283,13 +290,55 @@ def test_dockerfile_is_slim_non_root_and_without_dev_dependencies():
     assert '"uvicorn", "mini_twitter.asgi:application"' in dockerfile
 
 
+def dockerfile_command() -> list[str]:
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", "")
+    [command] = re.findall(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    return json.loads(command)
+
+
+def test_the_web_server_believes_forwarded_addresses_only_from_nginx():
+    config = compose()
+    services = config["services"]
+    for name, service in services.items():
+        command = service.get("command", [])
+        command = command if isinstance(command, list) else command.split()
+        assert not any(argument.startswith("--forwarded-allow-ips") for argument in command), name
+        assert "FORWARDED_ALLOW_IPS" not in " ".join(command), name
+        assert str(service.get("environment", {}).get("FORWARDED_ALLOW_IPS", "")).strip() != "*", name
+        assert "NUM_PROXIES" not in service.get("environment", {}), name  # the server alone decides
+    # nginx has a fixed address on the stack's network, outside the range handed out to the others,
+    # and that address alone is trusted.
+    nginx_address = ipaddress.ip_address(services["nginx"]["networks"]["default"]["ipv4_address"])
+    [subnet] = config["networks"]["default"]["ipam"]["config"]
+    assert nginx_address in ipaddress.ip_network(subnet["subnet"])
+    assert nginx_address not in ipaddress.ip_network(subnet["ip_range"])
+    for name, service in services.items():
+        if name != "nginx":
+            assert "networks" not in service, name  # all on the default network
+    assert services["web"]["environment"]["FORWARDED_ALLOW_IPS"] == str(nginx_address)
+    # The image alone (no compose) trusts no proxy, and runs the compose command line.
+    assert 'ENV FORWARDED_ALLOW_IPS=""' in (ROOT / "Dockerfile").read_text()
+    assert "--proxy-headers" in dockerfile_command()
+    assert dockerfile_command() == [
+        argument.replace("${WEB_WORKERS:-2}", "2") for argument in services["web"]["command"]
+    ]
+
+
 def test_runtime_requirements_pin_the_operations_packages():
     pinned = dict(
         line.split("==")
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     )
-    for package in ("uvicorn[standard]", "django-prometheus", "prometheus-client", "sentry-sdk", "python-json-logger"):
+    for package in (
+        "uvicorn[standard]",
+        "django-prometheus",
+        "prometheus-client",
+        "sentry-sdk",
+        "python-json-logger",
+        "psycopg[binary,pool]",
+        "psycopg-pool",
+    ):
         assert package in pinned, package
 
 

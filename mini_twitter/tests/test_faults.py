@@ -1,13 +1,16 @@
 """Faults: Redis down, the database gone and back, without a process restart."""
 
+import time
 from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, close_old_connections, connection
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from mini_twitter.celery import app as celery_app
+from mini_twitter.testing import skip_unless_available
 from notifications.models import Notification
 from posts.tests.factories import PostFactory
 from users.tests.factories import UserFactory
@@ -115,4 +118,29 @@ def test_a_dropped_database_connection_recovers_without_a_restart():
     # ... and Django drops the unusable connection at the request boundary (the test client skips
     # that signal, so it is called here as the real handler does), so the next request reconnects.
     close_old_connections()
+    assert client.get("/api/users/me/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_finds_the_connection_pool_exhausted_answers_503_without_hanging(monkeypatch):
+    skip_unless_available(
+        None if django_settings.DATABASE_POOL else "no connection pool (DATABASE_URL is not PostgreSQL)",
+        "PostgreSQL's connection pool",
+    )
+    client = APIClient(headers={"Authorization": f"Bearer {AccessToken.for_user(UserFactory())}"})
+    connection.close()  # this thread's connection goes back to the pool
+    pool = connection.pool
+    monkeypatch.setattr(pool, "timeout", 0.5)  # DATABASE_POOL_TIMEOUT
+    held = [pool.getconn() for _ in range(pool.max_size)]
+    try:
+        started = time.monotonic()
+        response = client.get("/api/users/me/")
+        waited = time.monotonic() - started
+    finally:
+        for held_connection in held:
+            pool.putconn(held_connection)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The service is temporarily unavailable; try again shortly."}
+    assert response["Retry-After"] == "5"
+    assert 0.5 <= waited < 3
     assert client.get("/api/users/me/").status_code == 200

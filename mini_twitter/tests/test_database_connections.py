@@ -1,0 +1,127 @@
+"""Database connections of the production processes on PostgreSQL: the web server, started with
+docker-compose.yml's command line (uvicorn, two worker processes), stays within its pools' bounds
+under load, and a prefork Celery worker's child uses one connection while it runs a task.
+
+Run these alone with ``pytest -m web_server``."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+from django.db import connection
+from rest_framework_simplejwt.tokens import AccessToken
+
+from mini_twitter.testing import production_web_command, wait_for
+from notifications.models import Notification
+from posts.tests.factories import PostFactory
+from users.tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live, pytest.mark.web_server]
+
+
+def get(url: str, headers: dict | None = None, body: dict | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def web_workers() -> int:
+    [workers] = [argument for argument in production_web_command() if argument.startswith("--workers=")]
+    return int(workers.removeprefix("--workers="))
+
+
+def server_connections(application_name: str) -> int:
+    """The server's connections to the test database, as PostgreSQL counts them (the test's own
+    connection has another application name)."""
+    params = {**connection.get_connection_params()}
+    kwargs = {key: params[key] for key in ("host", "port", "user", "password", "dbname") if params.get(key) is not None}
+    with psycopg.connect(**kwargs, autocommit=True) as admin:
+        return admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [application_name],
+        ).fetchone()[0]
+
+
+def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_services):
+    pool_max = 3
+    workers = web_workers()
+    assert workers == 2  # the production command line
+    application_name = "mt-test-web-pool"
+    users = UserFactory.create_batch(8)
+    PostFactory.create_batch(5, author=users[0])
+    tokens = [str(AccessToken.for_user(user)) for user in users]
+    env = {
+        "DATABASE_APPLICATION_NAME": application_name,
+        "DATABASE_POOL_MAX_SIZE": str(pool_max),
+        "THROTTLE_RATE_ANON": "100000/min",
+        "THROTTLE_RATE_USER": "100000/min",
+    }
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.wait(0.05):
+            peak = max(peak, server_connections(application_name))
+
+    with live_services.web_server(extra_env=env) as base:
+
+        def call(i: int) -> int:
+            path = "/api/users/me/" if i % 2 else "/api/posts/"
+            status, _ = get(f"{base}{path}", {"Authorization": f"Bearer {tokens[i % len(tokens)]}"})
+            return status
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            with ThreadPoolExecutor(max_workers=32) as executor:
+                statuses = Counter(executor.map(call, range(1000)))
+        finally:
+            done.set()
+            watcher.join(timeout=10)
+        after = server_connections(application_name)
+
+    assert statuses == Counter({200: 1000})
+    assert 0 < after <= workers * pool_max
+    assert peak <= workers * pool_max
+
+
+def test_prefork_worker_children_hold_one_connection_while_a_task_runs(live_services, client_for):
+    application_name = "mt-test-worker-pool"
+    author = UserFactory()
+    mentioned = UserFactory.create_batch(4)
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, server_connections(application_name))
+
+    env = {"DATABASE_APPLICATION_NAME": application_name}
+    watcher = threading.Thread(target=watch)
+    with live_services.celery_worker(extra_env=env, pool="prefork"):
+        watcher.start()
+        try:
+            for user in mentioned:
+                response = client_for(author).post("/api/posts/", {"content": f"hi @{user.username}"}, format="json")
+                assert response.status_code == 201
+            wait_for(lambda: Notification.objects.filter(type="mention").count() == len(mentioned), timeout=30)
+            # Between tasks the child gives its connections back (Celery closes its pool).
+            wait_for(lambda: server_connections(application_name) == 0, timeout=10)
+        finally:
+            done.set()
+            watcher.join(timeout=10)
+    assert peak <= 1  # --concurrency=1: one child; the main process opens no pool of its own
