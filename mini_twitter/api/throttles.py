@@ -4,8 +4,9 @@
 - writes (POST, PUT, PATCH, DELETE): also a stricter rate per user and per client address
   (``THROTTLE_WRITE_DIVISOR``), so one account or one address can't flood the service;
 - login, registration and password reset: a stricter "sensitive" rate per client address, and the
-  same rate per account named in the body (username or email), so neither many addresses guessing
-  one account nor one address guessing many accounts gets far.
+  same rate per account named in the body, so neither many addresses guessing one account nor one
+  address guessing many accounts gets far. Each view names the body fields it looks accounts up by
+  (``sensitive_throttles("email")``); every one of them is counted, and no other field is.
 """
 
 import hashlib
@@ -58,18 +59,39 @@ class SensitiveThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
 
 
 class SensitiveAccountThrottle(SensitiveThrottle):
-    """Per account named in the request body (login's ``username``, reset's ``email``)."""
+    """Per account: the value of one body field (``field``, set by :func:`sensitive_throttles`),
+    normalised as the account lookup compares it, so no spelling of one account escapes the count."""
 
     scope = "sensitive_account"
-    fields = ("username", "email")
+    field = ""
 
     def get_cache_key(self, request, view):
-        data = request.data if hasattr(request.data, "get") else {}
-        name = next((str(data.get(field)) for field in self.fields if data.get(field)), None)
+        # A DRF request's parsed body, or a plain Django form post (the admin's login).
+        data = request.data if hasattr(request, "data") else request.POST
+        value = data.get(self.field) if hasattr(data, "get") else None
+        name = account_name(value)
         if not name:
             return None  # nothing to key on: the per-address throttle still applies
-        digest = hashlib.sha256(name.strip().lower().encode()).hexdigest()[:32]
-        return self.cache_format % {"scope": self.scope, "ident": digest}
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.field}:{digest}"}
+
+
+def account_name(value) -> str:
+    """The form of a username or email that the account lookups compare: fields trim surrounding
+    whitespace, and ``__iexact`` compares ``UPPER()`` of both sides."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip().upper()
+
+
+def sensitive_throttles(*account_fields: str) -> list[type[throttling.BaseThrottle]]:
+    """The throttles of an endpoint that checks credentials or sends email: per client address,
+    and per account for each body field the endpoint looks accounts up by."""
+    per_account = [
+        type(f"SensitiveAccountThrottle_{field}", (SensitiveAccountThrottle,), {"field": field})
+        for field in account_fields
+    ]
+    return [SensitiveThrottle, *per_account]
 
 
 class _WriteThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
@@ -96,6 +118,3 @@ class AddressWriteThrottle(_WriteThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-SENSITIVE_THROTTLES = [SensitiveThrottle, SensitiveAccountThrottle]

@@ -54,6 +54,44 @@ def test_password_reset_is_throttled_per_email(settings, user):
     assert statuses == [202, 202, 429]
 
 
+def sensitive_statuses(path, bodies):
+    """Each body posted from its own address: only the per-account throttle can refuse them."""
+    return [
+        APIClient(REMOTE_ADDR=f"10.2.0.{i}").post(path, body, format="json").status_code
+        for i, body in enumerate(bodies)
+    ]
+
+
+def test_an_extra_username_does_not_escape_the_per_email_reset_throttle(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"  # sensitive: 2 per minute
+    bodies = [{"email": f"  {user.email.upper()} ", "username": f"decoy{i}"} for i in range(3)]
+    assert sensitive_statuses("/api/users/password_reset/", bodies) == [202, 202, 429]
+
+
+def test_reset_confirm_is_throttled_per_email_whatever_else_is_sent(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    bodies = [
+        {"email": user.email, "code": "000000", "new_password": "x" * 20, "username": f"decoy{i}"} for i in range(3)
+    ]
+    assert sensitive_statuses("/api/users/password_reset/confirm/", bodies) == [400, 400, 429]
+
+
+def test_login_is_throttled_per_username_whatever_else_is_sent(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    bodies = [{"username": f" {user.username.upper()}", "password": "wrong", "email": f"d{i}@x.io"} for i in range(3)]
+    assert sensitive_statuses("/api/users/token/", bodies) == [401, 401, 429]
+
+
+def test_registration_is_throttled_per_username_and_per_email(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    # Probing whether an email is registered, with a new username each time.
+    bodies = [{"username": f"new{i}", "email": user.email.upper(), "password": "x"} for i in range(3)]
+    assert sensitive_statuses("/api/users/", bodies) == [400, 400, 429]
+    # Probing a username, with a new email each time.
+    bodies = [{"username": user.username, "email": f"n{i}@example.com", "password": "x"} for i in range(3)]
+    assert sensitive_statuses("/api/users/", bodies) == [400, 400, 429]
+
+
 def test_overlong_query_string_is_414(api_client):
     response = api_client.get("/api/users/", {"search": "x" * 5000})
     assert response.status_code == 414
