@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 MICROBLOG_PATHS = ("/api/tweets", "/api/medias")
 
 ERROR_TYPES = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
-ERROR_TYPES |= {414: "URITooLong", 500: "InternalServerError"}
+ERROR_TYPES |= {414: "URITooLong", 429: "TooManyRequests", 500: "InternalServerError"}
 
 
 def is_microblog_request(request) -> bool:

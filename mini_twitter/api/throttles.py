@@ -9,10 +9,13 @@
   (``sensitive_throttles("email")``); every one of them is counted, and no other field is.
 """
 
+import functools
 import hashlib
 
 from django.conf import settings
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
+
+from .errors import error_response
 
 
 def scaled_rate(rate: str, divisor: int) -> str:
@@ -118,3 +121,27 @@ class AddressWriteThrottle(_WriteThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def throttled_view(throttle_classes, methods=("POST",)):
+    """Throttle a plain Django view (the admin's login) with the API's throttle classes: the same
+    counts, and the same refusal as DRF's (429, ``Retry-After``, a JSON body)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method in methods:
+                throttles = [throttle_class() for throttle_class in throttle_classes]
+                # Every throttle counts the request, as DRF's check_throttles does.
+                waits = [throttle.wait() for throttle in throttles if not throttle.allow_request(request, view)]
+                if waits:
+                    exc = exceptions.Throttled(max((wait for wait in waits if wait is not None), default=None))
+                    response = error_response(request, 429, str(exc.detail))
+                    if exc.wait:
+                        response["Retry-After"] = str(int(exc.wait))  # as DRF writes it
+                    return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,9 +1,11 @@
 """Abuse limits: write throttles per user and per address, credential throttles per account."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
-from users.tests.factories import UserFactory
+from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +209,44 @@ def test_ids_past_64_bits_in_the_microblog_api(user):
         assert response.status_code == 404 and response.json()["result"] is False
     response = client.get("/api/tweets", {"offset": HUGE, "limit": 200})
     assert response.status_code == 200 and response.json() == {"result": True, "tweets": []}
+
+
+def admin_login(address: str, username: str, password: str = "wrong"):  # noqa: S107
+    """A login through the admin's own form: its page first (CSRF cookie and token), then the post."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR=address)
+    page = client.get("/admin/login/")
+    assert page.status_code == 200
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1).decode()
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password, "csrfmiddlewaretoken": token, "next": "/admin/"},
+    )
+
+
+def test_admin_login_is_throttled_per_address(settings):
+    settings.THROTTLE_RATE_ANON = "20/min"  # sensitive: 2 per minute
+    responses = [admin_login("10.3.0.1", f"admin{i}") for i in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 429]  # a wrong password redisplays the form
+    assert responses[2].json() == {"detail": "Request was throttled. Expected available in 60 seconds."}
+    assert int(responses[2]["Retry-After"]) > 0
+    assert admin_login("10.3.0.2", "admin9").status_code == 200
+
+
+def test_admin_login_is_throttled_per_account_across_addresses(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    statuses = [admin_login(f"10.4.0.{i}", f" {user.username.upper()}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]
+    # Even the right password waits: the throttle comes before the password check.
+    assert admin_login("10.4.0.9", user.username, PASSWORD).status_code == 429
+    assert admin_login("10.4.0.10", "someone-else").status_code == 200
+
+
+def test_admin_login_with_the_right_password_still_logs_in(user):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    response = admin_login("10.5.0.1", user.username, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
