@@ -97,6 +97,26 @@ def sensitive_throttles(*account_fields: str) -> list[type[throttling.BaseThrott
     return [SensitiveThrottle, *per_account]
 
 
+class FailedAuthenticationThrottle(SensitiveThrottle):
+    """Failed credential checks per client address (at the sensitive rate). Authentication runs
+    before the views' throttles, so an authentication class calls this itself: ``refuse_if_over``
+    before looking a credential up (a throttled address costs no lookup), ``record`` after a miss."""
+
+    scope = "auth_failure"
+
+    def refuse_if_over(self, request) -> None:
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            raise exceptions.Throttled(self.wait())
+
+    def record(self) -> None:
+        self.throttle_success()
+
+
 class _WriteThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
     def allow_request(self, request, view):
         if request.method in ("GET", "HEAD", "OPTIONS"):
