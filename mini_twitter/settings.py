@@ -87,6 +87,7 @@ MIDDLEWARE = [
     # Before the size limits, so that their refusals carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
     "mini_twitter.api.middleware.BodySizeLimitMiddleware",
+    "mini_twitter.api.middleware.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,5 +1,6 @@
-"""Request size limits: a body announced larger than the biggest accepted upload is refused with 413
-before any of it is read, and an overlong query string with 414."""
+"""Request limits: a body announced larger than the biggest accepted upload is refused with 413
+before any of it is read, an overlong query string with 414, and a NUL character in the path or
+the query string with 400."""
 
 from django.conf import settings
 
@@ -19,4 +20,21 @@ class BodySizeLimitMiddleware:
             return error_response(request, 413, "The request body is too large.")
         if len(request.META.get("QUERY_STRING", "")) > settings.MAX_QUERY_STRING_LENGTH:
             return error_response(request, 414, "The query string is too long.")
+        return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """PostgreSQL text can't hold a NUL character, so a path or query parameter carrying one would
+    fail deep in a query: it is refused here, once for every endpoint."""
+
+    MESSAGE = "NUL characters are not allowed in the path or query string."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        # Only "%00" decodes to NUL in a query string ("+" and the other escapes can't).
+        if "\x00" in request.path_info or "%00" in query or "\x00" in query:
+            return error_response(request, 400, self.MESSAGE)
         return self.get_response(request)

@@ -138,6 +138,32 @@ def test_nul_bytes_are_refused_with_400(auth_client, path, body):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/search/?q=%00",
+        "/api/users/?search=a%00b",
+        "/api/posts/?author=1&x%00=1",
+        "/api/hashtags/%00/posts/",
+        "/api/users/%00/",
+    ],
+)
+def test_nul_bytes_in_paths_and_query_strings_are_400(auth_client, path):
+    response = auth_client.get(path)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "NUL characters are not allowed in the path or query string."}
+
+
+def test_nul_bytes_in_a_microblog_query_get_the_envelope(api_client):
+    response = api_client.get("/api/tweets?limit=%00", headers={"api-key": "whatever"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "result": False,
+        "error_type": "BadRequest",
+        "error_message": "NUL characters are not allowed in the path or query string.",
+    }
+
+
 def test_cors_allows_only_listed_origins(api_client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
     preflight = api_client.options(
