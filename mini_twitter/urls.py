@@ -51,5 +51,7 @@ urlpatterns = [
     re_path(r"^(?P<path>.*)$", frontend, name="frontend"),
 ]
 
+handler400 = "mini_twitter.api.errors.bad_request"
+handler403 = "mini_twitter.api.errors.permission_denied"
 handler404 = "mini_twitter.api.errors.not_found"
 handler500 = "mini_twitter.api.errors.server_error"

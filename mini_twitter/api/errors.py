@@ -32,6 +32,15 @@ def error_response(request, status: int, message: str) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
+def bad_request(request, exception=None) -> JsonResponse:
+    # The exception (a disallowed host, a path out of a folder...) is logged by Django, not echoed.
+    return error_response(request, 400, "Bad request.")
+
+
+def permission_denied(request, exception=None) -> JsonResponse:
+    return error_response(request, 403, "Permission denied.")
+
+
 def not_found(request, exception=None) -> JsonResponse:
     return error_response(request, 404, "Not found.")
 

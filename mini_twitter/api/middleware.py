@@ -4,7 +4,27 @@ the query string with 400."""
 
 from django.conf import settings
 
-from .errors import error_response
+from .errors import bad_request, error_response
+
+
+class JsonBadRequestMiddleware:
+    """With ``DEBUG`` on, Django answers a ``SuspiciousOperation`` (a disallowed host, a path out
+    of the media folder, too many form fields) with its HTML debug page instead of ``handler400``:
+    such an answer becomes the JSON 400, so a 400 looks the same whatever ``DEBUG`` says. DRF's
+    answers are left as they are (they are already in the format the client asked for)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 400
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not hasattr(response, "accepted_renderer")
+        ):
+            return bad_request(request)
+        return response
 
 
 class BodySizeLimitMiddleware:
