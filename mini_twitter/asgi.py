@@ -15,8 +15,12 @@ refuse_to_start_without_secret_key()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from mini_twitter.api.middleware import ASGIBodyLimit  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # No origin check: sockets authenticate with a token in their first frame, not with cookies, so a
 # cross-site page gains nothing by opening one.
-application = ProtocolTypeRouter({"http": django_application, "websocket": URLRouter(websocket_urlpatterns)})
+# Bodies are counted before Django reads them: it would spool a body of any size first.
+application = ProtocolTypeRouter(
+    {"http": ASGIBodyLimit(django_application), "websocket": URLRouter(websocket_urlpatterns)}
+)

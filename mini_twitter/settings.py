@@ -86,7 +86,10 @@ MIDDLEWARE = [
     "mini_twitter.observability.middleware.RequestLogMiddleware",
     # Before the size limits, so that their refusals carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    # Outside everything that can raise SuspiciousOperation (host checks, form parsing).
+    "mini_twitter.api.middleware.JsonBadRequestMiddleware",
     "mini_twitter.api.middleware.BodySizeLimitMiddleware",
+    "mini_twitter.api.middleware.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -11,6 +11,7 @@ from microblog.frontend import frontend
 
 from . import health
 from .api.schema import SchemaGenerator
+from .api.throttles import sensitive_throttles, throttled_view
 from .observability.views import metrics_view
 
 schema_view = get_schema_view(
@@ -36,6 +37,8 @@ urlpatterns = [
     path("api/", include("rooms.urls")),
     path("api/", include("media.urls")),
     path("api/", include("posts.urls")),
+    # The admin's password check is throttled as the API's login is (same classes, same rates).
+    path("admin/login/", throttled_view(sensitive_throttles("username"))(admin.site.login)),
     path("admin/", admin.site.urls),
     re_path(r"^swagger(?P<format>\.json|\.yaml)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
     path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
@@ -48,5 +51,7 @@ urlpatterns = [
     re_path(r"^(?P<path>.*)$", frontend, name="frontend"),
 ]
 
+handler400 = "mini_twitter.api.errors.bad_request"
+handler403 = "mini_twitter.api.errors.permission_denied"
 handler404 = "mini_twitter.api.errors.not_found"
 handler500 = "mini_twitter.api.errors.server_error"

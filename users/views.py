@@ -17,7 +17,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
-from mini_twitter.api.throttles import SENSITIVE_THROTTLES
+from mini_twitter.api.throttles import sensitive_throttles
 
 from . import selectors, services
 from .models import User
@@ -48,6 +48,10 @@ class FollowCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
 
+# Registration tells whether a username or an email is taken: both are counted.
+REGISTRATION_THROTTLES = sensitive_throttles("username", "email")
+
+
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Users: registration, public views, the current user, follows."""
 
@@ -63,7 +67,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_throttles(self):
         if self.action == "create":
-            return [throttle() for throttle in SENSITIVE_THROTTLES]
+            return [throttle() for throttle in REGISTRATION_THROTTLES]
         return super().get_throttles()
 
     def get_queryset(self):
@@ -205,7 +209,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class TokenObtainView(TokenObtainPairView):
     """Log in with username (any case) and password → access and refresh tokens."""
 
-    throttle_classes = SENSITIVE_THROTTLES
+    throttle_classes = sensitive_throttles("username")
     swagger_tags = ["auth"]
 
     @swagger_auto_schema(
@@ -273,7 +277,7 @@ class PasswordResetRequestView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = SENSITIVE_THROTTLES
+    throttle_classes = sensitive_throttles("email")
     swagger_tags = ["auth"]
 
     @swagger_auto_schema(
@@ -296,7 +300,7 @@ class PasswordResetConfirmView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = SENSITIVE_THROTTLES
+    throttle_classes = sensitive_throttles("email")
     swagger_tags = ["auth"]
 
     @swagger_auto_schema(

@@ -100,3 +100,33 @@ def test_revoking_a_key_twice_or_someone_elses_is_404(auth_client, other_user):
     theirs, _ = api_key_create(user=other_user, name="theirs")
     assert auth_client.delete(f"{KEYS}{theirs.pk}/").status_code == 404
     assert ApiKey.objects.get(pk=theirs.pk).revoked_at is None
+
+
+def test_wrong_keys_are_throttled_per_address_without_a_lookup(settings, user, django_assert_num_queries):
+    settings.THROTTLE_RATE_ANON = "20/min"  # failed keys: 2 per minute per address
+    _, key = api_key_create(user=user, name="mine")
+    attacker = APIClient(REMOTE_ADDR="10.6.0.1")
+    statuses = [attacker.get("/api/users/me", headers={"api-key": f"wrong-{i}"}).status_code for i in range(2)]
+    assert statuses == [401, 401]
+    with django_assert_num_queries(0):
+        throttled = attacker.get("/api/users/me", headers={"api-key": "wrong-3"})
+    assert throttled.status_code == 429
+    assert throttled.json() == {
+        "result": False,
+        "error_type": "TooManyRequests",
+        "error_message": "Request was throttled. Expected available in 60 seconds.",
+    }
+    assert int(throttled["Retry-After"]) > 0
+    # Until the window passes, even a right key from that address is not looked up.
+    assert attacker.get("/api/users/me", headers={"api-key": key}).status_code == 429
+    # Other addresses are not affected, and right keys are not counted.
+    elsewhere = APIClient(REMOTE_ADDR="10.6.0.2")
+    for _ in range(3):
+        assert elsewhere.get("/api/users/me", headers={"api-key": key}).status_code == 200
+
+
+def test_a_wrong_bearer_token_costs_no_query(api_client, django_assert_num_queries):
+    # A bad JWT is refused on its signature alone, so it needs no failure throttle.
+    with django_assert_num_queries(0):
+        response = api_client.get("/api/users/me/", headers={"Authorization": "Bearer not.a.token"})
+    assert response.status_code == 401

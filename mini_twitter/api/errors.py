@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 MICROBLOG_PATHS = ("/api/tweets", "/api/medias")
 
 ERROR_TYPES = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
-ERROR_TYPES |= {414: "URITooLong", 500: "InternalServerError"}
+ERROR_TYPES |= {414: "URITooLong", 429: "TooManyRequests", 500: "InternalServerError"}
 
 
 def is_microblog_request(request) -> bool:
@@ -30,6 +30,15 @@ def error_response(request, status: int, message: str) -> JsonResponse:
     else:
         body = {"detail": message}
     return JsonResponse(body, status=status)
+
+
+def bad_request(request, exception=None) -> JsonResponse:
+    # The exception (a disallowed host, a path out of a folder...) is logged by Django, not echoed.
+    return error_response(request, 400, "Bad request.")
+
+
+def permission_denied(request, exception=None) -> JsonResponse:
+    return error_response(request, 403, "Permission denied.")
 
 
 def not_found(request, exception=None) -> JsonResponse:

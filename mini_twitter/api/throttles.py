@@ -4,19 +4,22 @@
 - writes (POST, PUT, PATCH, DELETE): also a stricter rate per user and per client address
   (``THROTTLE_WRITE_DIVISOR``), so one account or one address can't flood the service;
 - login, registration and password reset: a stricter "sensitive" rate per client address, and the
-  same rate per account named in the body (username or email), so neither many addresses guessing
-  one account nor one address guessing many accounts gets far.
+  same rate per account named in the body, so neither many addresses guessing one account nor one
+  address guessing many accounts gets far. Each view names the body fields it looks accounts up by
+  (``sensitive_throttles("email")``); every one of them is counted, and no other field is.
 
 Client addresses are :func:`~mini_twitter.api.client_address.client_address`, never a header the
 client sent.
 """
 
+import functools
 import hashlib
 
 from django.conf import settings
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 
 from .client_address import client_address
+from .errors import error_response
 
 
 def scaled_rate(rate: str, divisor: int) -> str:
@@ -66,18 +69,59 @@ class SensitiveThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
 
 
 class SensitiveAccountThrottle(SensitiveThrottle):
-    """Per account named in the request body (login's ``username``, reset's ``email``)."""
+    """Per account: the value of one body field (``field``, set by :func:`sensitive_throttles`),
+    normalised as the account lookup compares it, so no spelling of one account escapes the count."""
 
     scope = "sensitive_account"
-    fields = ("username", "email")
+    field = ""
 
     def get_cache_key(self, request, view):
-        data = request.data if hasattr(request.data, "get") else {}
-        name = next((str(data.get(field)) for field in self.fields if data.get(field)), None)
+        # A DRF request's parsed body, or a plain Django form post (the admin's login).
+        data = request.data if hasattr(request, "data") else request.POST
+        value = data.get(self.field) if hasattr(data, "get") else None
+        name = account_name(value)
         if not name:
             return None  # nothing to key on: the per-address throttle still applies
-        digest = hashlib.sha256(name.strip().lower().encode()).hexdigest()[:32]
-        return self.cache_format % {"scope": self.scope, "ident": digest}
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.field}:{digest}"}
+
+
+def account_name(value) -> str:
+    """The form of a username or email that the account lookups compare: fields trim surrounding
+    whitespace, and ``__iexact`` compares ``UPPER()`` of both sides."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip().upper()
+
+
+def sensitive_throttles(*account_fields: str) -> list[type[throttling.BaseThrottle]]:
+    """The throttles of an endpoint that checks credentials or sends email: per client address,
+    and per account for each body field the endpoint looks accounts up by."""
+    per_account = [
+        type(f"SensitiveAccountThrottle_{field}", (SensitiveAccountThrottle,), {"field": field})
+        for field in account_fields
+    ]
+    return [SensitiveThrottle, *per_account]
+
+
+class FailedAuthenticationThrottle(SensitiveThrottle):
+    """Failed credential checks per client address (at the sensitive rate). Authentication runs
+    before the views' throttles, so an authentication class calls this itself: ``refuse_if_over``
+    before looking a credential up (a throttled address costs no lookup), ``record`` after a miss."""
+
+    scope = "auth_failure"
+
+    def refuse_if_over(self, request) -> None:
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            raise exceptions.Throttled(self.wait())
+
+    def record(self) -> None:
+        self.throttle_success()
 
 
 class _WriteThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
@@ -106,4 +150,25 @@ class AddressWriteThrottle(_WriteThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-SENSITIVE_THROTTLES = [SensitiveThrottle, SensitiveAccountThrottle]
+def throttled_view(throttle_classes, methods=("POST",)):
+    """Throttle a plain Django view (the admin's login) with the API's throttle classes: the same
+    counts, and the same refusal as DRF's (429, ``Retry-After``, a JSON body)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method in methods:
+                throttles = [throttle_class() for throttle_class in throttle_classes]
+                # Every throttle counts the request, as DRF's check_throttles does.
+                waits = [throttle.wait() for throttle in throttles if not throttle.allow_request(request, view)]
+                if waits:
+                    exc = exceptions.Throttled(max((wait for wait in waits if wait is not None), default=None))
+                    response = error_response(request, 429, str(exc.detail))
+                    if exc.wait:
+                        response["Retry-After"] = str(int(exc.wait))  # as DRF writes it
+                    return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,9 +1,11 @@
 """Abuse limits: write throttles per user and per address, credential throttles per account."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
-from users.tests.factories import UserFactory
+from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +56,44 @@ def test_password_reset_is_throttled_per_email(settings, user):
     assert statuses == [202, 202, 429]
 
 
+def sensitive_statuses(path, bodies):
+    """Each body posted from its own address: only the per-account throttle can refuse them."""
+    return [
+        APIClient(REMOTE_ADDR=f"10.2.0.{i}").post(path, body, format="json").status_code
+        for i, body in enumerate(bodies)
+    ]
+
+
+def test_an_extra_username_does_not_escape_the_per_email_reset_throttle(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"  # sensitive: 2 per minute
+    bodies = [{"email": f"  {user.email.upper()} ", "username": f"decoy{i}"} for i in range(3)]
+    assert sensitive_statuses("/api/users/password_reset/", bodies) == [202, 202, 429]
+
+
+def test_reset_confirm_is_throttled_per_email_whatever_else_is_sent(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    bodies = [
+        {"email": user.email, "code": "000000", "new_password": "x" * 20, "username": f"decoy{i}"} for i in range(3)
+    ]
+    assert sensitive_statuses("/api/users/password_reset/confirm/", bodies) == [400, 400, 429]
+
+
+def test_login_is_throttled_per_username_whatever_else_is_sent(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    bodies = [{"username": f" {user.username.upper()}", "password": "wrong", "email": f"d{i}@x.io"} for i in range(3)]
+    assert sensitive_statuses("/api/users/token/", bodies) == [401, 401, 429]
+
+
+def test_registration_is_throttled_per_username_and_per_email(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    # Probing whether an email is registered, with a new username each time.
+    bodies = [{"username": f"new{i}", "email": user.email.upper(), "password": "x"} for i in range(3)]
+    assert sensitive_statuses("/api/users/", bodies) == [400, 400, 429]
+    # Probing a username, with a new email each time.
+    bodies = [{"username": user.username, "email": f"n{i}@example.com", "password": "x"} for i in range(3)]
+    assert sensitive_statuses("/api/users/", bodies) == [400, 400, 429]
+
+
 def test_overlong_query_string_is_414(api_client):
     response = api_client.get("/api/users/", {"search": "x" * 5000})
     assert response.status_code == 414
@@ -96,6 +136,32 @@ def test_nul_bytes_are_refused_with_400(auth_client, path, body):
     method = auth_client.patch if "profile" in path else auth_client.post
     response = method(path, body, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/search/?q=%00",
+        "/api/users/?search=a%00b",
+        "/api/posts/?author=1&x%00=1",
+        "/api/hashtags/%00/posts/",
+        "/api/users/%00/",
+    ],
+)
+def test_nul_bytes_in_paths_and_query_strings_are_400(auth_client, path):
+    response = auth_client.get(path)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "NUL characters are not allowed in the path or query string."}
+
+
+def test_nul_bytes_in_a_microblog_query_get_the_envelope(api_client):
+    response = api_client.get("/api/tweets?limit=%00", headers={"api-key": "whatever"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "result": False,
+        "error_type": "BadRequest",
+        "error_message": "NUL characters are not allowed in the path or query string.",
+    }
 
 
 def test_cors_allows_only_listed_origins(api_client, settings):
@@ -169,3 +235,44 @@ def test_ids_past_64_bits_in_the_microblog_api(user):
         assert response.status_code == 404 and response.json()["result"] is False
     response = client.get("/api/tweets", {"offset": HUGE, "limit": 200})
     assert response.status_code == 200 and response.json() == {"result": True, "tweets": []}
+
+
+def admin_login(address: str, username: str, password: str = "wrong"):  # noqa: S107
+    """A login through the admin's own form: its page first (CSRF cookie and token), then the post."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR=address)
+    page = client.get("/admin/login/")
+    assert page.status_code == 200
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1).decode()
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password, "csrfmiddlewaretoken": token, "next": "/admin/"},
+    )
+
+
+def test_admin_login_is_throttled_per_address(settings):
+    settings.THROTTLE_RATE_ANON = "20/min"  # sensitive: 2 per minute
+    responses = [admin_login("10.3.0.1", f"admin{i}") for i in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 429]  # a wrong password redisplays the form
+    assert responses[2].json() == {"detail": "Request was throttled. Expected available in 60 seconds."}
+    assert int(responses[2]["Retry-After"]) > 0
+    assert admin_login("10.3.0.2", "admin9").status_code == 200
+
+
+def test_admin_login_is_throttled_per_account_across_addresses(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    statuses = [admin_login(f"10.4.0.{i}", f" {user.username.upper()}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]
+    # Even the right password waits: the throttle comes before the password check.
+    assert admin_login("10.4.0.9", user.username, PASSWORD).status_code == 429
+    assert admin_login("10.4.0.10", "someone-else").status_code == 200
+
+
+def test_admin_login_with_the_right_password_still_logs_in(user):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    response = admin_login("10.5.0.1", user.username, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/admin/"

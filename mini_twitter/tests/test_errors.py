@@ -53,6 +53,49 @@ def test_a_csrf_failure_is_a_json_403(db):
     assert response.json()["detail"].startswith("CSRF verification failed")
 
 
+BAD_REQUEST = {"detail": "Bad request."}
+
+
+@pytest.mark.parametrize(
+    "path", ["/media/..%2f..%2fetc%2fpasswd", "/media/../../etc/passwd", "/media/%2e%2e/%2e%2e/etc/passwd"]
+)
+def test_a_suspicious_path_is_a_json_400(api_client, debug, path):
+    response = api_client.get(path)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == BAD_REQUEST
+
+
+def test_a_disallowed_host_is_a_json_400(api_client, debug):
+    for path in ("/api/posts/", "/admin/login/", "/nothing"):
+        response = api_client.get(path, HTTP_HOST="evil.example")
+        assert response.status_code == 400, path
+        assert response.json() == BAD_REQUEST
+
+
+def test_a_disallowed_host_on_a_microblog_path_gets_the_envelope(api_client, debug):
+    response = api_client.get("/api/tweets", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response.json() == {"result": False, "error_type": "BadRequest", "error_message": "Bad request."}
+
+
+def test_too_many_form_fields_are_a_json_400(debug, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    response = Client().post("/admin/login/", {f"f{i}": "x" for i in range(20)})
+    assert response.status_code == 400
+    assert response.json() == BAD_REQUEST
+
+
+def test_a_permission_denied_outside_the_api_is_a_json_403(debug, user):
+    user.is_staff = True  # staff, but with no permission on any model
+    user.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(user)
+    response = client.get("/admin/users/user/")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Permission denied."}
+
+
 def test_an_oversized_body_is_413_in_each_apis_shape(api_client, settings):
     too_big = str(settings.MAX_REQUEST_BODY_BYTES + 1)
     response = api_client.post("/api/media/", data=b"x", content_type="image/png", CONTENT_LENGTH=too_big)
