@@ -24,11 +24,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from mini_twitter.api.exceptions import DomainError
-from mini_twitter.api.tasks import enqueue_on_commit
 from mini_twitter.api.text import clean_text
 from notifications.models import Notification
 from notifications.services import notifications_mark_read_for_messages
 from notifications.tasks import notify_message_task
+from outbox.services import enqueue_on_commit
 from realtime.events import push_unread_counts
 from users.models import Follow, Profile, User
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "microblog",
     "realtime",
     "rooms",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -210,8 +211,8 @@ CELERY_TASK_ROUTES = {"*.send_*_email*": {"queue": CELERY_EMAIL_QUEUE}}
 # run time and retry countdown (a worker holds a delayed retry unacknowledged; backoffs are capped
 # at 120 s for notifications, 300 s for password-reset emails). Workers look for such tasks about every
 # interval × throttle seconds (kombu's defaults: 10 × 10).
-# Publishing fails fast when the broker is down (requests then run the task inline, see
-# mini_twitter/api/tasks.py) instead of hanging on reconnects.
+# Publishing fails fast when the broker is down (requests then run the task inline once, and the
+# outbox sends it later if that fails too, see outbox/services.py) instead of hanging on reconnects.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -228,7 +229,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "delete-unattached-media": {"task": "media.delete_unattached", "schedule": 3600.0},
     "sweep-room-presence": {"task": "rooms.sweep_presence", "schedule": 60.0},
+    "drain-outbox": {"task": "outbox.drain", "schedule": float(env_int("OUTBOX_DRAIN_SECONDS", 15))},
 }
+# The transactional outbox (outbox/services.py): a task recorded with its write is sent again when it
+# has not succeeded in time: still queued after OUTBOX_RESEND_QUEUED_SECONDS (the broker lost it),
+# or still running past its hard time limit plus OUTBOX_STARTED_GRACE_SECONDS (its worker died).
+OUTBOX_RESEND_QUEUED_SECONDS = env_int("OUTBOX_RESEND_QUEUED_SECONDS", 300)
+OUTBOX_STARTED_GRACE_SECONDS = env_int("OUTBOX_STARTED_GRACE_SECONDS", 15)
 
 # --- Home timelines (posts/timelines.py) ------------------------------------------------------
 # "redis": each active user's home timeline is a capped sorted set in Redis, filled by fan-out on

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from messaging.models import Message
 from messaging.selectors import active_participants
-from mini_twitter.api.tasks import enqueue_on_commit
 from mini_twitter.observability import metrics
+from outbox.services import enqueue_on_commit
 from posts.models import Like, Mention, Post, Retweet
 from realtime.events import push_message, push_notifications, push_unread_counts
 from users.models import Follow, User

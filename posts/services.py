@@ -12,10 +12,10 @@ from django.utils import timezone
 from media.models import Media
 from media.services import delete_files, media_attach, media_file_names
 from mini_twitter.api.exceptions import DomainError
-from mini_twitter.api.tasks import enqueue_on_commit
 from mini_twitter.api.text import clean_text
 from mini_twitter.observability import metrics
 from notifications.tasks import notify_like_task, notify_post_task, notify_retweet_task
+from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 
 from . import feed, hydration, timelines
@@ -97,7 +97,7 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
-        transaction.on_commit(lambda: timelines.post_created(post), robust=True)
+        timelines.post_created(post)
         if reply_to is not None:
             transaction.on_commit(lambda: hydration.forget_posts([reply_to.pk]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
@@ -148,10 +148,7 @@ def post_delete(*, post: Post, user: User) -> None:
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
-        transaction.on_commit(
-            lambda: timelines.post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids),
-            robust=True,
-        )
+        timelines.post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids)
 
 
 def _forget_reaction(*, user_id: int, post_id: int) -> None:
@@ -195,7 +192,7 @@ def retweet_create(*, user: User, post: Post) -> bool:
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") + 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
-            transaction.on_commit(lambda: timelines.retweet_created(retweet, author_id=post.author_id), robust=True)
+            timelines.retweet_created(retweet, author_id=post.author_id)
     except IntegrityError:
         return False
     return True
@@ -209,8 +206,5 @@ def retweet_delete(*, user: User, post: Post) -> bool:
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") - 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
-            transaction.on_commit(
-                lambda: timelines.retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk),
-                robust=True,
-            )
+            timelines.retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)
     return bool(deleted)

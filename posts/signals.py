@@ -1,6 +1,7 @@
 """Cache maintenance only: a follow or unfollow changes the follower's feed (the database
-selector's versions, and the Redis home timeline at once: the followee's recent entries merged in,
-or removed), and a changed user or profile changes the short user form cached for feed items."""
+selector's versions, and the Redis home timeline right after commit: the followee's recent entries
+merged in, or removed; recorded with the follow, see :mod:`posts.timelines`), and a changed user or
+profile changes the short user form cached for feed items."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -17,11 +18,9 @@ def follow_changed(sender, instance: Follow, created: bool = False, **kwargs) ->
     follower_id, followee_id = instance.follower_id, instance.followee_id
     transaction.on_commit(lambda: feed.invalidate_follows(follower_id))
     if kwargs.get("signal") is post_delete:
-        transaction.on_commit(
-            lambda: timelines.unfollowed(follower_id=follower_id, followee_id=followee_id), robust=True
-        )
+        timelines.unfollowed(follower_id=follower_id, followee_id=followee_id)
     elif created:
-        transaction.on_commit(lambda: timelines.followed(follower_id=follower_id, followee_id=followee_id), robust=True)
+        timelines.followed(follower_id=follower_id, followee_id=followee_id)
 
 
 # What the short user form shows (``is_active``: a deactivated author's posts disappear).

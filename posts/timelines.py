@@ -40,7 +40,7 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-from mini_twitter.api.tasks import enqueue
+from outbox.services import enqueue_on_commit, enqueue_transient, run_on_commit
 from users.models import Follow, Profile
 
 from . import feed
@@ -424,10 +424,11 @@ def schedule_rebuild(*, home: int | None = None, user: int | None = None) -> Non
 
     marker = home_keys(home)[2] if home is not None else user_keys(user)[2]
     if client().set(marker, 1, nx=True, ex=BUILDING_SECONDS):
+        # Asked for again by the next read if lost: no outbox row.
         if home is not None:
-            enqueue(timeline_rebuild_task, home_id=home)
+            enqueue_transient(timeline_rebuild_task, home_id=home)
         else:
-            enqueue(timeline_rebuild_task, user_id=user)
+            enqueue_transient(timeline_rebuild_task, user_id=user)
 
 
 # --- Building from the database -------------------------------------------------------------
@@ -536,16 +537,16 @@ def fanout(entry: Entry, *, source_id: int) -> int:
         if conn.sadd(CELEBRITIES_KEY, source_id):
             # Newly a celebrity: its followers' timelines do not merge it in yet.
             for batch in batches(follower_ids([source_id])):
-                enqueue(timeline_drop_task, user_ids=batch)
+                enqueue_on_commit(timeline_drop_task, user_ids=batch)
         return 0
     if conn.srem(CELEBRITIES_KEY, source_id):
         # No longer one: its followers' timelines merge it in at read time, and lack its entries.
         for batch in batches(follower_ids([source_id])):
-            enqueue(timeline_drop_task, user_ids=batch)
+            enqueue_on_commit(timeline_drop_task, user_ids=batch)
         return 0
     parts = batches(follower_ids([source_id]))
     for batch in parts:
-        enqueue(timeline_push_task, entry=entry.as_list(), user_ids=batch)
+        enqueue_on_commit(timeline_push_task, entry=entry.as_list(), user_ids=batch)
     return len(parts)
 
 
@@ -557,7 +558,7 @@ def unfanout(*, post_id: int, feed_id: int | None, source_ids: list[int]) -> int
     sources = set(source_ids)
     parts = batches([u for u in follower_ids(source_ids) if u not in sources])
     for batch in parts:
-        enqueue(timeline_remove_task, post_id=post_id, feed_id=feed_id, user_ids=batch)
+        enqueue_on_commit(timeline_remove_task, post_id=post_id, feed_id=feed_id, user_ids=batch)
     return len(parts)
 
 
@@ -640,21 +641,19 @@ def _remove_own(post_id: int, account_ids: Iterable[int], feed_id: int | None) -
         _pipeline_add((home_keys(viewer), entries) for viewer, entries in back.items())
 
 
-# --- Hooks, run after commit by the services ------------------------------------------------
-# Each does its own user's part at once and leaves the followers' part to tasks. When Redis fails,
-# the whole change is handed to a task, which retries until Redis is back.
+# --- Hooks, called by the services inside their transaction ----------------------------------
+# Each change is recorded in the outbox with the write and made right after commit: its own user's
+# part at once, the followers' part by tasks. When Redis fails, the recorded change is retried by a
+# worker and, if the broker is down too, sent again by the outbox drain once it is back: a change
+# made during an outage reaches the timelines after it.
 
 
 def _hook(op: str, **kwargs) -> None:
     if not enabled():
         return
-    try:
-        apply(op, **kwargs)
-    except redis.RedisError as exc:
-        logger.warning("timeline %s deferred to a task: %s", op, exc)
-        from .tasks import timeline_apply_task
+    from .tasks import timeline_apply_task
 
-        enqueue(timeline_apply_task, op=op, **kwargs)
+    run_on_commit(timeline_apply_task, op=op, **kwargs)
 
 
 def apply(op: str, **kwargs) -> None:
@@ -664,15 +663,19 @@ def apply(op: str, **kwargs) -> None:
         entry = Entry.from_list(kwargs["entry"])
         source = kwargs["source_id"]
         _own(entry, source)
-        enqueue(timeline_fanout_task, entry=entry.as_list(), source_id=source)
+        enqueue_on_commit(timeline_fanout_task, entry=entry.as_list(), source_id=source)
     elif op == "entry_removed":
         post_id, feed_id, sources = kwargs["post_id"], kwargs.get("feed_id"), kwargs["source_ids"]
         _remove_own(post_id, sources, feed_id)
-        enqueue(timeline_unfanout_task, post_id=post_id, feed_id=feed_id, source_ids=sources)
-    elif op == "followed":
-        _followed(kwargs["follower_id"], kwargs["followee_id"])
-    elif op == "unfollowed":
-        _unfollowed(kwargs["follower_id"], kwargs["followee_id"])
+        enqueue_on_commit(timeline_unfanout_task, post_id=post_id, feed_id=feed_id, source_ids=sources)
+    elif op in ("followed", "unfollowed"):
+        # A change sent again later may find the follow undone or redone since: the database says
+        # which one the timeline must reflect now.
+        follower_id, followee_id = kwargs["follower_id"], kwargs["followee_id"]
+        if Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
+            _followed(follower_id, followee_id)
+        else:
+            _unfollowed(follower_id, followee_id)
     else:  # pragma: no cover - a programming error
         raise ValueError(op)
 

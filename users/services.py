@@ -19,8 +19,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
-from mini_twitter.api.tasks import enqueue_on_commit
 from notifications.tasks import notify_follow_task
+from outbox.services import enqueue_on_commit
 
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
 

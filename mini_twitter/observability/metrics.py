@@ -55,6 +55,10 @@ CELERY_TASK_DURATION = Histogram(
     ["task"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, float("inf")),
 )
+OUTBOX_RESENT = Counter(
+    "mini_twitter_outbox_resent_total",
+    "Tasks sent again from the outbox: lost by the broker, interrupted with their worker, or failed.",
+)
 CACHE_OPERATIONS = Counter(
     "mini_twitter_cache_operations_total",
     "Cache calls by backend and operation (reads by key are in django_cache_get_*).",

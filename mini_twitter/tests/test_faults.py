@@ -6,6 +6,7 @@ from unittest import mock
 import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, close_old_connections, connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -144,3 +145,47 @@ def test_a_request_that_finds_the_connection_pool_exhausted_answers_503_without_
     assert response["Retry-After"] == "5"
     assert 0.5 <= waited < 3
     assert client.get("/api/users/me/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_made_while_redis_is_down_reaches_the_surviving_timelines_once_it_is_back(settings, monkeypatch):
+    """Redis (timelines and broker) goes away and comes back with its data: the post made meanwhile
+    is owed to the outbox and reaches the follower's timeline, which had survived without it."""
+    from mini_twitter.testing import redis_unavailable_reason, skip_unless_available
+    from outbox.models import OutboxTask
+    from outbox.services import outbox_drain
+    from posts import timelines
+    from posts.tests.conftest import use_feed_backend
+
+    skip_unless_available(redis_unavailable_reason(), "Redis for the timelines")
+    use_feed_backend(settings, "redis")
+    live_redis = settings.REDIS_URL
+    author, fan = UserFactory(), UserFactory()
+    fan_client = APIClient()
+    fan_client.force_authenticate(fan)
+    assert fan_client.post(f"/api/users/{author.id}/follow/").status_code == 201
+    assert fan_client.get("/api/posts/feed/").status_code == 200
+    assert timelines.client().hexists(timelines.home_keys(fan.id)[1], "_b")  # the fan's timeline is built
+
+    eager, broker_url = celery_app.conf.task_always_eager, celery_app.conf.broker_url
+    celery_app.conf.update(task_always_eager=False, broker_url=DEAD_REDIS)
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+    settings.REDIS_URL = DEAD_REDIS
+    try:
+        author_client = APIClient()
+        author_client.force_authenticate(author)
+        created = author_client.post("/api/posts/", {"content": "said during the outage"}, format="json")
+        assert created.status_code == 201
+        assert OutboxTask.objects.filter(name="posts.timeline_apply").count() == 1
+    finally:
+        settings.REDIS_URL = live_redis
+        celery_app.conf.update(task_always_eager=eager, broker_url=broker_url)
+    post_id = created.json()["id"]
+    # Redis is back with its data: the fan's timeline is still there, without the post.
+    assert timelines.client().zscore(timelines.home_keys(fan.id)[0], post_id) is None
+    OutboxTask.objects.update(due_at=timezone.now())
+    assert outbox_drain() == 1  # the beat's drain (tasks run inline here, as a worker would run them)
+    assert timelines.client().zscore(timelines.home_keys(fan.id)[0], post_id) is not None
+    assert fan_client.get("/api/posts/feed/").json()["results"][0]["id"] == post_id
+    assert not OutboxTask.objects.exists()

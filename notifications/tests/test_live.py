@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from mini_twitter.testing import SMTPSink, message_text, wait_for
 from notifications.models import Notification
 from notifications.tasks import notify_follow_task
+from outbox.models import OutboxTask
 from users.models import Follow
 from users.tests.factories import UserFactory
 
@@ -77,32 +78,26 @@ def test_a_task_interrupted_by_a_killed_worker_runs_again_without_duplicates(liv
             assert sink.held.wait(timeout=30), first.log_text()
             first.kill()
             assert first.wait(timeout=10) == -9  # SIGKILL: no warm shutdown, nothing handed back
-            [email_task] = re.findall(r"notifications\.send_follow_email\[(\S+)\] received", first.log_text())
+            assert len(re.findall(r"notifications\.send_follow_email\[\S+\] received", first.log_text())) == 1
         sink.release()
         notification = Notification.objects.get()
         assert notification.emailed_at is None and sink.messages == []
         # The task was taken but never acknowledged: it stays with the broker.
         assert broker.hlen("unacked") == 1
 
-        # A new worker, told to give unacknowledged tasks back after 1 s and to look every second,
-        # takes the task over (the queues are not purged).
-        takeover = {
-            **sink.env,
-            "CELERY_VISIBILITY_TIMEOUT": "1",
-            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-            "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-        }
-        with live_services.celery_worker(extra_env=takeover, purge=False) as second:
+        # A new worker under the same name sends again at once what the killed one was running
+        # (the outbox; the broker itself would give the task back only after its visibility timeout).
+        with live_services.celery_worker(extra_env=sink.env, purge=False) as second:
             wait_for(lambda: sink.messages, timeout=30)
             wait_for(lambda: Notification.objects.filter(emailed_at__isnull=False).exists(), timeout=10)
             # Sending the follow's task once more changes nothing either.
             notify_follow_task.delay(follow_id=Follow.objects.get().id)
             wait_for(lambda: re.search(r"notifications\.notify_follow\[\S+\] succeeded", second.log_text()), timeout=10)
             log = second.log_text()
-    # The same task (same id) ran again on the new worker, once, and sent the email.
-    assert re.findall(r"notifications\.send_follow_email\[(\S+)\] received", log) == [email_task], log
-    assert f"notifications.send_follow_email[{email_task}] succeeded" in log
+    # The email task ran again on the new worker and sent the email.
+    [again] = re.findall(r"notifications\.send_follow_email\[(\S+)\] received", log)
+    assert f"notifications.send_follow_email[{again}] succeeded" in log
+    assert not OutboxTask.objects.exists()
     assert sink.attempts == 2  # the interrupted send and the redelivered one
     assert len(sink.messages) == 1
     assert Notification.objects.count() == 1
-    assert broker.hlen("unacked") == 0

@@ -86,3 +86,21 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_another_and_each_follower_ge
         wait_for(lambda: f"posts.timeline_push[{interrupted[0]}] succeeded" in second.log_text(), timeout=10)
     assert all(feed_count(client_for, follower, post) == 1 for follower in followers)
     assert broker.hlen("unacked") == 0
+
+
+def test_a_restarted_worker_sends_again_at_once_what_it_was_running_when_killed(live_services, client_for):
+    """No waiting for the broker's visibility timeout (300 s): the outbox knows what the killed
+    worker had started, and the worker sends it again as it starts under the same name."""
+    author, followers = author_with_active_followers(20)
+    slow = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "5", "TIMELINE_TEST_BATCH_DELAY": "1.5"}
+    with live_services.celery_worker(extra_env=slow) as first:
+        post = client_for(author).post("/api/posts/", {"content": "interrupted"}, format="json").json()["id"]
+        wait_for(lambda: len(holding(post, followers)) >= 5 and in_flight(first.log_text()), timeout=30)
+        first.kill()
+        assert first.wait(timeout=10) == -9
+    assert len(holding(post, followers)) < 20
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 300
+
+    with live_services.celery_worker(extra_env={"FEED_BACKEND": "redis"}, purge=False):
+        wait_for(lambda: len(holding(post, followers)) == 20, timeout=30)
+    assert all(feed_count(client_for, follower, post) == 1 for follower in followers)

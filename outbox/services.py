@@ -1,0 +1,175 @@
+"""Sending Celery tasks from writes without losing them.
+
+``enqueue_on_commit(task, **kwargs)`` records the task in the outbox inside the current transaction
+(so it exists exactly when the write does) and sends it to the broker after commit; the row goes
+once the task has succeeded. What the broker loses (a Redis that comes back empty), what a killed
+worker was running, and what failed for good is sent again by :func:`outbox_drain` (a beat task, and
+every worker when it starts), so an acknowledged write's consequences are delayed at worst, never
+lost. Tasks are idempotent, so a task sent twice changes nothing.
+
+``run_on_commit`` is the same with the task run at once in this process after commit (the request's
+own effect is visible before its response) and sent to the broker only if that fails.
+``enqueue_transient`` is for work that is redone anyway when lost (a timeline rebuild asked for by a
+read), which needs no outbox row.
+
+Without a broker (``task_always_eager``: the embedded default and the test suite) tasks run inline
+after commit and there is nothing to lose, so no row is written.
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from mini_twitter.observability import metrics
+
+from .models import OutboxTask
+
+logger = logging.getLogger(__name__)
+
+# ConnectionError and TimeoutError are OSErrors too.
+BROKER_ERRORS = (OperationalError, OSError)
+HEADER = "outbox_id"
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def _eager() -> bool:
+    return bool(current_app.conf.task_always_eager)
+
+
+def _queued_for() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_RESEND_QUEUED_SECONDS)
+
+
+def _publish(task, kwargs: dict, outbox_id: int | None) -> bool:
+    try:
+        task.apply_async(kwargs=kwargs, headers={HEADER: outbox_id} if outbox_id else None)
+    except BROKER_ERRORS as exc:
+        logger.warning("broker unavailable (%s): %s not queued", exc, task.name)
+        return False
+    return True
+
+
+def _run_here(task, kwargs: dict, outbox_id: int | None) -> bool:
+    """One run of the task in this process (no retries here: the outbox retries); the row goes on
+    success."""
+    try:
+        task(**kwargs)
+    except Exception:
+        logger.warning("%s failed in-process; left to the outbox", task.name, exc_info=True)
+        return False
+    if outbox_id is not None:
+        OutboxTask.objects.filter(pk=outbox_id).delete()
+    return True
+
+
+def _record(task, kwargs: dict) -> int:
+    return OutboxTask.objects.create(name=task.name, kwargs=kwargs, due_at=timezone.now() + _queued_for()).pk
+
+
+def enqueue_on_commit(task, /, **kwargs) -> None:
+    """Send ``task(**kwargs)`` after the current transaction commits (at once outside one). When
+    the broker can't be reached it runs here once, and what still fails is the drain's."""
+    if _eager():
+        transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
+        return
+    outbox_id = _record(task, kwargs)
+
+    def send() -> None:
+        if not _publish(task, kwargs, outbox_id):
+            _run_here(task, kwargs, outbox_id)
+
+    transaction.on_commit(send)
+
+
+def run_on_commit(task, /, **kwargs) -> None:
+    """Run ``task(**kwargs)`` in this process right after commit; if it fails, send it to the
+    broker (a worker retries it), and if that fails too, the drain sends it later."""
+    if _eager():
+
+        def run_inline() -> None:
+            if not _run_here(task, kwargs, None):
+                task.apply_async(kwargs=kwargs)
+
+        transaction.on_commit(run_inline)
+        return
+    outbox_id = _record(task, kwargs)
+
+    def run() -> None:
+        if not _run_here(task, kwargs, outbox_id):
+            _publish(task, kwargs, outbox_id)
+
+    transaction.on_commit(run)
+
+
+def enqueue_transient(task, /, **kwargs) -> None:
+    """Send a task whose loss costs nothing (it is asked for again); never runs it inline."""
+    _publish(task, kwargs, None)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(MAX_BACKOFF, _queued_for() * 2 ** max(0, attempts - 1))
+
+
+def outbox_drain(*, worker: str = "", limit: int = 500) -> int:
+    """Send again the tasks that are due: queued longer than ``OUTBOX_RESEND_QUEUED_SECONDS``
+    (the broker lost them), started longer ago than their time limit (their worker died), or failed.
+    ``worker``: a worker that has just started; what it was running is due at once. Each row is
+    taken by one drain (rows locked by another are skipped) and waits longer after each resend.
+    Returns how many were sent."""
+    now = timezone.now()
+    if worker:
+        OutboxTask.objects.filter(worker=worker).update(due_at=now)
+    with transaction.atomic():
+        rows = list(
+            OutboxTask.objects.select_for_update(skip_locked=True).filter(due_at__lte=now).order_by("due_at")[:limit]
+        )
+        for row in rows:
+            row.attempts += 1
+            row.due_at = now + _backoff(row.attempts)
+            row.worker = ""
+        OutboxTask.objects.bulk_update(rows, ["attempts", "due_at", "worker"])
+    sent = 0
+    for row in rows:
+        task = current_app.tasks.get(row.name)
+        if task is None:
+            logger.error("outbox task %s: no task named %s", row.pk, row.name)
+            continue
+        logger.warning("sending %s again (outbox row %s, attempt %s)", row.name, row.pk, row.attempts)
+        if not _publish(task, row.kwargs, row.pk):
+            break  # the broker is down: everything stays due for the next drain
+        sent += 1
+    if sent:
+        metrics.OUTBOX_RESENT.inc(sent)
+    return sent
+
+
+# --- Bookkeeping from the worker (Celery signals, see signals.py) ------------------------------
+
+
+def outbox_id_of(request) -> int | None:
+    """The outbox row a running task was sent for (a message header)."""
+    if request is None:
+        return None
+    value = request.get(HEADER) or (request.get("headers") or {}).get(HEADER)
+    return int(value) if value else None
+
+
+def outbox_started(*, outbox_id: int, worker: str, time_limit: float) -> None:
+    """Running: due again only once it can no longer be running (its hard time limit)."""
+    due = timezone.now() + timedelta(seconds=time_limit + settings.OUTBOX_STARTED_GRACE_SECONDS)
+    OutboxTask.objects.filter(pk=outbox_id).update(worker=worker, due_at=due)
+
+
+def outbox_retrying(*, outbox_id: int, countdown: float) -> None:
+    """Retried later by its worker: due again if that retry is lost too."""
+    due = timezone.now() + timedelta(seconds=countdown) + _queued_for()
+    OutboxTask.objects.filter(pk=outbox_id).update(worker="", due_at=due)
+
+
+def outbox_done(*, outbox_id: int) -> None:
+    OutboxTask.objects.filter(pk=outbox_id).delete()

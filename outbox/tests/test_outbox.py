@@ -1,0 +1,144 @@
+"""The transactional outbox: a task is recorded with its write, sent after commit, kept until it
+succeeds, and sent again by the drain when the broker lost it, its worker died or it failed."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from mini_twitter.celery import app as celery_app
+from outbox import services
+from outbox.models import OutboxTask
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+runs: list[dict] = []
+
+
+@shared_task(name="outbox.tests.record")
+def record_task(**kwargs) -> None:
+    runs.append(kwargs)
+
+
+@shared_task(name="outbox.tests.fail")
+def fail_task(**kwargs) -> None:
+    raise RuntimeError("a transient outage")
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """Tasks go to a broker (not run inline): what is published is captured, not run."""
+    runs.clear()
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    sent: list[tuple[str, dict, dict]] = []
+
+    def apply_async(self, args=None, kwargs=None, headers=None, **options):
+        sent.append((self.name, kwargs, headers or {}))
+
+    monkeypatch.setattr("celery.app.task.Task.apply_async", apply_async)
+    yield sent
+    celery_app.conf.task_always_eager = eager
+
+
+def run_as_worker(name: str, kwargs: dict, headers: dict) -> None:
+    """What a worker does with a message: run it with its headers (the success signal fires)."""
+    celery_app.tasks[name].apply(kwargs=kwargs, headers=headers)
+
+
+def test_a_task_is_recorded_with_its_write_and_sent_after_commit(broker):
+    with transaction.atomic():
+        services.enqueue_on_commit(record_task, post_id=7)
+        row = OutboxTask.objects.get()
+        assert (row.name, row.kwargs, row.worker, row.attempts) == ("outbox.tests.record", {"post_id": 7}, "", 0)
+        assert broker == []  # not before commit
+    assert broker == [("outbox.tests.record", {"post_id": 7}, {"outbox_id": row.pk})]
+    run_as_worker(*broker[0])
+    assert runs == [{"post_id": 7}]
+    assert not OutboxTask.objects.exists()  # done: the row goes
+
+
+def test_a_rolled_back_write_owes_nothing(broker):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.enqueue_on_commit(record_task, post_id=7)
+        raise RuntimeError
+    assert broker == [] and not OutboxTask.objects.exists()
+
+
+def test_with_the_broker_down_the_task_runs_here_once_and_stays_owed_if_it_fails(broker, monkeypatch):
+    monkeypatch.setattr("celery.app.task.Task.apply_async", mock.Mock(side_effect=OperationalError("down")))
+    services.enqueue_on_commit(record_task, post_id=1)
+    assert runs == [{"post_id": 1}] and not OutboxTask.objects.exists()
+    services.enqueue_on_commit(fail_task, post_id=2)
+    assert OutboxTask.objects.get().name == "outbox.tests.fail"
+
+
+def test_run_on_commit_runs_here_and_sends_to_the_broker_only_when_that_fails(broker):
+    services.run_on_commit(record_task, user_id=3)
+    assert runs == [{"user_id": 3}] and broker == [] and not OutboxTask.objects.exists()
+    services.run_on_commit(fail_task, user_id=4)
+    row = OutboxTask.objects.get()
+    assert broker == [("outbox.tests.fail", {"user_id": 4}, {"outbox_id": row.pk})]
+
+
+def test_the_drain_sends_again_what_is_due_with_growing_delays(broker, settings):
+    settings.OUTBOX_RESEND_QUEUED_SECONDS = 60
+    services.enqueue_on_commit(record_task, post_id=1)
+    services.enqueue_on_commit(record_task, post_id=2)
+    lost, waiting = OutboxTask.objects.order_by("pk")
+    broker.clear()  # the broker came back empty
+    assert services.outbox_drain() == 0  # queued for less than a minute: not yet
+    OutboxTask.objects.filter(pk=lost.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    before = timezone.now()
+    assert services.outbox_drain() == 1
+    assert broker == [("outbox.tests.record", {"post_id": 1}, {"outbox_id": lost.pk})]
+    lost.refresh_from_db()
+    assert lost.attempts == 1 and lost.due_at >= before + timedelta(seconds=60)
+    OutboxTask.objects.filter(pk=lost.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    services.outbox_drain()
+    lost.refresh_from_db()
+    assert lost.attempts == 2 and lost.due_at >= before + timedelta(seconds=120)
+    run_as_worker(*broker[-1])
+    assert runs == [{"post_id": 1}]
+    assert list(OutboxTask.objects.values_list("pk", flat=True)) == [waiting.pk]
+
+
+def test_a_started_task_is_due_after_its_time_limit_and_a_restarted_worker_sends_its_own_at_once(broker, settings):
+    settings.OUTBOX_STARTED_GRACE_SECONDS = 15
+    services.enqueue_on_commit(record_task, post_id=1)
+    services.enqueue_on_commit(record_task, post_id=2)
+    mine, other = OutboxTask.objects.order_by("pk")
+    services.outbox_started(outbox_id=mine.pk, worker="w1@host", time_limit=90)
+    services.outbox_started(outbox_id=other.pk, worker="w2@host", time_limit=90)
+    mine.refresh_from_db()
+    assert mine.worker == "w1@host"
+    assert timedelta(seconds=100) < mine.due_at - timezone.now() <= timedelta(seconds=105)
+    broker.clear()
+    assert services.outbox_drain(worker="w1@host") == 1  # w1 died while running it
+    assert broker == [("outbox.tests.record", {"post_id": 1}, {"outbox_id": mine.pk})]
+    other.refresh_from_db()
+    assert other.worker == "w2@host" and other.attempts == 0
+
+
+def test_a_retry_pushes_the_task_back_until_its_countdown_has_passed(broker, settings):
+    settings.OUTBOX_RESEND_QUEUED_SECONDS = 300
+    services.enqueue_on_commit(record_task, post_id=1)
+    row = OutboxTask.objects.get()
+    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    services.outbox_retrying(outbox_id=row.pk, countdown=120)
+    row.refresh_from_db()
+    assert row.worker == ""
+    assert timedelta(seconds=415) < row.due_at - timezone.now() <= timedelta(seconds=420)
+
+
+def test_without_a_broker_tasks_run_inline_and_nothing_is_recorded(settings):
+    runs.clear()
+    assert celery_app.conf.task_always_eager
+    with transaction.atomic():
+        services.enqueue_on_commit(record_task, post_id=5)
+        assert runs == []
+    assert runs == [{"post_id": 5}] and not OutboxTask.objects.exists()
