@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
+from django.http import Http404
 from django.utils import timezone
 
 from media.models import Media
@@ -82,26 +83,28 @@ def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> lis
 def post_create(*, author: User, content: str, reply_to_id: int | None = None, media_ids=()) -> Post:
     content = clean_content(content)
     with transaction.atomic():
-        reply_to = None
         if reply_to_id is not None:
-            reply_to = Post.objects.filter(pk=reply_to_id, author__is_active=True).first()
-            if reply_to is None:
+            # The post replied to is counted (and so locked) first, as post_delete locks it first:
+            # a post deleted meanwhile updates no row and is refused here, not at commit by its
+            # foreign key (a 500).
+            replied = Post.objects.filter(pk=reply_to_id, author__is_active=True).update(
+                replies_count=F("replies_count") + 1
+            )
+            if not replied:
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
-        post = Post.objects.create(author=author, content=content, reply_to=reply_to)
+        post = Post.objects.create(author=author, content=content, reply_to_id=reply_to_id)
         media_attach(post=post, owner=author, media_ids=media_ids)
         tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
         mentioned = _set_mentions(post, extract_mentions(content), new=True)
         # Counters last (their rows are shared with other writers), in the same order everywhere.
         _count_hashtags(tag_deltas)
         Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
-        if reply_to is not None:
-            Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
         transaction.on_commit(lambda: timelines.post_created(post), robust=True)
-        if reply_to is not None:
-            transaction.on_commit(lambda: hydration.forget_posts([reply_to.pk]))
+        if reply_to_id is not None:
+            transaction.on_commit(lambda: hydration.forget_posts([reply_to_id]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
-        if reply_to is not None or mentioned:
+        if reply_to_id is not None or mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
 
@@ -130,21 +133,34 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
 
 
 def post_delete(*, post: Post, user: User) -> None:
+    """Delete the post and uncount it, once: of concurrent deletes, the first removes it and the
+    others find it gone (404), so counters never drop twice."""
     ensure_author(post=post, user=user)
     with transaction.atomic():
-        tag_ids = list(PostHashtag.objects.filter(post=post).values_list("hashtag_id", flat=True))
-        files = media_file_names(Media.objects.filter(post=post))
-        retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
-        reply_ids = list(Post.objects.filter(reply_to=post).values_list("id", flat=True))
-        post_id, reply_to_id = post.pk, post.reply_to_id
+        # Lock the post and the post it replies to, the parent first (the lower id) as post_create
+        # and a delete of the parent (which nulls its replies' reply_to) lock them. What is read
+        # below is read under the lock, so it is what this delete removes.
+        rows = dict(
+            Post.objects.select_for_update()
+            .filter(pk__in=[post.pk, post.reply_to_id] if post.reply_to_id else [post.pk])
+            .order_by("pk")
+            .values_list("pk", "reply_to_id")
+        )
+        if post.pk not in rows:
+            raise Http404("No such post.")
+        post_id, reply_to_id, author_id = post.pk, rows[post.pk], post.author_id
+        tag_ids = list(PostHashtag.objects.filter(post_id=post_id).values_list("hashtag_id", flat=True))
+        files = media_file_names(Media.objects.filter(post_id=post_id))
+        retweeter_ids = list(Retweet.objects.filter(post_id=post_id).values_list("user_id", flat=True))
+        reply_ids = list(Post.objects.filter(reply_to_id=post_id).values_list("id", flat=True))
+        post.reply_to_id = reply_to_id
         post.delete()
         # Counters last, in post_create's order: hashtags, the author, the post replied to.
         _count_hashtags(dict.fromkeys(tag_ids, -1))
-        Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)
+        Profile.objects.filter(pk=author_id).update(posts_count=F("posts_count") - 1)
         if reply_to_id:
             Post.objects.filter(pk=reply_to_id).update(replies_count=F("replies_count") - 1)
         transaction.on_commit(lambda: delete_files(files))
-        author_id = post.author_id
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
