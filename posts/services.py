@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from media.models import Media
 from media.services import delete_files, media_attach, media_file_names
+from mini_twitter.api import idempotency
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.tasks import enqueue_on_commit
 from mini_twitter.api.text import clean_text
@@ -80,9 +81,62 @@ def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> lis
     return new
 
 
-def post_create(*, author: User, content: str, reply_to_id: int | None = None, media_ids=()) -> Post:
+def post_create(
+    *,
+    author: User,
+    content: str,
+    reply_to_id: int | None = None,
+    media_ids=(),
+    idempotency_key: str | None = None,
+) -> Post:
+    """Create a post. With an ``idempotency_key`` (:mod:`mini_twitter.api.idempotency`), a post the
+    author made with the same key less than an hour ago is returned instead, and nothing changes.
+    The key is stored in the post's row, in the transaction that creates it, so a retry finds the
+    post even when the first answer was lost after commit; a concurrent duplicate waits on the
+    unique key until the first commits, then returns its post."""
     content = clean_content(content)
+    expired_id = None
+    if idempotency_key is not None:
+        earlier = _post_with_key(author=author, key=idempotency_key)
+        if earlier is not None:
+            if idempotency.is_live(earlier.created_at):
+                return earlier
+            expired_id = earlier.pk
+    try:
+        return _post_insert(
+            author=author,
+            content=content,
+            reply_to_id=reply_to_id,
+            media_ids=media_ids,
+            idempotency_key=idempotency_key,
+            expired_id=expired_id,
+        )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        earlier = _post_with_key(author=author, key=idempotency_key)
+        if earlier is None or not idempotency.is_live(earlier.created_at):
+            raise
+        return earlier
+
+
+def _post_with_key(*, author: User, key: str) -> Post | None:
+    return Post.objects.filter(author=author, idempotency_key=key).first()
+
+
+def _post_insert(
+    *,
+    author: User,
+    content: str,
+    reply_to_id: int | None,
+    media_ids,
+    idempotency_key: str | None,
+    expired_id: int | None,
+) -> Post:
     with transaction.atomic():
+        if expired_id is not None:
+            # The key's hour is over: its old post lets go of it.
+            Post.objects.filter(pk=expired_id, idempotency_key=idempotency_key).update(idempotency_key=None)
         if reply_to_id is not None:
             # The post replied to is counted (and so locked) first, as post_delete locks it first:
             # a post deleted meanwhile updates no row and is refused here, not at commit by its
@@ -92,7 +146,9 @@ def post_create(*, author: User, content: str, reply_to_id: int | None = None, m
             )
             if not replied:
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
-        post = Post.objects.create(author=author, content=content, reply_to_id=reply_to_id)
+        post = Post.objects.create(
+            author=author, content=content, reply_to_id=reply_to_id, idempotency_key=idempotency_key
+        )
         media_attach(post=post, owner=author, media_ids=media_ids)
         tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
         mentioned = _set_mentions(post, extract_mentions(content), new=True)

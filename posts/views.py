@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from mini_twitter.api import idempotency
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
 from mini_twitter.api.permissions import IsOwner
@@ -66,9 +67,16 @@ class PostViewSet(
 
     @swagger_auto_schema(
         request_body=PostCreateSerializer,
-        responses={201: PostSerializer, 400: "Empty or too long content, unknown reply_to or media ids."},
+        manual_parameters=[idempotency.PARAMETER],
+        responses={
+            201: PostSerializer,
+            400: "Empty or too long content, unknown reply_to or media ids, a bad Idempotency-Key.",
+        },
     )
     def create(self, request):
+        """Create a post. A retry carrying the first attempt's `Idempotency-Key` gets the same post
+        (201) and creates nothing."""
+        key = idempotency.key_from(request)
         serializer = PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -77,6 +85,7 @@ class PostViewSet(
             content=data["content"],
             reply_to_id=data.get("reply_to"),
             media_ids=data.get("media_ids") or (),
+            idempotency_key=key,
         )
         return self._post_response(post.pk, status.HTTP_201_CREATED)
 
