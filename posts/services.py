@@ -178,7 +178,9 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
     with transaction.atomic():
         post.content = content
         post.edited_at = timezone.now()
-        post.save(update_fields=["content", "edited_at"])
+        # By the row count: a post deleted meanwhile is a 404 (a model save would fail with a 500).
+        if not Post.objects.filter(pk=post.pk).update(content=content, edited_at=post.edited_at):
+            raise Http404("No such post.")
         tag_deltas = _set_hashtags(post, extract_hashtags(content))
         mentioned = _set_mentions(post, extract_mentions(content))
         _count_hashtags(tag_deltas)

@@ -156,3 +156,24 @@ def test_concurrent_unfollows_count_once(live_services):
     run_in_threads(6, lambda i: client(fan).post(f"/api/users/{star.id}/unfollow/"))
     assert Profile.objects.get(pk=fan.pk).following_count == 0
     assert Profile.objects.get(pk=star.pk).followers_count == 0
+
+
+def test_edits_racing_the_deletion_of_their_post_are_applied_first_or_404(live_services):
+    author = UserFactory()
+    post = PostFactory(author=author)
+    statuses: dict[int, int] = {}
+
+    def act(i: int) -> None:
+        c = client(author)
+        if i == 0:
+            statuses[i] = c.delete(f"/api/posts/{post.id}/").status_code
+        else:
+            statuses[i] = c.patch(f"/api/posts/{post.id}/", {"content": f"#edit {i}"}, format="json").status_code
+
+    run_in_threads(6, act)
+    assert statuses[0] == 204
+    assert {statuses[i] for i in range(1, 6)} <= {200, 404}
+    assert not Post.objects.filter(pk=post.id).exists()
+    from posts.models import Hashtag
+
+    assert set(Hashtag.objects.values_list("posts_count", flat=True)) <= {0}
