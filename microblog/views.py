@@ -10,7 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from media.services import media_create
-from mini_twitter.api import ids
+from mini_twitter.api import idempotency, ids
 from posts import selectors as post_selectors
 from posts import services as post_services
 from users import selectors as user_selectors
@@ -88,16 +88,22 @@ class TweetsView(MicroblogView):
 
     @document(
         request_body=TweetCreateSerializer,
+        manual_parameters=[idempotency.PARAMETER],
         responses={201: TweetCreatedSerializer, 400: ErrorSerializer, 422: ErrorSerializer},
-        operation_description="Post a tweet (1..280 characters) with up to 4 of your uploaded media.",
+        operation_description=(
+            "Post a tweet (1..280 characters) with up to 4 of your uploaded media. A retry carrying the "
+            "first attempt's `Idempotency-Key` gets the same `tweet_id` (201) and posts nothing."
+        ),
     )
     def post(self, request):
+        key = idempotency.key_from(request)
         serializer = TweetCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         post = post_services.post_create(
             author=request.user,
             content=serializer.validated_data["tweet_data"],
             media_ids=serializer.validated_data.get("tweet_media_ids") or (),
+            idempotency_key=key,
         )
         return envelope.ok(status.HTTP_201_CREATED, tweet_id=post.pk)
 

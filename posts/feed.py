@@ -3,8 +3,10 @@
 Entries come from two sources, the posts and the retweets of the people the viewer follows plus the
 viewer's own, merged newest first by the time each entered the feed. A post appears once, at its
 newest entry (retweeted by several followees, it shows the latest retweet). Each entry has an integer
-``feed_id`` (``2 * post id`` for a post, ``2 * retweet id + 1`` for a retweet); the cursor is the
-last entry's (time, feed_id), so new entries never shift or repeat a page.
+``feed_id`` (``2 * post id`` for a post, ``2 * retweet id + 1`` for a retweet); the ``next`` cursor
+is the last entry's (time, feed_id), so new entries never shift or repeat a page. Every page after
+the first also has a ``previous`` cursor, the first entry's, read the other way: the page of
+entries just above it (newer), which the database selector computes for either backend.
 
 Pages of entries are cached per viewer (``FEED_PAGE_CACHE_SECONDS``, five minutes), under a key
 made of version tokens that change after commit whenever the viewer follows or unfollows, or any
@@ -57,11 +59,15 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class Cursor:
+    """A position in the feed: the entries below it (older) or, ``reverse``, those above it."""
+
     entry_at: datetime
     feed_id: int
+    reverse: bool = False
 
     def encode(self) -> str:
-        raw = json.dumps([self.entry_at.isoformat(), self.feed_id]).encode()
+        fields = [self.entry_at.isoformat(), self.feed_id, *([1] if self.reverse else [])]
+        raw = json.dumps(fields).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -69,19 +75,35 @@ class Cursor:
         """Raises ``ValueError`` for anything that is not a cursor this module made."""
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-            entry_at, feed_id = json.loads(raw)
+            entry_at, feed_id, *rest = json.loads(raw)
             parsed = datetime.fromisoformat(entry_at)
         except (ValueError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError("Invalid cursor.") from exc
         if parsed.tzinfo is None or not isinstance(feed_id, int) or isinstance(feed_id, bool):
             raise ValueError("Invalid cursor.")
-        return cls(parsed, feed_id)
+        if rest not in ([], [1]) or isinstance(rest[0] if rest else None, bool):
+            raise ValueError("Invalid cursor.")
+        return cls(parsed, feed_id, reverse=bool(rest))
+
+    @classmethod
+    def after(cls, entry: "FeedEntry") -> "Cursor":
+        """The entries below (older than) this one."""
+        return cls(entry.entry_at, entry.feed_id)
+
+    @classmethod
+    def before(cls, entry: "FeedEntry") -> "Cursor":
+        """The entries above (newer than) this one."""
+        return cls(entry.entry_at, entry.feed_id, reverse=True)
 
 
 @dataclass(frozen=True)
 class FeedPage:
+    """Entries newest first, the cursor of the page below (``next``) and of the page above
+    (``previous``; None on the first page)."""
+
     entries: list[FeedEntry]
     next_cursor: Cursor | None
+    previous_cursor: Cursor | None = None
 
 
 # --- Cache versions -------------------------------------------------------------------------
@@ -198,6 +220,87 @@ def _compute_page(source_ids: list[int], cursor: Cursor | None, size: int) -> Fe
     return FeedPage(page, next_cursor)
 
 
+def _after(cursor: Cursor, time_field: str, id_from: int) -> Q:
+    return Q(**{f"{time_field}__gt": cursor.entry_at}) | Q(**{time_field: cursor.entry_at, "id__gte": id_from})
+
+
+def _compute_page_before(source_ids: list[int], cursor: Cursor, size: int) -> FeedPage:
+    """The page just above a reverse cursor: the ``size`` entries of the feed nearest above it
+    (each post at its newest entry, as on forward pages), newest first. Posts and retweets are read
+    upwards, oldest first, in rounds, like :func:`_compute_page` downwards."""
+    wanted = size + 1  # one more than a page tells whether there is a page above it
+    # The first post / retweet id above the cursor at its very time (feed ids 2 * id, 2 * id + 1).
+    post_cursor, post_from = cursor, cursor.feed_id // 2 + 1
+    retweet_cursor, retweet_from = cursor, (cursor.feed_id - 1) // 2 + 1
+    posts_done = retweets_done = False
+    scanned: dict[int, FeedEntry] = {}  # post id -> its newest entry read so far
+    newest: dict[int, tuple[datetime, int]] = {}  # post id -> the key of its newest retweet
+    final: list[FeedEntry] = []
+    for _ in range(MAX_ROUNDS):
+        if not posts_done:
+            rows = list(
+                Post.objects.filter(_after(post_cursor, "created_at", post_from), author_id__in=source_ids)
+                .order_by("created_at", "id")
+                .values_list("id", "created_at")[:wanted]
+            )
+            posts_done = len(rows) < wanted
+            entries = [FeedEntry(post_id, at, 2 * post_id) for post_id, at in rows]
+            if entries:
+                post_cursor, post_from = Cursor.after(entries[-1]), entries[-1].post_id + 1
+            _keep_newest(scanned, entries)
+        if not retweets_done:
+            rows = list(
+                Retweet.objects.filter(_after(retweet_cursor, "created_at", retweet_from), user_id__in=source_ids)
+                .order_by("created_at", "id")
+                .values_list("id", "post_id", "user_id", "created_at")[:wanted]
+            )
+            retweets_done = len(rows) < wanted
+            entries = [FeedEntry(post_id, at, 2 * rt_id + 1, user_id) for rt_id, post_id, user_id, at in rows]
+            if entries:
+                retweet_cursor, retweet_from = Cursor.after(entries[-1]), (entries[-1].feed_id - 1) // 2 + 1
+            _keep_newest(scanned, entries)
+        # Whatever a source has not yielded yet is newer than its last fetched entry.
+        open_points = [
+            (c.entry_at, c.feed_id)
+            for c, done in ((post_cursor, posts_done), (retweet_cursor, retweets_done))
+            if not done
+        ]
+        horizon = min(open_points, default=None)
+        unchecked = [post_id for post_id in scanned if post_id not in newest]
+        if unchecked:
+            newest |= _newest_entries(unchecked, source_ids, cursor)
+        # A post shows at its newest entry only: one retweeted again above that is not shown yet.
+        final = sorted(
+            (
+                e
+                for e in scanned.values()
+                if (horizon is None or _key(e) <= horizon) and newest.get(e.post_id, _key(e)) <= _key(e)
+            ),
+            key=_key,
+        )
+        if len(final) >= wanted or (posts_done and retweets_done):
+            break
+    page = final[:size]
+    more_above = len(final) > size or not (posts_done and retweets_done)
+    previous = Cursor.before(page[-1]) if more_above and page else None
+    # Below this page lies the page the cursor came from: the cursor's own entry and older.
+    next_cursor = Cursor.after(page[0]) if page else Cursor(cursor.entry_at, cursor.feed_id + 1)
+    return FeedPage(list(reversed(page)), next_cursor, previous)
+
+
+def _newest_entries(post_ids: list[int], source_ids: list[int], cursor: Cursor) -> dict[int, tuple[datetime, int]]:
+    """The key of each post's newest retweet by the sources above the cursor's time (a post's own
+    entry is older than its retweets)."""
+    newest: dict[int, tuple[datetime, int]] = {}
+    for post_id, at, rt_id in Retweet.objects.filter(
+        post_id__in=post_ids, user_id__in=source_ids, created_at__gte=cursor.entry_at
+    ).values_list("post_id", "created_at", "id"):
+        key = (at, 2 * rt_id + 1)
+        if post_id not in newest or key > newest[post_id]:
+            newest[post_id] = key
+    return newest
+
+
 def _keep_newest(newest: dict[int, FeedEntry], entries: list[FeedEntry]) -> None:
     for entry in entries:
         current = newest.get(entry.post_id)
@@ -218,10 +321,11 @@ def _shown_earlier(post_ids: set[int], source_ids: list[int], cursor: Cursor) ->
 def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
     """One page of the viewer's feed (entries only; the caller hydrates the posts): from the Redis
     timeline with ``FEED_BACKEND=redis`` (:mod:`posts.timelines`), else, and whenever the timeline
-    can't answer (not built yet, a page below what it holds, Redis down), from the database."""
+    can't answer (not built yet, a page below what it holds, Redis down, a page read upwards from
+    a ``previous`` cursor), from the database."""
     from . import timelines
 
-    if timelines.enabled():
+    if timelines.enabled() and not (cursor and cursor.reverse):
         try:
             page = timelines.read_page(viewer_id=viewer_id, cursor=cursor, size=size)
         except redis.RedisError as exc:
@@ -229,8 +333,17 @@ def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
             page = None
         if page is not None:
             metrics.feed_request(cache_hit=True)
-            return page
-    return db_feed_page(viewer_id=viewer_id, cursor=cursor, size=size)
+            return _linked_back(page, cursor)
+    return _linked_back(db_feed_page(viewer_id=viewer_id, cursor=cursor, size=size), cursor)
+
+
+def _linked_back(page: FeedPage, cursor: Cursor | None) -> FeedPage:
+    """A page read downwards from a cursor links back up from its first entry (or, empty, from the
+    cursor's own entry and newer); the first page and pages read upwards keep their own link."""
+    if cursor is None or cursor.reverse:
+        return page
+    top = Cursor.before(page.entries[0]) if page.entries else Cursor(cursor.entry_at, cursor.feed_id - 1, True)
+    return FeedPage(page.entries, page.next_cursor, top)
 
 
 def db_feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
@@ -243,13 +356,17 @@ def db_feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPag
     metrics.feed_request(cache_hit=cached is not None)
     if cached is not None:
         entries = [FeedEntry.from_json(row) for row in cached["entries"]]
-        return FeedPage(entries, Cursor.decode(cached["next"]) if cached["next"] else None)
-    page = _compute_page(source_ids, cursor, size)
+        return FeedPage(entries, *(Cursor.decode(cached[k]) if cached.get(k) else None for k in ("next", "previous")))
+    if cursor is not None and cursor.reverse:
+        page = _compute_page_before(source_ids, cursor, size)
+    else:
+        page = _compute_page(source_ids, cursor, size)
     cache.set(
         key,
         {
             "entries": [e.as_json() for e in page.entries],
             "next": page.next_cursor.encode() if page.next_cursor else None,
+            "previous": page.previous_cursor.encode() if page.previous_cursor else None,
         },
         settings.FEED_PAGE_CACHE_SECONDS,
     )

@@ -40,6 +40,9 @@ class Post(models.Model):
     # Full-text search document, kept by a database trigger on PostgreSQL (migration 0004); unused
     # (null) on SQLite, where search falls back to a substring match.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The Idempotency-Key its author's request carried (mini_twitter.api.idempotency), stored with the
+    # post so that a retry finds it; it stands for an hour after created_at, then may be reused.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
     hashtags = models.ManyToManyField(Hashtag, through="PostHashtag", related_name="posts")
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Mention", related_name="mentioned_in")
 
@@ -53,6 +56,13 @@ class Post(models.Model):
             models.Index(fields=["author", "-created_at", "-id"], name="posts_post_author_idx"),
             # Replies to a post, oldest first.
             models.Index(fields=["reply_to", "created_at", "id"], name="posts_post_replies_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="posts_post_idempotency_key_unique",
+            )
         ]
 
     def __str__(self) -> str:

@@ -134,9 +134,11 @@ def trending_hashtags() -> list[dict]:
 
 def feed_posts(
     *, viewer, cursor: "feed.Cursor | None", size: int, absolute=lambda url: url
-) -> tuple[list[dict], "feed.Cursor | None"]:
+) -> tuple[list[dict], "feed.Cursor | None", "feed.Cursor | None"]:
     """One page of the viewer's home feed: the items (``FeedItemSerializer``'s fields, URLs made
-    absolute by ``absolute``) and the next page's cursor. Entries come from :func:`feed.feed_page`
-    (Redis timelines or the database), posts from cached representations (:mod:`posts.hydration`)."""
+    absolute by ``absolute``), the next page's cursor and the previous page's. Entries come from
+    :func:`feed.feed_page` (Redis timelines or the database), posts from cached representations
+    (:mod:`posts.hydration`)."""
     page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size)
-    return hydration.feed_items(viewer_id=viewer.pk, entries=page.entries, absolute=absolute), page.next_cursor
+    items = hydration.feed_items(viewer_id=viewer.pk, entries=page.entries, absolute=absolute)
+    return items, page.next_cursor, page.previous_cursor

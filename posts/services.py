@@ -7,10 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
+from django.http import Http404
 from django.utils import timezone
 
 from media.models import Media
 from media.services import delete_files, media_attach, media_file_names
+from mini_twitter.api import idempotency
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
 from mini_twitter.observability import metrics
@@ -79,29 +81,86 @@ def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> lis
     return new
 
 
-def post_create(*, author: User, content: str, reply_to_id: int | None = None, media_ids=()) -> Post:
+def post_create(
+    *,
+    author: User,
+    content: str,
+    reply_to_id: int | None = None,
+    media_ids=(),
+    idempotency_key: str | None = None,
+) -> Post:
+    """Create a post. With an ``idempotency_key`` (:mod:`mini_twitter.api.idempotency`), a post the
+    author made with the same key less than an hour ago is returned instead, and nothing changes.
+    The key is stored in the post's row, in the transaction that creates it, so a retry finds the
+    post even when the first answer was lost after commit; a concurrent duplicate waits on the
+    unique key until the first commits, then returns its post."""
     content = clean_content(content)
+    expired_id = None
+    if idempotency_key is not None:
+        earlier = _post_with_key(author=author, key=idempotency_key)
+        if earlier is not None:
+            if idempotency.is_live(earlier.created_at):
+                return earlier
+            expired_id = earlier.pk
+    try:
+        return _post_insert(
+            author=author,
+            content=content,
+            reply_to_id=reply_to_id,
+            media_ids=media_ids,
+            idempotency_key=idempotency_key,
+            expired_id=expired_id,
+        )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        earlier = _post_with_key(author=author, key=idempotency_key)
+        if earlier is None or not idempotency.is_live(earlier.created_at):
+            raise
+        return earlier
+
+
+def _post_with_key(*, author: User, key: str) -> Post | None:
+    return Post.objects.filter(author=author, idempotency_key=key).first()
+
+
+def _post_insert(
+    *,
+    author: User,
+    content: str,
+    reply_to_id: int | None,
+    media_ids,
+    idempotency_key: str | None,
+    expired_id: int | None,
+) -> Post:
     with transaction.atomic():
-        reply_to = None
+        if expired_id is not None:
+            # The key's hour is over: its old post lets go of it.
+            Post.objects.filter(pk=expired_id, idempotency_key=idempotency_key).update(idempotency_key=None)
         if reply_to_id is not None:
-            reply_to = Post.objects.filter(pk=reply_to_id, author__is_active=True).first()
-            if reply_to is None:
+            # The post replied to is counted (and so locked) first, as post_delete locks it first:
+            # a post deleted meanwhile updates no row and is refused here, not at commit by its
+            # foreign key (a 500).
+            replied = Post.objects.filter(pk=reply_to_id, author__is_active=True).update(
+                replies_count=F("replies_count") + 1
+            )
+            if not replied:
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
-        post = Post.objects.create(author=author, content=content, reply_to=reply_to)
+        post = Post.objects.create(
+            author=author, content=content, reply_to_id=reply_to_id, idempotency_key=idempotency_key
+        )
         media_attach(post=post, owner=author, media_ids=media_ids)
         tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
         mentioned = _set_mentions(post, extract_mentions(content), new=True)
         # Counters last (their rows are shared with other writers), in the same order everywhere.
         _count_hashtags(tag_deltas)
         Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
-        if reply_to is not None:
-            Post.objects.filter(pk=reply_to.pk).update(replies_count=F("replies_count") + 1)
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
         timelines.post_created(post)
-        if reply_to is not None:
-            transaction.on_commit(lambda: hydration.forget_posts([reply_to.pk]))
+        if reply_to_id is not None:
+            transaction.on_commit(lambda: hydration.forget_posts([reply_to_id]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
-        if reply_to is not None or mentioned:
+        if reply_to_id is not None or mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
 
@@ -119,7 +178,9 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
     with transaction.atomic():
         post.content = content
         post.edited_at = timezone.now()
-        post.save(update_fields=["content", "edited_at"])
+        # By the row count: a post deleted meanwhile is a 404 (a model save would fail with a 500).
+        if not Post.objects.filter(pk=post.pk).update(content=content, edited_at=post.edited_at):
+            raise Http404("No such post.")
         tag_deltas = _set_hashtags(post, extract_hashtags(content))
         mentioned = _set_mentions(post, extract_mentions(content))
         _count_hashtags(tag_deltas)
@@ -130,21 +191,34 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
 
 
 def post_delete(*, post: Post, user: User) -> None:
+    """Delete the post and uncount it, once: of concurrent deletes, the first removes it and the
+    others find it gone (404), so counters never drop twice."""
     ensure_author(post=post, user=user)
     with transaction.atomic():
-        tag_ids = list(PostHashtag.objects.filter(post=post).values_list("hashtag_id", flat=True))
-        files = media_file_names(Media.objects.filter(post=post))
-        retweeter_ids = list(Retweet.objects.filter(post=post).values_list("user_id", flat=True))
-        reply_ids = list(Post.objects.filter(reply_to=post).values_list("id", flat=True))
-        post_id, reply_to_id = post.pk, post.reply_to_id
+        # Lock the post and the post it replies to, the parent first (the lower id) as post_create
+        # and a delete of the parent (which nulls its replies' reply_to) lock them. What is read
+        # below is read under the lock, so it is what this delete removes.
+        rows = dict(
+            Post.objects.select_for_update()
+            .filter(pk__in=[post.pk, post.reply_to_id] if post.reply_to_id else [post.pk])
+            .order_by("pk")
+            .values_list("pk", "reply_to_id")
+        )
+        if post.pk not in rows:
+            raise Http404("No such post.")
+        post_id, reply_to_id, author_id = post.pk, rows[post.pk], post.author_id
+        tag_ids = list(PostHashtag.objects.filter(post_id=post_id).values_list("hashtag_id", flat=True))
+        files = media_file_names(Media.objects.filter(post_id=post_id))
+        retweeter_ids = list(Retweet.objects.filter(post_id=post_id).values_list("user_id", flat=True))
+        reply_ids = list(Post.objects.filter(reply_to_id=post_id).values_list("id", flat=True))
+        post.reply_to_id = reply_to_id
         post.delete()
         # Counters last, in post_create's order: hashtags, the author, the post replied to.
         _count_hashtags(dict.fromkeys(tag_ids, -1))
-        Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") - 1)
+        Profile.objects.filter(pk=author_id).update(posts_count=F("posts_count") - 1)
         if reply_to_id:
             Post.objects.filter(pk=reply_to_id).update(replies_count=F("replies_count") - 1)
         transaction.on_commit(lambda: delete_files(files))
-        author_id = post.author_id
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))

@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from mini_twitter.api import idempotency
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
 from mini_twitter.api.permissions import IsOwner
@@ -66,9 +67,16 @@ class PostViewSet(
 
     @swagger_auto_schema(
         request_body=PostCreateSerializer,
-        responses={201: PostSerializer, 400: "Empty or too long content, unknown reply_to or media ids."},
+        manual_parameters=[idempotency.PARAMETER],
+        responses={
+            201: PostSerializer,
+            400: "Empty or too long content, unknown reply_to or media ids, a bad Idempotency-Key.",
+        },
     )
     def create(self, request):
+        """Create a post. A retry carrying the first attempt's `Idempotency-Key` gets the same post
+        (201) and creates nothing."""
+        key = idempotency.key_from(request)
         serializer = PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -77,6 +85,7 @@ class PostViewSet(
             content=data["content"],
             reply_to_id=data.get("reply_to"),
             media_ids=data.get("media_ids") or (),
+            idempotency_key=key,
         )
         return self._post_response(post.pk, status.HTTP_201_CREATED)
 
@@ -149,8 +158,8 @@ class PostViewSet(
     def feed(self, request):
         """Home timeline: posts (replies included) and retweets by the people you follow and by you,
         newest first by the time each entered the feed. A post appears once, at its newest entry;
-        ``retweeted_by`` says who retweeted it. ``previous`` is always null: start again without a
-        cursor to see newer entries."""
+        ``retweeted_by`` says who retweeted it. Every page after the first links back: ``previous``
+        is the page of entries just newer than it (null on the first page)."""
         paginator = CursorPagination()
         size = paginator.get_page_size(request)
         raw_cursor = request.query_params.get("cursor")
@@ -159,12 +168,15 @@ class PostViewSet(
         except ValueError as exc:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from exc
         # Items already have FeedItemSerializer's fields (from cached representations).
-        items, next_cursor = selectors.feed_posts(
+        items, next_cursor, previous_cursor = selectors.feed_posts(
             viewer=request.user, cursor=cursor, size=size, absolute=request.build_absolute_uri
         )
         url = request.build_absolute_uri()
-        next_url = replace_query_param(url, "cursor", next_cursor.encode()) if next_cursor else None
-        return Response({"next": next_url, "previous": None, "results": items})
+        links = {
+            name: replace_query_param(url, "cursor", link.encode()) if link else None
+            for name, link in (("next", next_cursor), ("previous", previous_cursor))
+        }
+        return Response({**links, "results": items})
 
     @swagger_auto_schema(responses={200: TrendingHashtagSerializer(many=True)})
     @action(detail=False, methods=["get"], permission_classes=[AllowAny], filter_backends=[], pagination_class=None)

@@ -58,6 +58,17 @@ class FollowResult:
     created: bool
 
 
+def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
+    """Count a follow made (``delta`` 1) or undone (-1) on both profiles. The two rows are updated
+    in id order, so two users following each other at once never deadlock."""
+    updates = {
+        follower_id: {"following_count": F("following_count") + delta},
+        followee_id: {"followers_count": F("followers_count") + delta},
+    }
+    for pk in sorted(updates):
+        Profile.objects.filter(pk=pk).update(**updates[pk])
+
+
 def follow_create(*, follower: User, followee: User) -> FollowResult:
     if follower.pk == followee.pk:
         raise DomainError("You cannot follow yourself.")
@@ -67,8 +78,7 @@ def follow_create(*, follower: User, followee: User) -> FollowResult:
     try:
         with transaction.atomic():
             follow = Follow.objects.create(follower=follower, followee=followee)
-            Profile.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
-            Profile.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") + 1)
+            _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=1)
             enqueue_on_commit(notify_follow_task, follow_id=follow.pk)
     except IntegrityError:
         # A concurrent request created the same follow first: the outcome is "already following".
@@ -80,8 +90,7 @@ def follow_delete(*, follower: User, followee: User) -> bool:
     with transaction.atomic():
         deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
         if deleted:
-            Profile.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
-            Profile.objects.filter(pk=followee.pk).update(followers_count=F("followers_count") - 1)
+            _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=-1)
     return bool(deleted)
 
 

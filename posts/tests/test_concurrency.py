@@ -86,3 +86,94 @@ def test_concurrent_posts_sharing_hashtags_in_any_order_never_deadlock_and_count
     for name in ("alpha", "beta", "gamma"):
         assert counts[name] == Post.objects.filter(hashtags__name=name).count(), name
     assert counts["beta"] > 0
+
+
+def test_concurrent_deletes_of_one_post_delete_and_count_once(live_services):
+    from posts.models import Hashtag
+
+    author = UserFactory()
+    PostFactory(author=author)  # another post keeps the author's count above zero
+    c = client(author)
+    parent = c.post("/api/posts/", {"content": "parent #shared"}, format="json").json()
+    c.post("/api/posts/", {"content": "other #shared"}, format="json")
+    reply = c.post("/api/posts/", {"content": "reply #shared", "reply_to": parent["id"]}, format="json").json()
+    Profile.objects.filter(pk=author.pk).update(posts_count=Post.objects.filter(author=author).count())
+    statuses: list[int] = []
+
+    run_in_threads(6, lambda i: statuses.append(client(author).delete(f"/api/posts/{reply['id']}/").status_code))
+
+    assert sorted(statuses) == [204, 404, 404, 404, 404, 404]
+    assert not Post.objects.filter(pk=reply["id"]).exists()
+    assert Profile.objects.get(pk=author.pk).posts_count == Post.objects.filter(author=author).count() == 3
+    assert Hashtag.objects.get(name="shared").posts_count == 2
+    assert Post.objects.get(pk=parent["id"]).replies_count == 0
+
+
+def test_replies_racing_the_deletion_of_their_post_are_stored_or_refused_never_500(live_services):
+    author, repliers = UserFactory(), UserFactory.create_batch(5)
+    parent = PostFactory(author=author)
+    statuses: dict[int, int] = {}
+
+    def act(i: int) -> None:
+        if i == 0:
+            statuses[i] = client(author).delete(f"/api/posts/{parent.id}/").status_code
+        else:
+            body = {"content": f"reply {i} #race", "reply_to": parent.id}
+            statuses[i] = client(repliers[i - 1]).post("/api/posts/", body, format="json").status_code
+
+    run_in_threads(6, act)
+
+    assert statuses[0] == 204
+    assert {statuses[i] for i in range(1, 6)} <= {201, 400}
+    stored = Post.objects.filter(author__in=repliers)
+    assert stored.count() == sum(1 for i in range(1, 6) if statuses[i] == 201)
+    assert all(post.reply_to_id is None for post in stored)
+    for replier in repliers:
+        assert Profile.objects.get(pk=replier.pk).posts_count == stored.filter(author=replier).count()
+
+
+def test_users_following_each_other_at_once_never_deadlock(live_services):
+    users = UserFactory.create_batch(4)
+
+    def follow_everyone(i: int) -> None:
+        c = client(users[i])
+        for other in users:
+            if other != users[i]:
+                assert c.post(f"/api/users/{other.id}/follow/").status_code == 201
+        for other in users:
+            if other != users[i]:
+                assert c.post(f"/api/users/{other.id}/unfollow/").status_code == 200
+
+    run_in_threads(len(users), follow_everyone)
+    for user in users:
+        profile = Profile.objects.get(pk=user.pk)
+        assert (profile.followers_count, profile.following_count) == (0, 0)
+
+
+def test_concurrent_unfollows_count_once(live_services):
+    fan, star = UserFactory(), UserFactory()
+    assert client(fan).post(f"/api/users/{star.id}/follow/").status_code == 201
+    run_in_threads(6, lambda i: client(fan).post(f"/api/users/{star.id}/unfollow/"))
+    assert Profile.objects.get(pk=fan.pk).following_count == 0
+    assert Profile.objects.get(pk=star.pk).followers_count == 0
+
+
+def test_edits_racing_the_deletion_of_their_post_are_applied_first_or_404(live_services):
+    author = UserFactory()
+    post = PostFactory(author=author)
+    statuses: dict[int, int] = {}
+
+    def act(i: int) -> None:
+        c = client(author)
+        if i == 0:
+            statuses[i] = c.delete(f"/api/posts/{post.id}/").status_code
+        else:
+            statuses[i] = c.patch(f"/api/posts/{post.id}/", {"content": f"#edit {i}"}, format="json").status_code
+
+    run_in_threads(6, act)
+    assert statuses[0] == 204
+    assert {statuses[i] for i in range(1, 6)} <= {200, 404}
+    assert not Post.objects.filter(pk=post.id).exists()
+    from posts.models import Hashtag
+
+    assert set(Hashtag.objects.values_list("posts_count", flat=True)) <= {0}

@@ -185,8 +185,83 @@ def test_many_retweets_of_one_post_do_not_starve_a_page(client_for):
     assert second["next"] is None
 
 
-def test_invalid_feed_cursor_is_400(auth_client):
-    response = auth_client.get(FEED, {"cursor": "not-a-cursor"})
+def page_of(client, url=None, **params) -> dict:
+    response = client.get(url or FEED, params)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    body["ids"] = [(item["id"], (item["retweeted_by"] or {}).get("id")) for item in body["results"]]
+    return body
+
+
+def test_previous_walks_back_through_the_same_pages_in_the_same_order(client_for):
+    me = UserFactory()
+    friends = UserFactory.create_batch(3)
+    client = client_for(me)
+    for friend in friends:
+        client.post(f"/api/users/{friend.id}/follow/")
+    posts = [PostFactory(author=friends[i % 3], created_at=at(100 - i)) for i in range(9)]
+    PostFactory(author=me, created_at=at(55))
+    viral = PostFactory(author=UserFactory(), created_at=at(300))
+    retweet(friends[0], viral, minutes_ago=60)
+    retweet(friends[1], viral, minutes_ago=35)  # the viral post shows once, at this retweet
+    retweet(friends[2], posts[2], minutes_ago=40)  # an old post moves up to its retweet
+    retweet(friends[1], posts[7], minutes_ago=200)  # older than the post's own entry: not shown
+    forward = [page_of(client, page_size=3)]
+    assert forward[0]["previous"] is None
+    for _ in range(2):
+        forward.append(page_of(client, forward[-1]["next"]))
+    assert all(len(page["ids"]) == 3 for page in forward)
+    seen = [entry for page in forward for entry in page["ids"]]
+    assert len({post_id for post_id, _ in seen}) == len(seen) == 9
+
+    back = [forward[2]]
+    for _ in range(2):
+        assert back[-1]["previous"], back[-1]
+        back.append(page_of(client, back[-1]["previous"]))
+    assert [page["ids"] for page in back] == [page["ids"] for page in reversed(forward)]
+    assert back[-1]["previous"] is None  # back at the top
+    # Forward again from a page reached backwards gives the same next page.
+    assert page_of(client, back[1]["next"])["ids"] == forward[2]["ids"]
+    assert page_of(client, back[2]["next"])["ids"] == forward[1]["ids"]
+
+
+def test_previous_of_the_first_page_behind_new_entries_shows_them(client_for):
+    me = UserFactory()
+    client = client_for(me)
+    older = [PostFactory(author=me, created_at=at(50 - i)) for i in range(4)]
+    first = page_of(client, page_size=2)
+    second = page_of(client, first["next"])
+    # Posted through the API, so they also reach the Redis timeline read by forward pages.
+    newer = [client.post("/api/posts/", {"content": f"new {i}"}, format="json").json() for i in range(3)]
+    newer = [Post.objects.get(pk=post["id"]) for post in newer]
+    up = page_of(client, second["previous"])
+    assert up["ids"] == [(older[3].id, None), (older[2].id, None)]
+    up = page_of(client, up["previous"])
+    # The page just above is made of the nearest newer entries; the newest is alone at the top.
+    assert up["ids"] == [(newer[1].id, None), (newer[0].id, None)]
+    top = page_of(client, up["previous"])
+    assert (top["ids"], top["previous"]) == ([(newer[2].id, None)], None)
+    assert page_of(client, top["next"])["ids"] == up["ids"]
+
+
+def encoded(fields: list) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        encoded(["2026-01-01T00:00:00+00:00", 4, 2]),
+        encoded(["2026-01-01T00:00:00+00:00", 4, True]),
+        encoded(["2026-01-01T00:00:00+00:00", 4, 1, 1]),
+    ],
+)
+def test_invalid_feed_cursor_is_400(auth_client, cursor):
+    response = auth_client.get(FEED, {"cursor": cursor})
     assert response.status_code == 400
     assert response.json() == {"cursor": ["Invalid cursor."]}
 
