@@ -3,8 +3,8 @@
 An upload is judged by decoding its content with Pillow, never by its name or declared content type.
 Accepted images are re-encoded in their own format, which drops EXIF (GPS and the like) and other
 metadata, after applying the EXIF orientation. Size, pixel and frame limits come from settings and are
-checked from the headers, before any pixel data is decoded. Animated GIFs stay animated; animated PNG
-and WebP are stored as their first frame.
+checked from the headers, before any pixel data is decoded. Animated GIFs stay animated (each frame
+keeps its duration); animated PNG and WebP are stored as their first frame.
 """
 
 import io
@@ -207,8 +207,10 @@ def process_image(upload) -> ProcessedImage:
     try:
         image.load()
         if fmt == "GIF" and getattr(image, "is_animated", False):
+            first_frame = image.copy()
             out = _reencode_animated_gif(image)
             width, height = image.size
+            image = first_frame
         else:
             image = ImageOps.exif_transpose(image)
             width, height = image.size
@@ -243,5 +245,6 @@ def _reencode(image: Image.Image, fmt: str) -> bytes:
 
 def _reencode_animated_gif(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "GIF", save_all=True, loop=image.info.get("loop", 0), duration=image.info.get("duration"))
+    # No ``duration`` argument: Pillow then gives each frame its own (or none, where the file has none).
+    image.save(buffer, "GIF", save_all=True, loop=image.info.get("loop", 0))
     return buffer.getvalue()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageSequence
 from rest_framework.test import APIClient
 
 from media.models import Media
@@ -149,6 +149,33 @@ def test_gif_frame_behind_an_extension_quirk_is_still_measured(auth_client, user
     assert response.status_code == 400, response.content
     assert response.json() == {"file": [TOO_MANY_PIXELS]}
     assert_nothing_stored(user, settings)
+
+
+def test_animated_gif_whose_first_frame_has_no_duration_is_stored(path, user, settings):
+    data = gif_bytes(screen=(4, 4), frames=[(0, 0, 1, 1, None, 1), (1, 1, 1, 1, 200, 1), (2, 2, 1, 1, 300, 1)])
+    response = path.send(user, data)
+    assert response.status_code == path.created, response.content
+    stored = Image.open(path.stored_file(user, settings))
+    assert stored.format == "GIF" and stored.size == (4, 4)
+    assert [frame.info.get("duration", 0) for frame in ImageSequence.Iterator(stored)] == [0, 200, 300]
+
+
+def test_small_animated_gif_is_stored_animated_with_each_frame_duration(path, user, settings):
+    response = path.send(user, animation("GIF", frames=3, durations=[100, 200, 300]))
+    assert response.status_code == path.created, response.content
+    stored = Image.open(path.stored_file(user, settings))
+    assert stored.format == "GIF" and stored.size == (40, 30)
+    frames = [
+        (frame.convert("RGB").getpixel((0, 0)), frame.info["duration"]) for frame in ImageSequence.Iterator(stored)
+    ]
+    assert frames == [((255, 0, 0), 100), ((0, 255, 0), 200), ((0, 0, 255), 300)]
+
+
+def test_animated_gif_thumbnail_shows_the_first_frame(auth_client, settings):
+    response = auth_client.post(MEDIA, {"file": SimpleUploadedFile("a.gif", animation("GIF"))}, format="multipart")
+    assert response.status_code == 201
+    thumbnail = Path(settings.MEDIA_ROOT) / response.json()["thumbnail_url"].split("/media/", 1)[1]
+    assert Image.open(thumbnail).convert("RGB").getpixel((0, 0)) == (255, 0, 0)
 
 
 def test_gif_frame_outside_its_screen_within_the_limits_grows_the_canvas(auth_client):
