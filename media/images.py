@@ -2,10 +2,13 @@
 
 An upload is judged by decoding its content with Pillow, never by its name or declared content type.
 Accepted images are re-encoded in their own format, which drops EXIF (GPS and the like) and other
-metadata, after applying the EXIF orientation. Size and pixel limits come from settings.
+metadata, after applying the EXIF orientation. Size, pixel and frame limits come from settings and are
+checked from the headers, before any pixel data is decoded. Animated GIFs stay animated (each frame
+keeps its duration); animated PNG and WebP are stored as their first frame.
 """
 
 import io
+import struct
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -43,23 +46,144 @@ class ProcessedImage:
         return f"{uuid.uuid4().hex}.{self.extension}"
 
 
-def _open_checked(data: bytes) -> Image.Image:
+@dataclass(frozen=True)
+class Geometry:
+    """What decoding an upload will produce: the canvas every frame is drawn on, and how many frames."""
+
+    width: int
+    height: int
+    frames: int
+
+
+def _too_many_pixels() -> ValidationError:
     max_pixels = settings.MEDIA_MAX_PIXELS
-    too_many = f"The image has too many pixels; at most {max_pixels / 1_000_000:g} megapixels are accepted."
+    return ValidationError(
+        f"The image has too many pixels; at most {max_pixels / 1_000_000:g} megapixels are accepted.",
+        code="too_many_pixels",
+    )
+
+
+def _too_many_frames() -> ValidationError:
+    return ValidationError(
+        f"The image has too many frames; at most {settings.MEDIA_MAX_FRAMES} are accepted.", code="too_many_frames"
+    )
+
+
+def _check_geometry(geometry: Geometry) -> None:
+    pixels = geometry.width * geometry.height
+    if geometry.frames > settings.MEDIA_MAX_FRAMES:
+        raise _too_many_frames()
+    if pixels > settings.MEDIA_MAX_PIXELS:
+        raise _too_many_pixels()
+    max_total = settings.MEDIA_MAX_TOTAL_PIXELS
+    if pixels * geometry.frames > max_total:
+        raise ValidationError(
+            f"The animation is too large: its frames come to more than {max_total / 1_000_000:g} megapixels "
+            "in all (width × height × frames).",
+            code="too_many_pixels",
+        )
+
+
+def _sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
+    """One GIF data sub-block (a length byte and that many bytes), read as Pillow reads it: its bytes,
+    or None for the zero length that ends a chain (or the end of the data), and the next position."""
+    if pos >= len(data):
+        return None, pos
+    length = data[pos]
+    if not length:
+        return None, pos + 1
+    return data[pos + 1 : pos + 1 + length], pos + 1 + length
+
+
+def _skip_sub_blocks(data: bytes, pos: int) -> int:
+    """The position after a chain of sub-blocks, which a zero length ends."""
+    end = len(data)
+    while pos < end:
+        length = data[pos]
+        pos += 1 + length
+        if not length:
+            return pos
+    return pos
+
+
+def _gif_geometry(data: bytes) -> Geometry:
+    """Count a GIF's frames and find the canvas they are drawn on from its block structure, without
+    decoding pixel data.
+
+    A frame may lie outside the logical screen the header declares; Pillow then grows the canvas to
+    hold it (and composes every later frame on the grown canvas), so the canvas is the union of the
+    screen and all frames. The walk reads the blocks exactly as Pillow's GIF reader does, quirks
+    included, so that both find the same frames; it stops as soon as a limit is crossed."""
+    invalid = ValidationError("The image is corrupt or truncated.", code="invalid_image")
+    end = len(data)
+    if end < 13:
+        raise invalid
+    width, height = struct.unpack_from("<HH", data, 6)
+    flags = data[10]
+    pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    frames = 0
+    while pos < end:
+        introducer = data[pos]
+        pos += 1
+        if introducer == 0x3B:  # trailer
+            break
+        if introducer == 0x21:  # extension: a label byte, then sub-blocks
+            if pos >= end:
+                raise invalid
+            label = data[pos]
+            block, pos = _sub_block(data, pos + 1)
+            if label == 0xFE:  # comment
+                if block is not None:
+                    pos = _skip_sub_blocks(data, pos)
+                continue
+            if label == 0xF9 and block is not None and (len(block) < 3 or (block[0] & 1 and len(block) < 4)):
+                raise invalid  # a graphic control block too short for its delay and transparency
+            if label == 0xFF and not frames and block is not None and block.startswith(b"NETSCAPE2.0"):
+                block, pos = _sub_block(data, pos)
+            # Pillow then skips a chain of sub-blocks even when it has just read the one ending the
+            # extension, and so skips whatever chain follows.
+            pos = _skip_sub_blocks(data, pos)
+        elif introducer == 0x2C:  # image descriptor: left, top, width, height, flags
+            if pos + 9 > end:
+                raise invalid
+            left, top, frame_width, frame_height = struct.unpack_from("<HHHH", data, pos)
+            flags = data[pos + 8]
+            pos += 9 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+            if pos >= end:
+                raise invalid
+            # The LZW code size byte, then the pixel data's sub-blocks.
+            pos = _skip_sub_blocks(data, pos + 1)
+            frames += 1
+            width, height = max(width, left + frame_width), max(height, top + frame_height)
+            if frames > settings.MEDIA_MAX_FRAMES:
+                raise _too_many_frames()
+            if width * height > settings.MEDIA_MAX_PIXELS:
+                raise _too_many_pixels()
+        # Pillow skips any other byte between blocks, and so does this walk.
+    return Geometry(width, height, max(frames, 1))
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    gif = data.startswith((b"GIF87a", b"GIF89a"))
+    if gif:
+        # Before Pillow opens it: opening already reads the first frame's header and may grow the
+        # canvas and fill it.
+        _check_geometry(_gif_geometry(data))
     with warnings.catch_warnings():
         # Opening reads only the header; the pixel bound below is checked before any decoding.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
-            raise ValidationError(too_many, code="too_many_pixels") from exc
+            raise _too_many_pixels() from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise ValidationError("Upload a valid image: JPEG, PNG, GIF or WebP.", code="invalid_image") from exc
     if image.format not in FORMATS:
         raise ValidationError("Only JPEG, PNG, GIF and WebP images are accepted.", code="unsupported_format")
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ValidationError(too_many, code="too_many_pixels")
+    if not gif:
+        # APNG's frame count is declared in its acTL chunk and WebP's comes from its frame headers;
+        # both formats keep every frame inside the canvas the header declares.
+        _check_geometry(Geometry(*image.size, frames=getattr(image, "n_frames", 1)))
     return image
 
 
@@ -83,8 +207,10 @@ def process_image(upload) -> ProcessedImage:
     try:
         image.load()
         if fmt == "GIF" and getattr(image, "is_animated", False):
+            first_frame = image.copy()
             out = _reencode_animated_gif(image)
             width, height = image.size
+            image = first_frame
         else:
             image = ImageOps.exif_transpose(image)
             width, height = image.size
@@ -119,5 +245,6 @@ def _reencode(image: Image.Image, fmt: str) -> bytes:
 
 def _reencode_animated_gif(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "GIF", save_all=True, loop=image.info.get("loop", 0), duration=image.info.get("duration"))
+    # No ``duration`` argument: Pillow then gives each frame its own (or none, where the file has none).
+    image.save(buffer, "GIF", save_all=True, loop=image.info.get("loop", 0))
     return buffer.getvalue()

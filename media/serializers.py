@@ -37,4 +37,7 @@ class PostMediaSerializer(serializers.ModelSerializer):
 
 
 class MediaUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=False, help_text="JPEG, PNG, GIF or WebP, ≤ 10 MB, ≤ 40 megapixels.")
+    file = serializers.FileField(
+        allow_empty_file=False,
+        help_text="JPEG, PNG, GIF or WebP, ≤ 10 MB, ≤ 40 megapixels; animations ≤ 300 frames, ≤ 50 megapixels in all.",
+    )

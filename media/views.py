@@ -30,7 +30,8 @@ class MediaViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         consumes=["multipart/form-data"],
         responses={
             201: MediaSerializer,
-            400: "Not a JPEG, PNG, GIF or WebP image, corrupt, or over 40 megapixels.",
+            400: "Not a JPEG, PNG, GIF or WebP image, corrupt, over 40 megapixels, or an animation over 300 "
+            "frames or 50 megapixels in all.",
             413: DetailSerializer,
             415: DetailSerializer,
         },

@@ -398,6 +398,9 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 MEDIA_MAX_UPLOAD_BYTES = env_int("MEDIA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40_000_000)
+# An animation is decoded frame by frame onto its whole canvas: these bound that work.
+MEDIA_MAX_FRAMES = env_int("MEDIA_MAX_FRAMES", 300)
+MEDIA_MAX_TOTAL_PIXELS = env_int("MEDIA_MAX_TOTAL_PIXELS", 50_000_000)
 # Requests larger than the biggest upload are refused before Django reads them into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
