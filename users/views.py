@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from mini_twitter.api.ids import ID_PATTERN
@@ -20,6 +20,7 @@ from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginat
 from mini_twitter.api.throttles import SENSITIVE_THROTTLES
 
 from . import selectors, services
+from .authentication import SessionJWTAuthentication, SessionTokenObtainPairSerializer
 from .models import User
 from .serializers import (
     ApiKeyCreatedSerializer,
@@ -203,13 +204,14 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class TokenObtainView(TokenObtainPairView):
-    """Log in with username (any case) and password → access and refresh tokens."""
+    """Log in with username (any case) and password → access and refresh tokens of a new session."""
 
+    serializer_class = SessionTokenObtainPairSerializer
     throttle_classes = SENSITIVE_THROTTLES
     swagger_tags = ["auth"]
 
     @swagger_auto_schema(
-        request_body=TokenObtainPairSerializer,
+        request_body=SessionTokenObtainPairSerializer,
         responses={200: TokenPairSerializer, 400: VALIDATION_ERROR, 401: ERROR_RESPONSE},
         security=[],
     )
@@ -219,6 +221,9 @@ class TokenObtainView(TokenObtainPairView):
 
 class SafeTokenRefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
+        # The refresh token passes the access tokens' checks too (password unchanged since it was
+        # issued, session not logged out): the tokens it would mint could not be used anyway.
+        SessionJWTAuthentication().get_user(self.token_class(attrs["refresh"]))
         try:
             return super().validate(attrs)
         except User.DoesNotExist as exc:
@@ -242,7 +247,9 @@ class TokenRefreshRotateView(TokenRefreshView):
 
 
 class LogoutView(APIView):
-    """Revoke a refresh token. No access token is needed: the refresh token is the credential."""
+    """End a login session: its refresh token is revoked, the access tokens it minted stop working
+    and its sockets close (4001); other sessions of the account go on. No access token is needed:
+    the refresh token is the credential."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -292,7 +299,8 @@ class PasswordResetRequestView(APIView):
 
 
 class PasswordResetConfirmView(APIView):
-    """Set a new password with the emailed code; every refresh token of the account is revoked."""
+    """Set a new password with the emailed code; every access and refresh token of the account is
+    revoked and its sockets close."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
