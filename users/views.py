@@ -88,7 +88,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @swagger_auto_schema(
         request_body=RegisterSerializer,
-        responses={201: MeSerializer, 400: "Duplicate username/email, invalid email or weak password."},
+        responses={
+            201: MeSerializer,
+            400: (
+                "Username taken (in any case, or a look-alike of a taken one) or of mixed scripts; email "
+                "invalid or taken (one message for both); weak password; a display name with control "
+                "characters or line breaks."
+            ),
+        },
         security=[],
     )
     def create(self, request):
@@ -187,7 +194,11 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @swagger_auto_schema(
         methods=["put", "patch"],
         request_body=ProfileUpdateSerializer,
-        responses={200: MyProfileSerializer, 400: "Invalid field or not an image.", 413: ERROR_RESPONSE},
+        responses={
+            200: MyProfileSerializer,
+            400: "Invalid field (control characters or line breaks in a name or location) or not an image.",
+            413: ERROR_RESPONSE,
+        },
         consumes=["application/json", "multipart/form-data"],
     )
     @action(detail=False, methods=["put", "patch"])
@@ -338,7 +349,8 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
         return super().list(request, *args, **kwargs)
 
     @swagger_auto_schema(
-        request_body=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer, 400: "Missing or long name."}
+        request_body=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer, 400: "Missing or long name, or one with control characters."},
     )
     def create(self, request):
         """Create a key; the response carries the key itself, shown this once."""
