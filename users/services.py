@@ -177,11 +177,11 @@ def refresh_token_revoke(*, token: str) -> None:
 
 def session_end(*, user_id: int, sid: str) -> None:
     # Locked: two devices logging out at once must not drop each other's entry.
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None:
+    revoked = User.objects.select_for_update().filter(pk=user_id).values_list("revoked_sessions", flat=True).first()
+    if revoked is None:
         return
-    user.revoked_sessions = revoked_sessions_after_ending(user.revoked_sessions, sid)
-    user.save(update_fields=["revoked_sessions"])
+    # An update, not a save: nothing the user's cached forms show has changed.
+    User.objects.filter(pk=user_id).update(revoked_sessions=revoked_sessions_after_ending(revoked, sid))
     transaction.on_commit(lambda: close_group(session_sockets_group(sid), CLOSE_AUTH_FAILED))
 
 
