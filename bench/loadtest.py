@@ -70,8 +70,10 @@ def main() -> int:
     from posts.models import Post
     from users.models import User
 
-    user_ids = list(User.objects.filter(username__startswith="seed_").values_list("id", flat=True))
-    tokens = {uid: str(AccessToken.for_user(User(pk=uid))) for uid in user_ids}
+    # Loaded users: a token carries a digest of its user's password hash.
+    seeded = User.objects.filter(username__startswith="seed_").only("id", "password")
+    tokens = {user.pk: str(AccessToken.for_user(user)) for user in seeded}
+    user_ids = list(tokens)
     post_ids = list(Post.objects.order_by("-id").values_list("id", flat=True)[:2000])
 
     port = free_port()

@@ -62,15 +62,16 @@ def _refused(refusing: list[User]) -> PermissionDenied:
 
 def conversation_create(*, creator: User, participant_ids: list[int], title: str | None = None) -> ConversationResult:
     other_ids = [pid for pid in dict.fromkeys(participant_ids) if pid != creator.pk]
-    title = (title or "").strip() or None
+    title = (
+        clean_text(title, field="title", noun="title", max_length=MAX_TITLE_LENGTH, single_line=True, allow_empty=True)
+        or None
+    )
     if not other_ids:
         raise ValidationError({"participant_ids": ["Name at least one other user."]})
     if len(other_ids) + 1 > MAX_PARTICIPANTS:
         raise ValidationError(
             {"participant_ids": [f"A conversation has at most {MAX_PARTICIPANTS} participants, you included."]}
         )
-    if title is not None and len(title) > MAX_TITLE_LENGTH:
-        raise ValidationError({"title": [f"A title has at most {MAX_TITLE_LENGTH} characters."]})
     users = {u.pk: u for u in User.objects.filter(pk__in=other_ids, is_active=True).select_related("profile")}
     unknown = [pid for pid in other_ids if pid not in users]
     if unknown:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from messaging.models import Message
 from messaging.selectors import active_participants
+from mini_twitter.api.text import one_line
 from mini_twitter.observability import metrics
 from outbox.services import enqueue_on_commit
 from posts.models import Like, Mention, Post, Retweet
@@ -256,7 +257,7 @@ def follow_email_send(*, notification_id: int) -> bool:
         "actor_username": actor.username,
     }
     message = EmailMultiAlternatives(
-        subject=f"{context['actor_name']} (@{actor.username}) followed you on mini_twitter",
+        subject=one_line(f"{context['actor_name']} (@{actor.username}) followed you on mini_twitter"),
         body=render_to_string("notifications/follow_email.txt", context),
         to=[recipient.email],
     )

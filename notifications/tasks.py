@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
+from django.core.mail import BadHeaderError
 from django.db import InterfaceError, OperationalError
 
 from . import services
@@ -70,6 +71,11 @@ def notify_message_task(*, message_id: int) -> None:
 def send_follow_email_task(self, *, notification_id: int) -> bool:
     try:
         return services.follow_email_send(notification_id=notification_id)
+    except BadHeaderError:
+        # A header the mail library refuses (a line break in it) fails the same way every time:
+        # logged and dropped, never retried. The notification itself is stored.
+        logger.error("follow email for notification %s not sent: a header has a line break", notification_id)
+        return False
     except TRANSIENT_MAIL_ERRORS as exc:
         if self.request.retries >= EMAIL_MAX_RETRIES:
             # The notification itself is stored; only its email is lost.

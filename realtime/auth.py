@@ -10,12 +10,13 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from users.authentication import SessionJWTAuthentication, session_of
 from users.models import User
 
 from .absolute import absolute_urls, site_url
+from .events import session_sockets_group, user_sockets_group
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +32,16 @@ class Refused(Exception):
 
 
 @database_sync_to_async
-def user_for_token(token: object) -> User | None:
-    """The active user an access token (not a refresh token) belongs to, or None: checked exactly
-    as the REST API checks its bearer tokens (simplejwt's ``JWTAuthentication``)."""
+def user_for_token(token: object) -> tuple[User, str | None] | None:
+    """The active user an access token (not a refresh token) belongs to and its login session, or
+    None: checked exactly as the REST API checks its bearer tokens (``SessionJWTAuthentication``:
+    not expired, password unchanged since, session not logged out)."""
     if not isinstance(token, str) or not token:
         return None
-    authentication = JWTAuthentication()
+    authentication = SessionJWTAuthentication()
     try:
-        return authentication.get_user(authentication.get_validated_token(token))
+        validated = authentication.get_validated_token(token)
+        return authentication.get_user(validated), session_of(validated)
     except (InvalidToken, AuthenticationFailed):
         return None
 
@@ -81,12 +84,13 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
         await self.receive_frame(frame)
 
     async def _authenticate(self, frame):
-        user = None
+        found = None
         if isinstance(frame, dict) and frame.get("type") == "auth":
-            user = await user_for_token(frame.get("token"))
-        if user is None:
+            found = await user_for_token(frame.get("token"))
+        if found is None:
             await self.close(code=CLOSE_AUTH_FAILED)
             return
+        user, sid = found
         try:
             await self.authorize(user)
         except Refused as refused:
@@ -94,6 +98,10 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
             return
         self.auth_deadline.cancel()
         self.user = user
+        # Closed with 4001 when the password is set, or when this login session logs out.
+        await self.join_group(user_sockets_group(user.pk))
+        if sid is not None:
+            await self.join_group(session_sockets_group(sid))
         # Subscribed before ``auth_ok``: a client that has it misses no event sent after it.
         await self.subscribe()
         await self.send_frame("auth_ok", {"user_id": user.pk})

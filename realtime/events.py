@@ -18,6 +18,16 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def user_sockets_group(user_id: int) -> str:
+    """Every authenticated socket of the user, events and rooms alike (closed when the password is set)."""
+    return f"sockets.user.{user_id}"
+
+
+def session_sockets_group(sid: str) -> str:
+    """The sockets opened with the access tokens of one login session (closed at its logout)."""
+    return f"sockets.session.{sid}"
+
+
 def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:

@@ -43,7 +43,7 @@ def _locked(room_id: int) -> Room:
 
 
 def room_create(*, host: User, title: str) -> Room:
-    title = clean_text(title, field="title", noun="room title", max_length=100)
+    title = clean_text(title, field="title", noun="room title", max_length=100, single_line=True)
     with transaction.atomic():
         room = Room.objects.create(title=title, host=host)
         Participant.objects.create(room=room, user=host, role=Participant.Role.HOST)

@@ -2,9 +2,14 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from mini_twitter.api.text import validate_single_line
+
+from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton
 
 
 class UserManager(DjangoUserManager):
@@ -21,7 +26,24 @@ class UserManager(DjangoUserManager):
 
 
 class User(AbstractUser):
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text=(
+            "150 characters or fewer: letters, digits and @/./+/-/_ only, the letters of one script "
+            "(Latin may be combined with Chinese, Japanese or Korean); no look-alike of an existing username."
+        ),
+        validators=[UsernameValidator()],
+        error_messages={"unique": USERNAME_TAKEN},
+    )
     email = models.EmailField("email address")
+    # Derived from ``username`` whenever it changes (see ``save``); its unique constraint refuses a
+    # name that looks like an existing one, even from two registrations at the same instant.
+    username_skeleton = models.TextField(editable=False)
+    # {session id: when it ended (epoch seconds)} for sessions logged out within an access token's
+    # lifetime; read from the row authentication loads anyway (``users.authentication``).
+    revoked_sessions = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -31,10 +53,33 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+            models.UniqueConstraint(fields=["username_skeleton"], name="users_user_username_skeleton_unique"),
         ]
 
     def __str__(self) -> str:
         return self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved_username = instance.__dict__.get("username")
+        return instance
+
+    def clean(self):
+        super().clean()  # NFKC-normalises the username
+        skeleton = username_skeleton(self.username)
+        if User.objects.filter(username_skeleton=skeleton).exclude(pk=self.pk).exists():
+            raise ValidationError({"username": [USERNAME_TAKEN]})
+
+    def save(self, *args, **kwargs):
+        username = self.__dict__.get("username")
+        if username is not None and (self._state.adding or username != getattr(self, "_saved_username", None)):
+            self.username_skeleton = username_skeleton(username)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "username" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "username_skeleton"}
+        super().save(*args, **kwargs)
+        self._saved_username = username
 
 
 class Profile(models.Model):
@@ -43,9 +88,9 @@ class Profile(models.Model):
         FOLLOWING = "following", "People I follow"
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="profile")
-    display_name = models.CharField(max_length=50, blank=True)
+    display_name = models.CharField(max_length=50, blank=True, validators=[validate_single_line])
     bio = models.CharField(max_length=160, blank=True)
-    location = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     website = models.URLField(max_length=200, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True, null=True)
     email_notifications = models.BooleanField(default=True)
@@ -105,7 +150,7 @@ class ApiKey(models.Model):
 
     # Indexed by (user, -created_at) below.
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys", db_index=False)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_single_line])
     prefix = models.CharField(max_length=12, help_text="The first characters of the key, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)

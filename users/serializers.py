@@ -1,9 +1,10 @@
 """Input and output serializers for users, profiles, auth and password reset."""
 
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
 
 from .models import ApiKey, Profile, User
+from .services import EMAIL_UNAVAILABLE
+from .usernames import validate_username_characters
 
 
 class AbsoluteFileUrlField(serializers.Field):
@@ -85,8 +86,17 @@ class MeSerializer(UserSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    email = serializers.EmailField(max_length=254)
+    username = serializers.CharField(
+        max_length=150,
+        validators=[validate_username_characters],
+        help_text=(
+            "Letters, digits and @/./+/-/_, stored NFKC-normalised. The letters must be of one script "
+            "(Latin may be combined with Chinese, Japanese or Korean): a mixed-script name → 400. A name "
+            "that is the same as an existing one in another case or a look-alike of it (Cyrillic `а` for "
+            "Latin `a`, `rn` for `m`, `0` for `o`) is taken → 400."
+        ),
+    )
+    email = serializers.EmailField(max_length=254, error_messages={"invalid": EMAIL_UNAVAILABLE})
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 

@@ -11,28 +11,61 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
+from mini_twitter.api.text import clean_text
 from notifications.tasks import notify_follow_task
 from outbox.services import enqueue_on_commit
+from realtime.auth import CLOSE_AUTH_FAILED
+from realtime.events import close_group, session_sockets_group, user_sockets_group
 
+from .authentication import revoked_sessions_after_ending, session_of
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
+from .usernames import USERNAME_TAKEN, normalize_username, username_skeleton, validate_username_scripts
 
 logger = logging.getLogger(__name__)
 
 
-def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
+# The contract answers 400 for a registered address, so the answer itself can't hide that the
+# address is unusable; the message does not say it belongs to an account (as GitHub's sign-up), and
+# the same words answer a malformed address. Registration is throttled per address and per name.
+EMAIL_UNAVAILABLE = "This email address is invalid or already in use."
+
+
+def display_name_clean(value: str | None) -> str:
+    return clean_text(
+        value, field="display_name", noun="display name", max_length=50, single_line=True, allow_empty=True
+    )
+
+
+def _registration_conflicts(*, username: str, email: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["A user with that username already exists."]
+    if User.objects.filter(Q(username__iexact=username) | Q(username_skeleton=username_skeleton(username))).exists():
+        errors["username"] = [USERNAME_TAKEN]
     if User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["A user with that email already exists."]
+        errors["email"] = [EMAIL_UNAVAILABLE]
+    return errors
+
+
+def user_create(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    """Register. A username that is a look-alike of an existing one (same skeleton, see
+    ``users.usernames``) is taken, as is the same name in another case."""
+    username = normalize_username(username)
+    display_name = display_name_clean(display_name)
+    errors = _registration_conflicts(username=username, email=email)
+    if "username" not in errors:
+        # After the look-alike check: a look-alike of a taken name is "taken", whatever its scripts.
+        try:
+            validate_username_scripts(username)
+        except ValidationError as exc:
+            errors["username"] = list(exc.messages)
     candidate = User(username=username, email=email)
     try:
         password_validation.validate_password(password, user=candidate)
@@ -47,8 +80,9 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
                 user.profile.display_name = display_name
                 user.profile.save(update_fields=["display_name"])
     except IntegrityError as exc:
-        # Lost a race with a concurrent registration of the same name or email.
-        raise ValidationError({"username": ["A user with that username or email already exists."]}) from exc
+        # Lost a race with a concurrent registration of the same (or a look-alike) name or email.
+        conflicts = _registration_conflicts(username=username, email=email) or {"username": [USERNAME_TAKEN]}
+        raise ValidationError(conflicts) from exc
     return user
 
 
@@ -100,6 +134,13 @@ PROFILE_FIELDS = ("display_name", "bio", "location", "website", "email_notificat
 def profile_update(*, user: User, data: dict) -> Profile:
     """Apply validated profile fields; ``avatar`` (an uploaded file, or None to remove) is
     re-encoded and stored under a server-chosen name."""
+    data = dict(data)
+    if "display_name" in data:
+        data["display_name"] = display_name_clean(data["display_name"])
+    if "location" in data:
+        data["location"] = clean_text(
+            data["location"], field="location", noun="location", max_length=100, single_line=True, allow_empty=True
+        )
     profile = user.profile
     changed = [field for field in PROFILE_FIELDS if field in data]
     for field in changed:
@@ -132,8 +173,25 @@ def profile_update(*, user: User, data: dict) -> Profile:
 
 
 def refresh_token_revoke(*, token: str) -> None:
-    """Blacklist one refresh token (logout). Raises ``TokenError`` when it is invalid or used."""
-    RefreshToken(token).blacklist()
+    """Logout: blacklist the refresh token and end its session, so the access tokens it minted stop
+    working and the sockets they opened close (4001); the user's other sessions go on. Raises
+    ``TokenError`` when the token is invalid or already used."""
+    refresh = RefreshToken(token)
+    sid = session_of(refresh)
+    with transaction.atomic():
+        refresh.blacklist()
+        if sid is not None:
+            session_end(user_id=refresh[jwt_settings.USER_ID_CLAIM], sid=sid)
+
+
+def session_end(*, user_id: int, sid: str) -> None:
+    # Locked: two devices logging out at once must not drop each other's entry.
+    revoked = User.objects.select_for_update().filter(pk=user_id).values_list("revoked_sessions", flat=True).first()
+    if revoked is None:
+        return
+    # An update, not a save: nothing the user's cached forms show has changed.
+    User.objects.filter(pk=user_id).update(revoked_sessions=revoked_sessions_after_ending(revoked, sid))
+    transaction.on_commit(lambda: close_group(session_sockets_group(sid), CLOSE_AUTH_FAILED))
 
 
 def user_revoke_all_refresh_tokens(*, user: User) -> int:
@@ -141,6 +199,14 @@ def user_revoke_all_refresh_tokens(*, user: User) -> int:
     ids = list(outstanding.values_list("id", flat=True))
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=i) for i in ids], ignore_conflicts=True)
     return len(ids)
+
+
+def user_sessions_end_all(*, user: User) -> None:
+    """After a password is set: every refresh token is revoked and every socket closes (4001). The
+    access tokens need nothing more: they carry a digest of the old password hash."""
+    user_revoke_all_refresh_tokens(user=user)
+    user_id = user.pk
+    transaction.on_commit(lambda: close_group(user_sockets_group(user_id), CLOSE_AUTH_FAILED))
 
 
 # --- Password reset -------------------------------------------------------------------------
@@ -170,30 +236,37 @@ def password_reset_code_create(*, user_id: int) -> str | None:
 
 def password_reset_request(*, email: str) -> None:
     """Schedule a reset code for the account with this email, if there is one. The caller's answer
-    is the same either way, and the work done here does not depend on it either (one query)."""
+    is the same either way, and so is the work done here: one query and one task enqueued (for no
+    account, a task that does nothing), so the time taken does not tell either."""
     from .tasks import send_password_reset_email_task
 
     user_id = User.objects.filter(email__iexact=email, is_active=True).values_list("pk", flat=True).first()
-    if user_id is not None:
-        enqueue_on_commit(send_password_reset_email_task, user_id=user_id)
+    enqueue_on_commit(send_password_reset_email_task, user_id=user_id)
 
 
 INVALID_CODE = "The code is invalid or has expired."
 
 
 def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if user is None:
-        raise ValidationError({"code": [INVALID_CODE]})
+    """Set a new password with the emailed code; every token and socket of the account is revoked.
+    The live code and its user are found in one query, so an unknown address costs what a known one
+    without a live code does."""
     with transaction.atomic():
         record = (
-            PasswordResetCode.objects.select_for_update()
-            .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+            PasswordResetCode.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(
+                user__email__iexact=email,
+                user__is_active=True,
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
             .order_by("-created_at")
             .first()
         )
         if record is None or record.attempts >= settings.PASSWORD_RESET_MAX_ATTEMPTS:
             raise ValidationError({"code": [INVALID_CODE]})
+        user = record.user
         wrong_code = not hmac.compare_digest(record.code_hash, _code_hash(user.pk, code))
         if wrong_code:
             # Counted in a committed write, so the request failing does not undo the count.
@@ -207,7 +280,7 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
             user.save(update_fields=["password"])
             record.used_at = timezone.now()
             record.save(update_fields=["used_at"])
-            user_revoke_all_refresh_tokens(user=user)
+            user_sessions_end_all(user=user)
     if wrong_code:
         raise ValidationError({"code": [INVALID_CODE]})
     return user
@@ -223,6 +296,7 @@ def api_key_digest(key: str) -> str:
 def api_key_create(*, user: User, name: str, key: str | None = None) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the key itself, which is not stored and can't be shown
     again. ``key`` is for fixed demo keys only; real keys are random."""
+    name = clean_text(name, field="name", noun="key name", max_length=100, single_line=True)
     key = key or f"mt_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(user=user, name=name, prefix=key[:8], key_hash=api_key_digest(key))
     return api_key, key

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from .models import User
@@ -24,12 +24,15 @@ TRANSIENT_MAIL_ERRORS = (OSError,)
     soft_time_limit=30,
     time_limit=45,
 )
-def send_password_reset_email_task(*, user_id: int) -> bool:
+def send_password_reset_email_task(*, user_id: int | None) -> bool:
     """Create a fresh code for the user (voiding earlier ones) and email it.
 
     The plain code exists only here and in the email: never in the database or the broker. A retry
-    makes a new code, which voids the one of the failed attempt.
+    makes a new code, which voids the one of the failed attempt. ``user_id`` is None for a request
+    naming no account: the request enqueues this task either way, so that both cost the same.
     """
+    if user_id is None:
+        return False
     code = password_reset_code_create(user_id=user_id)
     if code is None:
         return False  # the user vanished or was deactivated: nothing to retry
@@ -42,6 +45,11 @@ def send_password_reset_email_task(*, user_id: int) -> bool:
         to=[user.email],
     )
     message.attach_alternative(render_to_string("users/password_reset_email.html", context), "text/html")
-    message.send()
+    try:
+        message.send()
+    except BadHeaderError:
+        # Not transient: retrying can't help, and the user can ask again.
+        logger.error("password reset email for user %s not sent: a header has a line break", user_id)
+        return False
     logger.info("password reset code sent to user %s", user_id)
     return True

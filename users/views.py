@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from mini_twitter.api.ids import ID_PATTERN
@@ -20,6 +20,7 @@ from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginat
 from mini_twitter.api.throttles import sensitive_throttles
 
 from . import selectors, services
+from .authentication import SessionJWTAuthentication, SessionTokenObtainPairSerializer
 from .models import User
 from .serializers import (
     ApiKeyCreatedSerializer,
@@ -91,7 +92,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @swagger_auto_schema(
         request_body=RegisterSerializer,
-        responses={201: MeSerializer, 400: "Duplicate username/email, invalid email or weak password."},
+        responses={
+            201: MeSerializer,
+            400: (
+                "Username taken (in any case, or a look-alike of a taken one) or of mixed scripts; email "
+                "invalid or taken (one message for both); weak password; a display name with control "
+                "characters or line breaks."
+            ),
+        },
         security=[],
     )
     def create(self, request):
@@ -190,7 +198,11 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @swagger_auto_schema(
         methods=["put", "patch"],
         request_body=ProfileUpdateSerializer,
-        responses={200: MyProfileSerializer, 400: "Invalid field or not an image.", 413: ERROR_RESPONSE},
+        responses={
+            200: MyProfileSerializer,
+            400: "Invalid field (control characters or line breaks in a name or location) or not an image.",
+            413: ERROR_RESPONSE,
+        },
         consumes=["application/json", "multipart/form-data"],
     )
     @action(detail=False, methods=["put", "patch"])
@@ -207,13 +219,14 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class TokenObtainView(TokenObtainPairView):
-    """Log in with username (any case) and password → access and refresh tokens."""
+    """Log in with username (any case) and password → access and refresh tokens of a new session."""
 
+    serializer_class = SessionTokenObtainPairSerializer
     throttle_classes = sensitive_throttles("username")
     swagger_tags = ["auth"]
 
     @swagger_auto_schema(
-        request_body=TokenObtainPairSerializer,
+        request_body=SessionTokenObtainPairSerializer,
         responses={200: TokenPairSerializer, 400: VALIDATION_ERROR, 401: ERROR_RESPONSE},
         security=[],
     )
@@ -223,6 +236,9 @@ class TokenObtainView(TokenObtainPairView):
 
 class SafeTokenRefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
+        # The refresh token passes the access tokens' checks too (password unchanged since it was
+        # issued, session not logged out): the tokens it would mint could not be used anyway.
+        SessionJWTAuthentication().get_user(self.token_class(attrs["refresh"]))
         try:
             return super().validate(attrs)
         except User.DoesNotExist as exc:
@@ -246,7 +262,9 @@ class TokenRefreshRotateView(TokenRefreshView):
 
 
 class LogoutView(APIView):
-    """Revoke a refresh token. No access token is needed: the refresh token is the credential."""
+    """End a login session: its refresh token is revoked, the access tokens it minted stop working
+    and its sockets close (4001); other sessions of the account go on. No access token is needed:
+    the refresh token is the credential."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -296,7 +314,8 @@ class PasswordResetRequestView(APIView):
 
 
 class PasswordResetConfirmView(APIView):
-    """Set a new password with the emailed code; every refresh token of the account is revoked."""
+    """Set a new password with the emailed code; every access and refresh token of the account is
+    revoked and its sockets close."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -334,7 +353,8 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
         return super().list(request, *args, **kwargs)
 
     @swagger_auto_schema(
-        request_body=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer, 400: "Missing or long name."}
+        request_body=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer, 400: "Missing or long name, or one with control characters."},
     )
     def create(self, request):
         """Create a key; the response carries the key itself, shown this once."""

@@ -164,6 +164,40 @@ def test_nul_bytes_in_a_microblog_query_get_the_envelope(api_client):
     }
 
 
+@pytest.mark.parametrize("bad", ["\r\nBcc: victim@example.com", "\n", "\x1b[31m", "\x85", "\u2028"])
+@pytest.mark.parametrize(
+    ("method", "path", "field", "body"),
+    [
+        ("post", "/api/users/", "display_name", {"username": "newbie", "email": "n@example.com"}),
+        ("post", "/api/users/", "username", {"email": "n@example.com"}),
+        ("patch", "/api/users/profiles/update_my_profile/", "display_name", {}),
+        ("patch", "/api/users/profiles/update_my_profile/", "location", {}),
+        ("post", "/api/rooms/", "title", {}),
+        ("post", "/api/users/api_keys/", "name", {}),
+        ("post", "/api/messages/", "title", {}),
+    ],
+)
+def test_control_characters_in_names_and_titles_are_refused_with_400(auth_client, bad, method, path, field, body):
+    body = {**body, field: f"one{bad}two"}
+    if path == "/api/users/":
+        body.setdefault("username", "newbie")
+        body["password"] = "long-enough-pass"
+    if path == "/api/messages/":
+        body["participant_ids"] = [UserFactory().id, UserFactory().id]
+    response = getattr(auth_client, method)(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+
+
+def test_names_stay_free_to_use_other_scripts_and_symbols(auth_client):
+    name = "Zoë 🌻 Ђорђе עברית"
+    response = auth_client.patch(
+        "/api/users/profiles/update_my_profile/", {"display_name": name, "location": "Zürich, CH"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["display_name"] == name and response.json()["location"] == "Zürich, CH"
+
+
 def test_cors_allows_only_listed_origins(api_client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
     preflight = api_client.options(

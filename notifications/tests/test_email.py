@@ -103,3 +103,27 @@ def test_a_send_that_recovers_is_delivered(follow):
         follow(bob, alice)
     assert len(attempts) == 3
     assert len(mail.outbox) == 1
+
+
+def test_a_line_break_in_a_stored_display_name_still_gets_a_one_line_subject(follow):
+    alice, bob = UserFactory(), UserFactory(username="bob")
+    # A name stored before line breaks were refused: it must not break (or inject) a header.
+    bob.profile.__class__.objects.filter(pk=bob.pk).update(display_name="Bob\r\nBcc: victim@example.com")
+    follow(bob, alice)
+    [message] = mail.outbox
+    assert message.subject == "Bob Bcc: victim@example.com (@bob) followed you on mini_twitter"
+    assert message.message()["Bcc"] is None
+
+
+def test_a_bad_header_is_logged_and_dropped_not_retried(follow, caplog):
+    alice, bob = UserFactory(), UserFactory()
+    with (
+        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=mail.BadHeaderError("newline")) as send,
+        caplog.at_level(logging.WARNING, logger="notifications.tasks"),
+    ):
+        follow(bob, alice)
+    assert send.call_count == 1
+    [logged] = [r for r in caplog.records if r.name == "notifications.tasks"]
+    assert logged.levelno == logging.ERROR and "not sent" in logged.getMessage()
+    notification = Notification.objects.get(recipient=alice, type="follow")
+    assert notification.emailed_at is None

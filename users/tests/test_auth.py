@@ -69,6 +69,15 @@ def test_register_duplicate_email_is_case_insensitive(api_client):
     assert "email" in response.json()
 
 
+def test_register_with_a_taken_email_does_not_say_an_account_has_it(api_client):
+    UserFactory(email="someone@example.com")
+    taken = register(api_client, email="someone@example.com")
+    malformed = register(api_client, email="someone-at-example")
+    assert taken.status_code == malformed.status_code == 400
+    assert taken.json() == malformed.json() == {"email": ["This email address is invalid or already in use."]}
+    assert User.objects.count() == 1
+
+
 @pytest.mark.parametrize("password", ["short", "password123", "12345678901", "newbie2024"])
 def test_register_weak_password_is_refused(api_client, password):
     response = register(api_client, password=password)

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from users.models import PasswordResetCode
@@ -50,6 +52,39 @@ def test_request_for_unknown_email_looks_the_same(api_client, user, django_captu
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     assert len(mail.outbox) == 1
+
+
+def _sent(client, path, body):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(path, body, format="json")
+    headers = {k: v for k, v in response.items() if k.lower() != "x-request-id"}
+    return response.status_code, response.content, headers, len(queries)
+
+
+def test_request_for_known_and_unknown_emails_answers_the_same_bytes_after_the_same_work(api_client, user, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr("users.services.enqueue_on_commit", lambda task, **kwargs: enqueued.append(task.name))
+    known = _sent(api_client, REQUEST, {"email": user.email})
+    assert enqueued == ["users.send_password_reset_email"]
+    unknown = _sent(api_client, REQUEST, {"email": "ghost@example.com"})
+    assert known == unknown
+    assert known[0] == 202
+    assert enqueued == ["users.send_password_reset_email"] * 2
+
+
+def test_the_task_enqueued_for_an_unknown_email_does_nothing(api_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert api_client.post(REQUEST, {"email": "ghost@example.com"}, format="json").status_code == 202
+    assert len(callbacks) == 1
+    assert mail.outbox == [] and not PasswordResetCode.objects.exists()
+
+
+def test_confirm_for_known_and_unknown_emails_answers_the_same_bytes_after_the_same_work(api_client, user):
+    body = {"code": "123456", "new_password": NEW_PASSWORD}
+    known = _sent(api_client, CONFIRM, {**body, "email": user.email})
+    unknown = _sent(api_client, CONFIRM, {**body, "email": "ghost@example.com"})
+    assert known == unknown
+    assert known[0] == 400
 
 
 def test_request_invalid_email_is_400(api_client):

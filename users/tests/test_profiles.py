@@ -208,3 +208,13 @@ def test_request_body_over_the_limit_is_413(auth_client, settings):
     settings.MAX_REQUEST_BODY_BYTES = 1000
     response = auth_client.patch(UPDATE, {"bio": "x" * 150, "avatar": upload(size=(300, 300))}, format="multipart")
     assert response.status_code == 413
+
+
+def test_the_admin_forms_refuse_line_breaks_in_names(user):
+    from django.core.exceptions import ValidationError
+
+    profile = user.profile
+    profile.display_name = "Eve\r\nBcc: victim@example.com"
+    with pytest.raises(ValidationError) as raised:
+        profile.full_clean()  # what the admin's profile inline runs
+    assert "display_name" in raised.value.message_dict

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from posts.models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from users.models import Follow, Profile, User
+from users.usernames import username_skeleton
 
 
 def _split(text: str) -> list[str]:
@@ -168,6 +169,10 @@ class Writer:
                 value = now
             else:
                 value = field.get_default()
+            if isinstance(field, models.JSONField) and connection.vendor == "postgresql":
+                from psycopg.types.json import Jsonb
+
+                value = Jsonb(value)  # COPY takes no bare dict
             extra.append((field, value))
         self.extra_fields = [field for field, _ in extra]
         self.extra_values = tuple(value for _, value in extra)
@@ -384,7 +389,10 @@ class Command(BaseCommand):
         password = make_password(SEED_PASSWORD)  # hashed once, shared by every seeded account
         users = Writer(
             User,
-            ["id", "username", "email", "password", "first_name", "last_name", "date_joined", "is_active"],
+            [
+                *("id", "username", "username_skeleton", "email", "password"),
+                *("first_name", "last_name", "date_joined", "is_active"),
+            ],
             self.batch,
         )
         profiles = Writer(Profile, ["user_id", "display_name", "bio"], self.batch)
@@ -397,7 +405,9 @@ class Command(BaseCommand):
                 username = f"{SEED_PREFIX}{index:06d}"
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
                 joined = self.now - timedelta(days=30 + 700 * rng.random())
-                user_rows.append((user_id, username, f"{username}@example.com", password, first, last, joined, True))
+                skeleton = username_skeleton(username)
+                email = f"{username}@example.com"
+                user_rows.append((user_id, username, skeleton, email, password, first, last, joined, True))
                 profile_rows.append((user_id, f"{first} {last}", rng.choice(BIO_BITS)))
             with fast_transaction():
                 users.write(user_rows)

@@ -1,0 +1,173 @@
+"""Login sessions: logout ends one session (its access tokens and sockets too), setting a password
+ends them all."""
+
+import contextlib
+import re
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from realtime.testing import closed_with, open_socket, receive_type
+from users.admin import UserAdmin
+from users.tests.factories import PASSWORD, UserFactory
+
+TOKEN = "/api/users/token/"
+REFRESH = "/api/users/token/refresh/"
+LOGOUT = "/api/users/logout/"
+ME = "/api/users/me/"
+EVENTS = "/ws/events/"
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+def login(user, password=PASSWORD) -> dict:
+    response = APIClient().post(TOKEN, {"username": user.username, "password": password}, format="json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def me_status(access: str) -> int:
+    return APIClient().get(ME, HTTP_AUTHORIZATION=f"Bearer {access}").status_code
+
+
+def refresh_status(refresh: str) -> int:
+    return APIClient().post(REFRESH, {"refresh": refresh}, format="json").status_code
+
+
+def reset_password(user, capture_on_commit=None):
+    """Through the API; ``capture_on_commit`` runs the after-commit work of a test in a transaction."""
+
+    def step():
+        return capture_on_commit(execute=True) if capture_on_commit else contextlib.nullcontext()
+
+    client = APIClient()
+    with step():
+        assert client.post("/api/users/password_reset/", {"email": user.email}, format="json").status_code == 202
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    body = {"email": user.email, "code": code, "new_password": NEW_PASSWORD}
+    with step():
+        assert client.post("/api/users/password_reset/confirm/", body, format="json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_logout_ends_that_sessions_access_tokens_and_no_other_session():
+    user = UserFactory()
+    phone, laptop = login(user), login(user)
+    assert APIClient().post(LOGOUT, {"refresh": phone["refresh"]}, format="json").status_code == 205
+    assert me_status(phone["access"]) == 401
+    assert me_status(laptop["access"]) == 200
+    assert refresh_status(phone["refresh"]) == 401
+    assert refresh_status(laptop["refresh"]) == 200
+
+
+@pytest.mark.django_db
+def test_a_logged_out_session_stays_ended_across_rotation():
+    user = UserFactory()
+    first = login(user)
+    rotated = APIClient().post(REFRESH, {"refresh": first["refresh"]}, format="json").json()
+    assert APIClient().post(LOGOUT, {"refresh": rotated["refresh"]}, format="json").status_code == 205
+    # The access tokens minted before and after the rotation belong to the same session.
+    assert me_status(first["access"]) == 401
+    assert me_status(rotated["access"]) == 401
+
+
+@pytest.mark.django_db
+def test_a_password_reset_ends_every_session_and_a_new_login_works(django_capture_on_commit_callbacks):
+    user = UserFactory()
+    phone, laptop = login(user), login(user)
+    reset_password(user, django_capture_on_commit_callbacks)
+    for session in (phone, laptop):
+        assert me_status(session["access"]) == 401
+        assert refresh_status(session["refresh"]) == 401
+    assert me_status(login(user, NEW_PASSWORD)["access"]) == 200
+
+
+@pytest.mark.django_db
+def test_the_admin_setting_a_password_ends_every_session(django_capture_on_commit_callbacks):
+    user = UserFactory()
+    session = login(user)
+    assert issubclass(UserAdmin.change_password_form, AdminPasswordChangeForm)
+    form = UserAdmin.change_password_form(user, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert form.is_valid(), form.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        form.save()
+    assert me_status(session["access"]) == 401
+    assert refresh_status(session["refresh"]) == 401
+
+
+@pytest.mark.django_db
+def test_the_session_check_costs_no_query_beyond_loading_the_user():
+    user = UserFactory()
+    access = login(user)["access"]
+    forced = APIClient()
+    forced.force_authenticate(user)
+    with CaptureQueriesContext(connection) as without_token:
+        assert forced.get("/api/notifications/").status_code == 200
+    with CaptureQueriesContext(connection) as with_token:
+        assert APIClient().get("/api/notifications/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+    assert len(with_token) == len(without_token) + 1
+
+
+@pytest.mark.django_db
+def test_ended_sessions_are_forgotten_once_their_access_tokens_have_expired(settings):
+    from users.authentication import revoked_sessions_after_ending
+
+    lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    now = 1_000_000
+    kept = revoked_sessions_after_ending({"old": now - lifetime - 120, "recent": now - 10}, "new", now=now)
+    assert kept == {"recent": now - 10, "new": now}
+
+
+# --- sockets -----------------------------------------------------------------------------------
+
+
+def run(scenario):
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logout_closes_that_sessions_sockets_with_4001_and_no_other():
+    user = UserFactory()
+    phone, laptop = login(user), login(user)
+
+    async def scenario():
+        phone_socket = await open_socket(EVENTS, token=phone["access"])
+        laptop_socket = await open_socket(EVENTS, token=laptop["access"])
+        for socket in (phone_socket, laptop_socket):
+            await receive_type(socket, "unread_count")
+        logout = await sync_to_async(APIClient().post)(LOGOUT, {"refresh": phone["refresh"]}, format="json")
+        assert logout.status_code == 205
+        assert await closed_with(phone_socket) == 4001
+        assert await laptop_socket.receive_nothing(timeout=0.3)
+        # The ended session's token can't open a new socket either.
+        again = await open_socket(EVENTS, token=phone["access"])
+        assert await closed_with(again) == 4001
+        await laptop_socket.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_reset_closes_every_socket_of_the_user_only():
+    user, other = UserFactory(), UserFactory()
+    session = login(user)
+
+    async def scenario():
+        events = await open_socket(EVENTS, token=session["access"])
+        second = await open_socket(EVENTS, user)
+        bystander = await open_socket(EVENTS, other)
+        for socket in (events, second, bystander):
+            await receive_type(socket, "unread_count")
+        await sync_to_async(reset_password)(user)
+        assert await closed_with(events) == 4001
+        assert await closed_with(second) == 4001
+        assert await bystander.receive_nothing(timeout=0.3)
+        again = await open_socket(EVENTS, token=session["access"])
+        assert await closed_with(again) == 4001
+        await bystander.disconnect()
+
+    run(scenario)
