@@ -39,6 +39,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db import transaction
 
 from outbox.services import enqueue_on_commit, enqueue_transient, run_on_commit
 from users.models import Follow, Profile
@@ -501,13 +502,22 @@ def push(entry: Entry, user_ids: Iterable[int]) -> int:
     Returns how many timelines took it (0 for those that already had it)."""
     if settings.TIMELINE_TEST_BATCH_DELAY:
         time.sleep(settings.TIMELINE_TEST_BATCH_DELAY)
-    user_ids = list(user_ids)
     args = [_cap(), _ttl(), *entry.args()]
     script, pipe = scripts().push, client().pipeline(transaction=False)
-    for start in range(0, len(user_ids), PUSH_KEYS_PER_CALL):
-        keys = [key for user_id in user_ids[start : start + PUSH_KEYS_PER_CALL] for key in home_keys(user_id)]
-        script(keys=keys, args=args, client=pipe)
-    return sum(pipe.execute())
+    with transaction.atomic():
+        # A batch may run long after its followers were listed (a busy queue, a resend): only those
+        # who follow the entry's account now get it, and their follow rows stay locked until it is
+        # written, so an unfollow committing meanwhile waits, then removes the account's entries.
+        user_ids = list(
+            Follow.objects.select_for_update(no_key=True)
+            .filter(followee_id=entry.retweeter_id or entry.author_id, follower_id__in=list(user_ids))
+            .order_by("pk")
+            .values_list("follower_id", flat=True)
+        )
+        for start in range(0, len(user_ids), PUSH_KEYS_PER_CALL):
+            keys = [key for user_id in user_ids[start : start + PUSH_KEYS_PER_CALL] for key in home_keys(user_id)]
+            script(keys=keys, args=args, client=pipe)
+        return sum(pipe.execute()) if user_ids else 0
 
 
 def _own(entry: Entry, account_id: int) -> None:
@@ -672,9 +682,14 @@ def apply(op: str, **kwargs) -> None:
         # A change sent again later may find the follow undone or redone since: the database says
         # which one the timeline must reflect now.
         follower_id, followee_id = kwargs["follower_id"], kwargs["followee_id"]
-        if Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
-            _followed(follower_id, followee_id)
-        else:
+        with transaction.atomic():
+            # The follow row stays locked while its entries are added (as in ``push``).
+            follow = Follow.objects.select_for_update(no_key=True).filter(
+                follower_id=follower_id, followee_id=followee_id
+            )
+            if follow.values_list("pk", flat=True).first() is not None:
+                _followed(follower_id, followee_id)
+        if not Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
             _unfollowed(follower_id, followee_id)
     else:  # pragma: no cover - a programming error
         raise ValueError(op)
