@@ -31,6 +31,7 @@ Redis Cluster).
 """
 
 import logging
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -192,18 +193,20 @@ return n
 )
 
 # KEYS: zset, hash, building marker. ARGV: cap, ttl, horizon ('' for none), merged accounts
-# ("1,2,3"), then (post, score, value) triples: the timeline as computed from the database, merged
-# with whatever fan-out wrote while it was being computed.
+# ("1,2,3"), the build's token, then (post, score, value) triples: the timeline as computed from the
+# database, merged with whatever fan-out wrote while it was being computed. 0 (nothing loaded) when
+# the marker no longer holds the token: a removal since may not be in what the database was read as.
 LOAD_LUA = (
     _LUA_COMMON
     + """
 local z, m, b = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('GET', b) ~= ARGV[5] then return 0 end
 if ARGV[3] ~= '' then
   local h = floor_of(m)
   if (not h) or tonumber(ARGV[3]) > h then redis.call('HSET', m, '_h', ARGV[3]) end
 end
 local floor = floor_of(m)
-for i = 5, #ARGV, 3 do add(z, m, ARGV[i], ARGV[i + 1], ARGV[i + 2], floor) end
+for i = 6, #ARGV, 3 do add(z, m, ARGV[i], ARGV[i + 1], ARGV[i + 2], floor) end
 trim(z, m, tonumber(ARGV[1]))
 redis.call('HSET', m, '_b', '1', '_k', ARGV[4])
 redis.call('EXPIRE', m, ARGV[2])
@@ -451,16 +454,27 @@ def _entries_with_authors(entries: list["feed.FeedEntry"]) -> list[Entry]:
 def _load(keys: tuple[str, str, str], source_ids: list[int], merged: list[int]) -> int:
     conn = client()
     # From now on fan-out writes land in the timeline being built, so nothing committed while the
-    # database is read below is missed.
-    conn.set(keys[2], 1, ex=BUILDING_SECONDS)
+    # database is read below is missed; a removal meanwhile (an unfollow, a deleted post) takes the
+    # marker away instead, and this build is dropped (the next read starts another).
+    token = secrets.token_hex(8)
+    conn.set(keys[2], token, ex=BUILDING_SECONDS)
     page = feed._compute_page(source_ids, None, _cap())
     entries = _entries_with_authors(page.entries)
     horizon = str(entries[-1].score) if page.next_cursor is not None and entries else ""
-    args: list = [_cap(), _ttl(), horizon, ",".join(map(str, merged))]
+    args: list = [_cap(), _ttl(), horizon, ",".join(map(str, merged)), token]
     for entry in entries:
         args += entry.args()
-    scripts().load(keys=list(keys), args=args)
+    if not scripts().load(keys=list(keys), args=args):
+        logger.info("timeline %s changed while it was built; built again on its next read", keys[0])
+        return 0
     return len(entries)
+
+
+def _stop_builds(markers: Iterable[str]) -> None:
+    """Called after a removal commits: builds under way may have read the database before it."""
+    markers = list(markers)
+    if markers:
+        client().delete(*markers)
 
 
 def rebuild_home(user_id: int) -> int:
@@ -626,6 +640,7 @@ def remove(post_id: int, user_ids: Iterable[int], *, feed_id: int | None = None)
     if settings.TIMELINE_TEST_BATCH_DELAY:
         time.sleep(settings.TIMELINE_TEST_BATCH_DELAY)
     user_ids = list(user_ids)
+    _stop_builds(home_keys(user_id)[2] for user_id in user_ids)
     script = scripts().remove
     pipe = client().pipeline(transaction=False)
     for user_id in user_ids:
@@ -642,6 +657,7 @@ def _remove_own(post_id: int, account_ids: Iterable[int], feed_id: int | None) -
     script = scripts().remove
     pipe = client().pipeline(transaction=False)
     account_ids = list(account_ids)
+    _stop_builds(marker for account in account_ids for marker in (home_keys(account)[2], user_keys(account)[2]))
     for account in account_ids:
         for z, m, _ in (home_keys(account), user_keys(account)):
             script(keys=[z, m], args=[post_id, "" if feed_id is None else feed_id], client=pipe)
@@ -756,7 +772,8 @@ def _followed(follower_id: int, followee_id: int) -> None:
 
 
 def _unfollowed(follower_id: int, followee_id: int) -> None:
-    z, m, _ = home_keys(follower_id)
+    z, m, b = home_keys(follower_id)
+    _stop_builds([b])
     scripts().merged(keys=[m], args=["del", followee_id])
     gone = [int(p) for p in scripts().remove_source(keys=[z, m], args=[followee_id])]
     if gone:

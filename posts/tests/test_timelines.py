@@ -233,7 +233,7 @@ def test_a_fan_out_batch_that_runs_after_its_follower_unfollowed_leaves_their_ti
     assert ids(client) == []
     # The batches wait in a busy queue (or are sent again by the outbox) ...
     with mock.patch("posts.tasks.timeline_push_task.apply_async") as queued:
-        post = client_for(author).post("/api/posts/", {"content": "hello"}, format="json").json()
+        client_for(author).post("/api/posts/", {"content": "hello"}, format="json").json()
         other = client_for(friend).post("/api/posts/", {"content": "hi"}, format="json").json()
     # ... while I unfollow the author; then they run.
     client.post(f"/api/users/{author.id}/unfollow/")
@@ -241,3 +241,27 @@ def test_a_fan_out_batch_that_runs_after_its_follower_unfollowed_leaves_their_ti
         timeline_push_task.apply(kwargs=call.kwargs["kwargs"])
     assert in_timeline(me.id) == [other["id"]]
     assert ids(client) == [(other["id"], None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_an_unfollow_while_a_timeline_is_rebuilt_is_not_undone_by_the_rebuild(client_for):
+    from posts import feed
+
+    me, author = UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{author.id}/follow/")
+    post = PostFactory(author=author)
+    compute = feed._compute_page
+    unfollowed = []
+
+    def unfollow_after_the_read(*args, **kwargs):
+        page = compute(*args, **kwargs)  # the rebuild has read the database: still following
+        if not unfollowed:
+            unfollowed.append(client.post(f"/api/users/{author.id}/unfollow/").status_code)
+        return page
+
+    with mock.patch("posts.feed._compute_page", side_effect=unfollow_after_the_read):
+        timelines.rebuild_home(me.id)
+    assert unfollowed == [200]
+    assert post.id not in in_timeline(me.id)
+    assert ids(client) == []
