@@ -80,3 +80,14 @@ loadtest: install
 		$(BIN)/python bench/loadtest.py
 
 .PHONY: loadtest
+
+# A faulted minute of mixed load (bench/chaos.py): its own Redis, uvicorn, a Celery worker and beat on a
+# fresh database; the worker killed, Redis restarted with and without its data, the database connections
+# cut. Fails on anything acknowledged and lost, or an error outside the faults; writes bench/CHAOS.md.
+CHAOS_DB ?= mini_twitter_chaos
+
+chaos: install
+	psql $(BENCH_PG) -d postgres -q -c "DROP DATABASE IF EXISTS $(CHAOS_DB) WITH (FORCE)" -c "CREATE DATABASE $(CHAOS_DB)"
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(CHAOS_DB) $(BIN)/python bench/chaos.py
+
+.PHONY: chaos

@@ -1,9 +1,34 @@
 """Celery signal handlers that keep the outbox rows of running tasks up to date (see services)."""
 
+import logging
+from datetime import datetime
+
 from celery import signals
+from celery.exceptions import Retry
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
 
 from . import services
+
+logger = logging.getLogger(__name__)
+
+
+def _bookkeep(action, **kwargs) -> None:
+    """Run an outbox update from the worker; a database connection that was cut (a restart, a
+    failover, an operator's ``pg_terminate_backend``) is replaced once. Each update is idempotent,
+    so trying it again is safe; if the database is still down the row stays as it was, and the
+    drain sends the task again once it is due (a delay, never a loss)."""
+    try:
+        action(**kwargs)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        try:
+            action(**kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("outbox bookkeeping %s(%s) failed: %s", action.__name__, kwargs, exc)
 
 
 @signals.task_prerun.connect(weak=False)
@@ -12,22 +37,31 @@ def task_started(task=None, **kwargs) -> None:
     if outbox_id is None or task.request.is_eager:
         return
     limit = task.time_limit or task.app.conf.task_time_limit or settings.CELERY_TASK_TIME_LIMIT
-    services.outbox_started(outbox_id=outbox_id, worker=task.request.hostname or "", time_limit=float(limit))
+    _bookkeep(services.outbox_started, outbox_id=outbox_id, worker=task.request.hostname or "", time_limit=float(limit))
 
 
 @signals.task_success.connect(weak=False)
 def task_succeeded(sender=None, **kwargs) -> None:
     outbox_id = services.outbox_id_of(getattr(sender, "request", None))
     if outbox_id is not None:
-        services.outbox_done(outbox_id=outbox_id)
+        _bookkeep(services.outbox_done, outbox_id=outbox_id)
+
+
+def retry_countdown(reason) -> float:
+    """Seconds until the retry runs: its own countdown or ETA; 0 for a task the worker cancelled
+    (it lost its broker connection while running a late-acknowledged task), which goes back to the
+    queue at once, if the broker kept it."""
+    when = getattr(reason, "when", None) if isinstance(reason, Retry) else None
+    if isinstance(when, datetime):
+        return max(0.0, (when - timezone.now()).total_seconds())
+    return max(0.0, float(when or 0))
 
 
 @signals.task_retry.connect(weak=False)
-def task_retried(sender=None, request=None, **kwargs) -> None:
+def task_retried(sender=None, request=None, reason=None, **kwargs) -> None:
     outbox_id = services.outbox_id_of(request)
     if outbox_id is not None:
-        countdown = getattr(sender, "retry_backoff_max", None) or getattr(sender, "default_retry_delay", 0) or 0
-        services.outbox_retrying(outbox_id=outbox_id, countdown=float(countdown))
+        _bookkeep(services.outbox_retrying, outbox_id=outbox_id, countdown=retry_countdown(reason))
 
 
 @signals.worker_ready.connect(weak=False)

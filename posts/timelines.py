@@ -31,6 +31,7 @@ Redis Cluster).
 """
 
 import logging
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db import transaction
 
 from outbox.services import enqueue_on_commit, enqueue_transient, run_on_commit
 from users.models import Follow, Profile
@@ -191,18 +193,20 @@ return n
 )
 
 # KEYS: zset, hash, building marker. ARGV: cap, ttl, horizon ('' for none), merged accounts
-# ("1,2,3"), then (post, score, value) triples: the timeline as computed from the database, merged
-# with whatever fan-out wrote while it was being computed.
+# ("1,2,3"), the build's token, then (post, score, value) triples: the timeline as computed from the
+# database, merged with whatever fan-out wrote while it was being computed. 0 (nothing loaded) when
+# the marker no longer holds the token: a removal since may not be in what the database was read as.
 LOAD_LUA = (
     _LUA_COMMON
     + """
 local z, m, b = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('GET', b) ~= ARGV[5] then return 0 end
 if ARGV[3] ~= '' then
   local h = floor_of(m)
   if (not h) or tonumber(ARGV[3]) > h then redis.call('HSET', m, '_h', ARGV[3]) end
 end
 local floor = floor_of(m)
-for i = 5, #ARGV, 3 do add(z, m, ARGV[i], ARGV[i + 1], ARGV[i + 2], floor) end
+for i = 6, #ARGV, 3 do add(z, m, ARGV[i], ARGV[i + 1], ARGV[i + 2], floor) end
 trim(z, m, tonumber(ARGV[1]))
 redis.call('HSET', m, '_b', '1', '_k', ARGV[4])
 redis.call('EXPIRE', m, ARGV[2])
@@ -450,16 +454,27 @@ def _entries_with_authors(entries: list["feed.FeedEntry"]) -> list[Entry]:
 def _load(keys: tuple[str, str, str], source_ids: list[int], merged: list[int]) -> int:
     conn = client()
     # From now on fan-out writes land in the timeline being built, so nothing committed while the
-    # database is read below is missed.
-    conn.set(keys[2], 1, ex=BUILDING_SECONDS)
+    # database is read below is missed; a removal meanwhile (an unfollow, a deleted post) takes the
+    # marker away instead, and this build is dropped (the next read starts another).
+    token = secrets.token_hex(8)
+    conn.set(keys[2], token, ex=BUILDING_SECONDS)
     page = feed._compute_page(source_ids, None, _cap())
     entries = _entries_with_authors(page.entries)
     horizon = str(entries[-1].score) if page.next_cursor is not None and entries else ""
-    args: list = [_cap(), _ttl(), horizon, ",".join(map(str, merged))]
+    args: list = [_cap(), _ttl(), horizon, ",".join(map(str, merged)), token]
     for entry in entries:
         args += entry.args()
-    scripts().load(keys=list(keys), args=args)
+    if not scripts().load(keys=list(keys), args=args):
+        logger.info("timeline %s changed while it was built; built again on its next read", keys[0])
+        return 0
     return len(entries)
+
+
+def _stop_builds(markers: Iterable[str]) -> None:
+    """Called after a removal commits: builds under way may have read the database before it."""
+    markers = list(markers)
+    if markers:
+        client().delete(*markers)
 
 
 def rebuild_home(user_id: int) -> int:
@@ -501,13 +516,22 @@ def push(entry: Entry, user_ids: Iterable[int]) -> int:
     Returns how many timelines took it (0 for those that already had it)."""
     if settings.TIMELINE_TEST_BATCH_DELAY:
         time.sleep(settings.TIMELINE_TEST_BATCH_DELAY)
-    user_ids = list(user_ids)
     args = [_cap(), _ttl(), *entry.args()]
     script, pipe = scripts().push, client().pipeline(transaction=False)
-    for start in range(0, len(user_ids), PUSH_KEYS_PER_CALL):
-        keys = [key for user_id in user_ids[start : start + PUSH_KEYS_PER_CALL] for key in home_keys(user_id)]
-        script(keys=keys, args=args, client=pipe)
-    return sum(pipe.execute())
+    with transaction.atomic():
+        # A batch may run long after its followers were listed (a busy queue, a resend): only those
+        # who follow the entry's account now get it, and their follow rows stay locked until it is
+        # written, so an unfollow committing meanwhile waits, then removes the account's entries.
+        user_ids = list(
+            Follow.objects.select_for_update(no_key=True)
+            .filter(followee_id=entry.retweeter_id or entry.author_id, follower_id__in=list(user_ids))
+            .order_by("pk")
+            .values_list("follower_id", flat=True)
+        )
+        for start in range(0, len(user_ids), PUSH_KEYS_PER_CALL):
+            keys = [key for user_id in user_ids[start : start + PUSH_KEYS_PER_CALL] for key in home_keys(user_id)]
+            script(keys=keys, args=args, client=pipe)
+        return sum(pipe.execute()) if user_ids else 0
 
 
 def _own(entry: Entry, account_id: int) -> None:
@@ -616,6 +640,7 @@ def remove(post_id: int, user_ids: Iterable[int], *, feed_id: int | None = None)
     if settings.TIMELINE_TEST_BATCH_DELAY:
         time.sleep(settings.TIMELINE_TEST_BATCH_DELAY)
     user_ids = list(user_ids)
+    _stop_builds(home_keys(user_id)[2] for user_id in user_ids)
     script = scripts().remove
     pipe = client().pipeline(transaction=False)
     for user_id in user_ids:
@@ -632,6 +657,7 @@ def _remove_own(post_id: int, account_ids: Iterable[int], feed_id: int | None) -
     script = scripts().remove
     pipe = client().pipeline(transaction=False)
     account_ids = list(account_ids)
+    _stop_builds(marker for account in account_ids for marker in (home_keys(account)[2], user_keys(account)[2]))
     for account in account_ids:
         for z, m, _ in (home_keys(account), user_keys(account)):
             script(keys=[z, m], args=[post_id, "" if feed_id is None else feed_id], client=pipe)
@@ -672,9 +698,14 @@ def apply(op: str, **kwargs) -> None:
         # A change sent again later may find the follow undone or redone since: the database says
         # which one the timeline must reflect now.
         follower_id, followee_id = kwargs["follower_id"], kwargs["followee_id"]
-        if Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
-            _followed(follower_id, followee_id)
-        else:
+        with transaction.atomic():
+            # The follow row stays locked while its entries are added (as in ``push``).
+            follow = Follow.objects.select_for_update(no_key=True).filter(
+                follower_id=follower_id, followee_id=followee_id
+            )
+            if follow.values_list("pk", flat=True).first() is not None:
+                _followed(follower_id, followee_id)
+        if not Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
             _unfollowed(follower_id, followee_id)
     else:  # pragma: no cover - a programming error
         raise ValueError(op)
@@ -741,7 +772,8 @@ def _followed(follower_id: int, followee_id: int) -> None:
 
 
 def _unfollowed(follower_id: int, followee_id: int) -> None:
-    z, m, _ = home_keys(follower_id)
+    z, m, b = home_keys(follower_id)
+    _stop_builds([b])
     scripts().merged(keys=[m], args=["del", followee_id])
     gone = [int(p) for p in scripts().remove_source(keys=[z, m], args=[followee_id])]
     if gone:

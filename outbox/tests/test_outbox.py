@@ -4,14 +4,18 @@ succeeds, and sent again by the drain when the broker lost it, its worker died o
 from datetime import timedelta
 from unittest import mock
 
+import psycopg
 import pytest
 from celery import shared_task
-from django.db import transaction
+from celery.exceptions import Retry
+from django.db import OperationalError as DjangoOperationalError
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from mini_twitter.celery import app as celery_app
-from outbox import services
+from mini_twitter.testing import LiveServices, skip_unless_available
+from outbox import services, signals
 from outbox.models import OutboxTask
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,3 +146,55 @@ def test_without_a_broker_tasks_run_inline_and_nothing_is_recorded(settings):
         services.enqueue_on_commit(record_task, post_id=5)
         assert runs == []
     assert runs == [{"post_id": 5}] and not OutboxTask.objects.exists()
+
+
+def due_in(row: OutboxTask) -> float:
+    row.refresh_from_db()
+    return (row.due_at - timezone.now()).total_seconds()
+
+
+def test_a_retried_task_is_due_after_its_own_countdown_and_a_cancelled_one_at_once(broker, settings):
+    """A retry (or a task the worker cancelled when it lost the broker) whose message the broker
+    loses is sent again soon after it should have run, not after the longest backoff."""
+    settings.OUTBOX_RESEND_QUEUED_SECONDS = 10
+    services.enqueue_on_commit(fail_task, post_id=1)
+    row = OutboxTask.objects.get()
+    request = {services.HEADER: row.pk}
+    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    signals.task_retried(sender=fail_task, request=request, reason=Retry("again", when=3))
+    assert 12 < due_in(row) <= 13
+    signals.task_retried(sender=fail_task, request=request, reason=Retry("again", when=timezone.now()))
+    assert 9 < due_in(row) <= 10
+    # Cancelled by its worker on a lost connection: Celery gives no reason; it is back in the queue.
+    signals.task_retried(sender=fail_task, request=request, reason=None, einfo=None)
+    assert 9 < due_in(row) <= 10
+
+
+def test_bookkeeping_from_the_worker_survives_a_cut_database_connection(broker):
+    services.enqueue_on_commit(record_task, post_id=1)
+    row = OutboxTask.objects.get()
+    done = services.outbox_done
+    calls = []
+
+    def cut_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise DjangoOperationalError("terminating connection due to administrator command")
+        done(**kwargs)
+
+    with mock.patch.object(services, "outbox_done", side_effect=cut_once):
+        signals.task_succeeded(sender=mock.Mock(request={services.HEADER: row.pk}))
+    assert len(calls) == 2
+    assert not OutboxTask.objects.exists()
+
+
+def test_a_success_is_recorded_on_a_fresh_connection_after_the_database_cut_the_old_one(broker):
+    problem = None if connection.vendor == "postgresql" else "needs PostgreSQL (pg_terminate_backend)"
+    skip_unless_available(problem, "PostgreSQL")
+    services.enqueue_on_commit(record_task, post_id=1)
+    row = OutboxTask.objects.get()
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(LiveServices().test_database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    signals.task_succeeded(sender=mock.Mock(request={services.HEADER: row.pk}))
+    assert not OutboxTask.objects.exists()

@@ -220,3 +220,48 @@ def test_redis_down_serves_the_feed_from_the_database_and_writes_still_work(clie
     assert response.status_code == 201
     assert ids(client)[0] == (response.json()["id"], None)
     assert client_for(friend).post(f"/api/posts/{post.id}/like/").status_code == 200
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_a_fan_out_batch_that_runs_after_its_follower_unfollowed_leaves_their_timeline_alone(client_for):
+    from posts.tasks import timeline_push_task
+
+    me, author, friend = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    for account in (author, friend):
+        client.post(f"/api/users/{account.id}/follow/")
+    assert ids(client) == []
+    # The batches wait in a busy queue (or are sent again by the outbox) ...
+    with mock.patch("posts.tasks.timeline_push_task.apply_async") as queued:
+        client_for(author).post("/api/posts/", {"content": "hello"}, format="json").json()
+        other = client_for(friend).post("/api/posts/", {"content": "hi"}, format="json").json()
+    # ... while I unfollow the author; then they run.
+    client.post(f"/api/users/{author.id}/unfollow/")
+    for call in queued.call_args_list:
+        timeline_push_task.apply(kwargs=call.kwargs["kwargs"])
+    assert in_timeline(me.id) == [other["id"]]
+    assert ids(client) == [(other["id"], None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_an_unfollow_while_a_timeline_is_rebuilt_is_not_undone_by_the_rebuild(client_for):
+    from posts import feed
+
+    me, author = UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{author.id}/follow/")
+    post = PostFactory(author=author)
+    compute = feed._compute_page
+    unfollowed = []
+
+    def unfollow_after_the_read(*args, **kwargs):
+        page = compute(*args, **kwargs)  # the rebuild has read the database: still following
+        if not unfollowed:
+            unfollowed.append(client.post(f"/api/users/{author.id}/unfollow/").status_code)
+        return page
+
+    with mock.patch("posts.feed._compute_page", side_effect=unfollow_after_the_read):
+        timelines.rebuild_home(me.id)
+    assert unfollowed == [200]
+    assert post.id not in in_timeline(me.id)
+    assert ids(client) == []
