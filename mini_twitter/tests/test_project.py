@@ -197,6 +197,24 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_production_settings_leave_the_scheme_to_the_server_and_its_trusted_proxy():
+    """Django reading X-Forwarded-Proto itself would believe any client that reaches the server
+    directly; the server believes it only from the proxy it trusts."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "MINI_TWITTER_TESTING"}}
+    env.update({"SECRET_KEY": "x" * 50, "DEBUG": "false", "ALLOWED_HOSTS": "mini-twitter.example.com"})
+    code = "from django.conf import settings; print(repr(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)))"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "None"
+
+
 def test_production_refuses_to_start_without_secret_key():
     result = _run_check_deploy({"DEBUG": "false"})
     assert result.returncode != 0
