@@ -519,6 +519,8 @@ def push(entry: Entry, user_ids: Iterable[int]) -> int:
     args = [_cap(), _ttl(), *entry.args()]
     script, pipe = scripts().push, client().pipeline(transaction=False)
     with transaction.atomic():
+        if not _lock_source(entry):
+            return 0  # deleted or undone since: its removal has run or waits for this to end
         # A batch may run long after its followers were listed (a busy queue, a resend): only those
         # who follow the entry's account now get it, and their follow rows stay locked until it is
         # written, so an unfollow committing meanwhile waits, then removes the account's entries.
@@ -534,9 +536,24 @@ def push(entry: Entry, user_ids: Iterable[int]) -> int:
         return sum(pipe.execute()) if user_ids else 0
 
 
+def _lock_source(entry: Entry) -> bool:
+    """Lock the row an entry stands for (the post, or the retweet) until the caller's transaction
+    ends; False when it is gone. A write of the entry made under this lock can't be overtaken by the
+    removal of a post deleted or a retweet undone meanwhile: that delete waits, and its removal from
+    the timelines runs after the write."""
+    if entry.retweeter_id:
+        rows = Retweet.objects.filter(pk=(entry.feed_id - 1) // 2)
+    else:
+        rows = Post.objects.filter(pk=entry.post_id)
+    return bool(list(rows.select_for_update(no_key=True).values_list("pk", flat=True)))
+
+
 def _own(entry: Entry, account_id: int) -> None:
-    """The account's own home and user timelines, at once (the author sees their post)."""
-    _pipeline_add([(home_keys(account_id), [entry]), (user_keys(account_id), [entry])])
+    """The account's own home and user timelines, at once (the author sees their post), unless the
+    entry is gone since (a change sent again late)."""
+    with transaction.atomic():
+        if _lock_source(entry):
+            _pipeline_add([(home_keys(account_id), [entry]), (user_keys(account_id), [entry])])
 
 
 def follower_ids(account_ids: Iterable[int]) -> list[int]:
@@ -689,6 +706,7 @@ def apply(op: str, **kwargs) -> None:
         entry = Entry.from_list(kwargs["entry"])
         source = kwargs["source_id"]
         _own(entry, source)
+        # The fan-out checks again, per batch, that the entry still stands.
         enqueue_on_commit(timeline_fanout_task, entry=entry.as_list(), source_id=source)
     elif op == "entry_removed":
         post_id, feed_id, sources = kwargs["post_id"], kwargs.get("feed_id"), kwargs["source_ids"]

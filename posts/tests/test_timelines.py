@@ -265,3 +265,33 @@ def test_an_unfollow_while_a_timeline_is_rebuilt_is_not_undone_by_the_rebuild(cl
     assert unfollowed == [200]
     assert post.id not in in_timeline(me.id)
     assert ids(client) == []
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_fan_out_batches_and_replayed_entries_that_run_after_a_delete_or_unretweet_write_nothing(client_for):
+    from posts.tasks import timeline_apply_task, timeline_push_task
+
+    me, author, fan = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    for account in (author, fan):
+        client.post(f"/api/users/{account.id}/follow/")
+    assert ids(client) == []
+    # The batches and the author's own change wait (a busy queue, or sent again by the outbox) ...
+    with (
+        mock.patch("posts.tasks.timeline_push_task.apply_async") as queued,
+        mock.patch("outbox.services._run_here", return_value=False),
+        mock.patch("posts.tasks.timeline_apply_task.apply_async") as owned,
+    ):
+        post = client_for(author).post("/api/posts/", {"content": "soon gone"}, format="json").json()
+        kept = PostFactory(author=author)
+        assert client_for(fan).post(f"/api/posts/{kept.id}/retweet/").status_code == 200
+    # ... while the post is deleted and the retweet undone; then they run.
+    assert client_for(author).delete(f"/api/posts/{post['id']}/").status_code == 204
+    assert client_for(fan).post(f"/api/posts/{kept.id}/unretweet/").status_code == 200
+    for call in owned.call_args_list:
+        timeline_apply_task.apply(kwargs=call.kwargs["kwargs"])
+    for call in queued.call_args_list:
+        timeline_push_task.apply(kwargs=call.kwargs["kwargs"])
+    assert post["id"] not in in_timeline(me.id) and post["id"] not in in_timeline(author.id)
+    # The retweet is gone from my feed; the author's post itself stays, as its own entry.
+    assert ids(client) == [(kept.id, None)]
