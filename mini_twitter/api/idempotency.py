@@ -21,10 +21,11 @@ PARAMETER = openapi.Parameter(
     type=openapi.TYPE_STRING,
     required=False,
     description=(
-        f"Any string of 1 to {MAX_LENGTH} characters, chosen by the client for this write and sent again "
-        "with each retry of it. Within an hour, a retry with the same key by the same user answers the "
-        "same status and resource as the first attempt and creates nothing (a retry arriving while the "
-        "first attempt is still running waits for it). Keys are per user; longer or empty → 400."
+        f"1 to {MAX_LENGTH} printable ASCII characters (a UUID, say), chosen by the client for this write "
+        "and sent again with each retry of it. Within an hour, a retry with the same key by the same user "
+        "answers the same status and resource as the first attempt and creates nothing, whatever its body "
+        "(as Mastodon does: the key names the write); a retry arriving while the first attempt is still "
+        "running waits for it. Keys are per user; an empty or longer key, or other characters → 400."
     ),
 )
 
@@ -34,8 +35,10 @@ def key_from(request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not key or len(key) > MAX_LENGTH:
-        raise exceptions.ParseError(f"The {HEADER} header must be 1 to {MAX_LENGTH} characters long.")
+    if not key or len(key) > MAX_LENGTH or not all(" " <= char <= "~" for char in key):
+        raise exceptions.ParseError(
+            f"The {HEADER} header must be 1 to {MAX_LENGTH} printable ASCII characters long."
+        )
     return key
 
 

@@ -71,8 +71,8 @@ def test_a_key_older_than_an_hour_is_free_again(client_for, user):
     assert Post.objects.filter(author=user).count() == 2
 
 
-@pytest.mark.parametrize("key", ["x" * 256, ""])
-def test_an_over_long_or_empty_key_is_400_and_creates_nothing(client_for, user, key):
+@pytest.mark.parametrize("key", ["x" * 256, "", "a\x00b", "tab\tkey", "clé"])
+def test_an_over_long_empty_or_non_printable_key_is_400_and_creates_nothing(client_for, user, key):
     response = create(client_for(user), key=key)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["detail"]
@@ -82,6 +82,15 @@ def test_an_over_long_or_empty_key_is_400_and_creates_nothing(client_for, user, 
 def test_a_key_of_255_characters_is_taken(client_for, user):
     client = client_for(user)
     assert create(client, key="x" * 255).json()["id"] == create(client, key="x" * 255).json()["id"]
+
+
+def test_a_retry_with_another_body_still_returns_the_first_post(client_for, user):
+    """The key names the write, as in Mastodon: a reused key is a retry, whatever it carries."""
+    client = client_for(user)
+    first = create(client, content="first", key="k")
+    again = create(client, content="something else", key="k")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert list(Post.objects.values_list("content", flat=True)) == ["first"]
 
 
 def test_a_failed_attempt_leaves_the_key_free(client_for, user):
@@ -99,8 +108,9 @@ def test_microblog_retry_returns_the_same_tweet_id(user):
     assert Post.objects.filter(author=user).count() == 1
 
 
-def test_microblog_over_long_key_is_a_400_envelope(user):
-    response = key_client(user).post("/api/tweets", {"tweet_data": "hi"}, format="json", HTTP_IDEMPOTENCY_KEY="x" * 256)
+@pytest.mark.parametrize("key", ["x" * 256, "a\x00b"])
+def test_microblog_over_long_or_non_printable_key_is_a_400_envelope(user, key):
+    response = key_client(user).post("/api/tweets", {"tweet_data": "hi"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
     assert response.json()["result"] is False and response.json()["error_type"] == "BadRequest"
     assert not Post.objects.exists()
