@@ -7,6 +7,9 @@ worker was running, and what failed for good is sent again by :func:`outbox_drai
 every worker when it starts), so an acknowledged write's consequences are delayed at worst, never
 lost. Tasks are idempotent, so a task sent twice changes nothing.
 
+When the broker is down, a request neither waits nor runs the task itself: the row is due at once
+and the first drain after the broker is back sends it.
+
 ``run_on_commit`` is the same with the task run at once in this process after commit (the request's
 own effect is visible before its response) and sent to the broker only if that fails.
 ``enqueue_transient`` is for work that is redone anyway when lost (a timeline rebuild asked for by a
@@ -21,7 +24,8 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -63,7 +67,11 @@ def _run_here(task, kwargs: dict, outbox_id: int | None) -> bool:
         logger.warning("%s failed in-process; left to the outbox", task.name, exc_info=True)
         return False
     if outbox_id is not None:
-        OutboxTask.objects.filter(pk=outbox_id).delete()
+        try:
+            OutboxTask.objects.filter(pk=outbox_id).delete()
+        except DatabaseError:
+            # Done, and committed: the row left behind only means one harmless run more, later.
+            logger.warning("outbox row %s of %s not deleted", outbox_id, task.name, exc_info=True)
     return True
 
 
@@ -73,7 +81,8 @@ def _record(task, kwargs: dict) -> int:
 
 def enqueue_on_commit(task, /, **kwargs) -> None:
     """Send ``task(**kwargs)`` after the current transaction commits (at once outside one). When
-    the broker can't be reached it runs here once, and what still fails is the drain's."""
+    the broker can't be reached, the task is due at once: the first drain after the broker is back
+    sends it (the request neither waits for it nor runs it)."""
     if _eager():
         transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
         return
@@ -81,9 +90,16 @@ def enqueue_on_commit(task, /, **kwargs) -> None:
 
     def send() -> None:
         if not _publish(task, kwargs, outbox_id):
-            _run_here(task, kwargs, outbox_id)
+            _due_now([outbox_id])
 
     transaction.on_commit(send)
+
+
+def _due_now(outbox_ids: list[int]) -> None:
+    try:
+        OutboxTask.objects.filter(pk__in=outbox_ids).update(due_at=timezone.now())
+    except DatabaseError:
+        logger.warning("outbox rows %s stay due later", outbox_ids, exc_info=True)
 
 
 def run_on_commit(task, /, **kwargs) -> None:
@@ -100,8 +116,8 @@ def run_on_commit(task, /, **kwargs) -> None:
     outbox_id = _record(task, kwargs)
 
     def run() -> None:
-        if not _run_here(task, kwargs, outbox_id):
-            _publish(task, kwargs, outbox_id)
+        if not _run_here(task, kwargs, outbox_id) and not _publish(task, kwargs, outbox_id):
+            _due_now([outbox_id])
 
     transaction.on_commit(run)
 
@@ -134,14 +150,17 @@ def outbox_drain(*, worker: str = "", limit: int = 500) -> int:
             row.worker = ""
         OutboxTask.objects.bulk_update(rows, ["attempts", "due_at", "worker"])
     sent = 0
-    for row in rows:
+    for index, row in enumerate(rows):
         task = current_app.tasks.get(row.name)
         if task is None:
             logger.error("outbox task %s: no task named %s", row.pk, row.name)
             continue
         logger.warning("sending %s again (outbox row %s, attempt %s)", row.name, row.pk, row.attempts)
         if not _publish(task, row.kwargs, row.pk):
-            break  # the broker is down: everything stays due for the next drain
+            # The broker is down: what was not sent is due again at once, its attempt not counted.
+            unsent = [other.pk for other in rows[index:]]
+            OutboxTask.objects.filter(pk__in=unsent).update(due_at=now, attempts=F("attempts") - 1)
+            break
         sent += 1
     if sent:
         metrics.OUTBOX_RESENT.inc(sent)
@@ -169,6 +188,15 @@ def outbox_retrying(*, outbox_id: int, countdown: float) -> None:
     """Retried later by its worker: due again if that retry is lost too."""
     due = timezone.now() + timedelta(seconds=countdown) + _queued_for()
     OutboxTask.objects.filter(pk=outbox_id).update(worker="", due_at=due)
+
+
+def outbox_failed(*, outbox_id: int) -> None:
+    """Failed for good (its own retries spent): due again after the drain's growing delay, so a
+    task that keeps failing costs one run an hour at most, and an outage it failed on is retried."""
+    attempts = OutboxTask.objects.filter(pk=outbox_id).values_list("attempts", flat=True).first()
+    if attempts is not None:
+        due = timezone.now() + _backoff(attempts + 1)
+        OutboxTask.objects.filter(pk=outbox_id).update(worker="", due_at=due)
 
 
 def outbox_done(*, outbox_id: int) -> None:

@@ -3,6 +3,7 @@
 import logging
 from datetime import datetime
 
+from billiard.exceptions import WorkerLostError
 from celery import signals
 from celery.exceptions import Retry
 from django.conf import settings
@@ -48,9 +49,7 @@ def task_succeeded(sender=None, **kwargs) -> None:
 
 
 def retry_countdown(reason) -> float:
-    """Seconds until the retry runs: its own countdown or ETA; 0 for a task the worker cancelled
-    (it lost its broker connection while running a late-acknowledged task), which goes back to the
-    queue at once, if the broker kept it."""
+    """Seconds until the retry runs: its own countdown or ETA (0 when it has none)."""
     when = getattr(reason, "when", None) if isinstance(reason, Retry) else None
     if isinstance(when, datetime):
         return max(0.0, (when - timezone.now()).total_seconds())
@@ -60,8 +59,21 @@ def retry_countdown(reason) -> float:
 @signals.task_retry.connect(weak=False)
 def task_retried(sender=None, request=None, reason=None, **kwargs) -> None:
     outbox_id = services.outbox_id_of(request)
+    if outbox_id is None or reason is None:
+        # No reason: the worker's main process cancelled the task when it lost the broker. That
+        # process forks the pool's children and must not open database connections; the row is
+        # due when the task's time limit has passed, as for a task whose worker died.
+        return
+    _bookkeep(services.outbox_retrying, outbox_id=outbox_id, countdown=retry_countdown(reason))
+
+
+@signals.task_failure.connect(weak=False)
+def task_failed(sender=None, exception=None, **kwargs) -> None:
+    if isinstance(exception, WorkerLostError):
+        return  # reported by the main process; the row is due when the time limit has passed
+    outbox_id = services.outbox_id_of(getattr(sender, "request", None))
     if outbox_id is not None:
-        _bookkeep(services.outbox_retrying, outbox_id=outbox_id, countdown=retry_countdown(reason))
+        _bookkeep(services.outbox_failed, outbox_id=outbox_id)
 
 
 @signals.worker_ready.connect(weak=False)

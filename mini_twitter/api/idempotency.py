@@ -36,9 +36,7 @@ def key_from(request) -> str | None:
     if key is None:
         return None
     if not key or len(key) > MAX_LENGTH or not all(" " <= char <= "~" for char in key):
-        raise exceptions.ParseError(
-            f"The {HEADER} header must be 1 to {MAX_LENGTH} printable ASCII characters long."
-        )
+        raise exceptions.ParseError(f"The {HEADER} header must be 1 to {MAX_LENGTH} printable ASCII characters long.")
     return key
 
 

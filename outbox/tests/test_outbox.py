@@ -6,6 +6,7 @@ from unittest import mock
 
 import psycopg
 import pytest
+from billiard.exceptions import WorkerLostError
 from celery import shared_task
 from celery.exceptions import Retry
 from django.db import OperationalError as DjangoOperationalError
@@ -73,12 +74,32 @@ def test_a_rolled_back_write_owes_nothing(broker):
     assert broker == [] and not OutboxTask.objects.exists()
 
 
-def test_with_the_broker_down_the_task_runs_here_once_and_stays_owed_if_it_fails(broker, monkeypatch):
+def test_with_the_broker_down_the_request_leaves_the_task_due_at_once_for_the_drain(broker, monkeypatch, settings):
+    settings.OUTBOX_RESEND_QUEUED_SECONDS = 300
     monkeypatch.setattr("celery.app.task.Task.apply_async", mock.Mock(side_effect=OperationalError("down")))
     services.enqueue_on_commit(record_task, post_id=1)
-    assert runs == [{"post_id": 1}] and not OutboxTask.objects.exists()
-    services.enqueue_on_commit(fail_task, post_id=2)
-    assert OutboxTask.objects.get().name == "outbox.tests.fail"
+    row = OutboxTask.objects.get()
+    assert runs == []  # not run in the request
+    assert row.due_at <= timezone.now()  # the first drain after the broker is back sends it
+    assert services.outbox_drain() == 0  # still down: nothing sent, nothing counted
+    row.refresh_from_db()
+    assert row.attempts == 0 and row.due_at <= timezone.now()
+
+
+def test_a_task_that_failed_for_good_is_due_after_the_growing_delay(broker, settings):
+    settings.OUTBOX_RESEND_QUEUED_SECONDS = 60
+    services.enqueue_on_commit(fail_task, post_id=1)
+    row = OutboxTask.objects.get()
+    OutboxTask.objects.filter(pk=row.pk).update(attempts=3)
+    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    signals.task_failed(sender=mock.Mock(request={services.HEADER: row.pk}), exception=RuntimeError("bug"))
+    row.refresh_from_db()
+    assert row.worker == "" and 60 * 8 - 1 < due_in(row) <= 60 * 8
+    # A worker that died is not a failure of the task: the time limit decides.
+    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    signals.task_failed(sender=mock.Mock(request={services.HEADER: row.pk}), exception=WorkerLostError())
+    row.refresh_from_db()
+    assert row.worker == "w1@host"
 
 
 def test_run_on_commit_runs_here_and_sends_to_the_broker_only_when_that_fails(broker):
@@ -153,9 +174,9 @@ def due_in(row: OutboxTask) -> float:
     return (row.due_at - timezone.now()).total_seconds()
 
 
-def test_a_retried_task_is_due_after_its_own_countdown_and_a_cancelled_one_at_once(broker, settings):
-    """A retry (or a task the worker cancelled when it lost the broker) whose message the broker
-    loses is sent again soon after it should have run, not after the longest backoff."""
+def test_a_retried_task_is_due_after_its_own_countdown(broker, settings):
+    """A retry whose message the broker loses is sent again soon after it should have run, not
+    after the longest backoff."""
     settings.OUTBOX_RESEND_QUEUED_SECONDS = 10
     services.enqueue_on_commit(fail_task, post_id=1)
     row = OutboxTask.objects.get()
@@ -165,9 +186,11 @@ def test_a_retried_task_is_due_after_its_own_countdown_and_a_cancelled_one_at_on
     assert 12 < due_in(row) <= 13
     signals.task_retried(sender=fail_task, request=request, reason=Retry("again", when=timezone.now()))
     assert 9 < due_in(row) <= 10
-    # Cancelled by its worker on a lost connection: Celery gives no reason; it is back in the queue.
+    # Cancelled by its worker's main process on a lost connection (no reason): that process keeps
+    # off the database; the row stays due when the task's time limit has passed.
+    before = due_in(row)
     signals.task_retried(sender=fail_task, request=request, reason=None, einfo=None)
-    assert 9 < due_in(row) <= 10
+    assert due_in(row) == pytest.approx(before, abs=1)
 
 
 def test_bookkeeping_from_the_worker_survives_a_cut_database_connection(broker):
