@@ -6,7 +6,8 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
 
-app = Celery("mini_twitter")
+# Every task claims its outbox row before it runs (outbox/task_base.py).
+app = Celery("mini_twitter", task_cls="outbox.task_base:OwedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

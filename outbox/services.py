@@ -25,7 +25,7 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -178,10 +178,13 @@ def outbox_id_of(request) -> int | None:
     return int(value) if value else None
 
 
-def outbox_started(*, outbox_id: int, worker: str, time_limit: float) -> None:
-    """Running: due again only once it can no longer be running (its hard time limit)."""
-    due = timezone.now() + timedelta(seconds=time_limit + settings.OUTBOX_STARTED_GRACE_SECONDS)
-    OutboxTask.objects.filter(pk=outbox_id).update(worker=worker, due_at=due)
+def outbox_claim(*, outbox_id: int, worker: str, time_limit: float) -> bool:
+    """Take the row for a run by ``worker``: due again only once that run can no longer be going on
+    (its hard time limit). False when the row is gone (the task was done) or another run holds it."""
+    now = timezone.now()
+    due = now + timedelta(seconds=time_limit + settings.OUTBOX_STARTED_GRACE_SECONDS)
+    free = Q(worker="") | Q(due_at__lte=now)
+    return bool(OutboxTask.objects.filter(free, pk=outbox_id).update(worker=worker, due_at=due))
 
 
 def outbox_retrying(*, outbox_id: int, countdown: float) -> None:

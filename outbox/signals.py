@@ -1,4 +1,5 @@
-"""Celery signal handlers that keep the outbox rows of running tasks up to date (see services)."""
+"""Celery signal handlers that keep the outbox rows of running tasks up to date (see services; a run
+claims its row in :mod:`outbox.task_base`)."""
 
 import logging
 from datetime import datetime
@@ -6,7 +7,6 @@ from datetime import datetime
 from billiard.exceptions import WorkerLostError
 from celery import signals
 from celery.exceptions import Retry
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
@@ -30,15 +30,6 @@ def _bookkeep(action, **kwargs) -> None:
             action(**kwargs)
         except (OperationalError, InterfaceError) as exc:
             logger.warning("outbox bookkeeping %s(%s) failed: %s", action.__name__, kwargs, exc)
-
-
-@signals.task_prerun.connect(weak=False)
-def task_started(task=None, **kwargs) -> None:
-    outbox_id = services.outbox_id_of(getattr(task, "request", None))
-    if outbox_id is None or task.request.is_eager:
-        return
-    limit = task.time_limit or task.app.conf.task_time_limit or settings.CELERY_TASK_TIME_LIMIT
-    _bookkeep(services.outbox_started, outbox_id=outbox_id, worker=task.request.hostname or "", time_limit=float(limit))
 
 
 @signals.task_success.connect(weak=False)

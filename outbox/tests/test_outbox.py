@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from billiard.exceptions import WorkerLostError
 from celery import shared_task
-from celery.exceptions import Retry
+from celery.exceptions import Ignore, Retry
 from django.db import OperationalError as DjangoOperationalError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -91,12 +91,12 @@ def test_a_task_that_failed_for_good_is_due_after_the_growing_delay(broker, sett
     services.enqueue_on_commit(fail_task, post_id=1)
     row = OutboxTask.objects.get()
     OutboxTask.objects.filter(pk=row.pk).update(attempts=3)
-    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    services.outbox_claim(outbox_id=row.pk, worker="w1@host", time_limit=90)
     signals.task_failed(sender=mock.Mock(request={services.HEADER: row.pk}), exception=RuntimeError("bug"))
     row.refresh_from_db()
     assert row.worker == "" and 60 * 8 - 1 < due_in(row) <= 60 * 8
     # A worker that died is not a failure of the task: the time limit decides.
-    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    services.outbox_claim(outbox_id=row.pk, worker="w1@host", time_limit=90)
     signals.task_failed(sender=mock.Mock(request={services.HEADER: row.pk}), exception=WorkerLostError())
     row.refresh_from_db()
     assert row.worker == "w1@host"
@@ -137,8 +137,8 @@ def test_a_started_task_is_due_after_its_time_limit_and_a_restarted_worker_sends
     services.enqueue_on_commit(record_task, post_id=1)
     services.enqueue_on_commit(record_task, post_id=2)
     mine, other = OutboxTask.objects.order_by("pk")
-    services.outbox_started(outbox_id=mine.pk, worker="w1@host", time_limit=90)
-    services.outbox_started(outbox_id=other.pk, worker="w2@host", time_limit=90)
+    services.outbox_claim(outbox_id=mine.pk, worker="w1@host", time_limit=90)
+    services.outbox_claim(outbox_id=other.pk, worker="w2@host", time_limit=90)
     mine.refresh_from_db()
     assert mine.worker == "w1@host"
     assert timedelta(seconds=100) < mine.due_at - timezone.now() <= timedelta(seconds=105)
@@ -153,7 +153,7 @@ def test_a_retry_pushes_the_task_back_until_its_countdown_has_passed(broker, set
     settings.OUTBOX_RESEND_QUEUED_SECONDS = 300
     services.enqueue_on_commit(record_task, post_id=1)
     row = OutboxTask.objects.get()
-    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    services.outbox_claim(outbox_id=row.pk, worker="w1@host", time_limit=90)
     services.outbox_retrying(outbox_id=row.pk, countdown=120)
     row.refresh_from_db()
     assert row.worker == ""
@@ -181,7 +181,7 @@ def test_a_retried_task_is_due_after_its_own_countdown(broker, settings):
     services.enqueue_on_commit(fail_task, post_id=1)
     row = OutboxTask.objects.get()
     request = {services.HEADER: row.pk}
-    services.outbox_started(outbox_id=row.pk, worker="w1@host", time_limit=90)
+    services.outbox_claim(outbox_id=row.pk, worker="w1@host", time_limit=90)
     signals.task_retried(sender=fail_task, request=request, reason=Retry("again", when=3))
     assert 12 < due_in(row) <= 13
     signals.task_retried(sender=fail_task, request=request, reason=Retry("again", when=timezone.now()))
@@ -221,3 +221,30 @@ def test_a_success_is_recorded_on_a_fresh_connection_after_the_database_cut_the_
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     signals.task_succeeded(sender=mock.Mock(request={services.HEADER: row.pk}))
     assert not OutboxTask.objects.exists()
+
+
+def test_a_copy_of_a_task_runs_only_if_it_claims_its_row(broker, settings):
+    """A resent copy is skipped once another copy has done the work, or while one is running it."""
+    settings.OUTBOX_STARTED_GRACE_SECONDS = 15
+    services.enqueue_on_commit(record_task, post_id=1)
+    row = OutboxTask.objects.get()
+
+    def run_copy(worker: str):
+        task = celery_app.tasks["outbox.tests.record"]
+        task.push_request(hostname=worker, is_eager=False, called_directly=False, **{services.HEADER: row.pk})
+        try:
+            task.before_start("id", (), {"post_id": 1})
+        finally:
+            task.pop_request()
+
+    run_copy("w1@host")  # the first copy claims the row
+    row.refresh_from_db()
+    assert row.worker == "w1@host"
+    with pytest.raises(Ignore):
+        run_copy("w2@host")  # a second copy while the first runs
+    OutboxTask.objects.filter(pk=row.pk).update(due_at=timezone.now())  # the first one's time is up
+    run_copy("w2@host")
+    services.outbox_done(outbox_id=row.pk)
+    with pytest.raises(Ignore):
+        run_copy("w3@host")  # done: a late copy does nothing
+    assert runs == []
