@@ -185,6 +185,8 @@ CELERY_TASK_ROUTES = {"*.send_*_email*": {"queue": CELERY_EMAIL_QUEUE}}
 # interval × throttle seconds (kombu's defaults: 10 × 10).
 # Publishing fails fast when the broker is down (requests then run the task inline, see
 # mini_twitter/api/tasks.py) instead of hanging on reconnects.
+# A worker's blocking read of its queues (BRPOP) returns after 1 s without tasks (kombu's default
+# ``polling_interval``), well within ``socket_timeout``; a longer polling interval needs a longer one.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -224,10 +226,18 @@ TIMELINE_TEST_BATCH_DELAY = float(os.environ.get("TIMELINE_TEST_BATCH_DELAY", "0
 # Redis carries socket events between processes (web and Celery workers); without Redis the
 # in-memory layer serves the single development process, where tasks run inline.
 if REDIS_URL:
+    # Each socket waits for its events in a blocking read (BZPOPMIN) that Redis answers after 5 s
+    # without events (channels_redis's ``brpop_timeout``); the client's socket timeout must outlast it,
+    # or redis-py's default (5 s too) fails the read, which ends the socket without a close frame or
+    # its disconnect handler.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"), "capacity": 500},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 10}],
+                "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"),
+                "capacity": 500,
+            },
         }
     }
 else:
