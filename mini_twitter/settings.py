@@ -227,14 +227,23 @@ TIMELINE_TEST_BATCH_DELAY = float(os.environ.get("TIMELINE_TEST_BATCH_DELAY", "0
 # in-memory layer serves the single development process, where tasks run inline.
 if REDIS_URL:
     # Each socket waits for its events in a blocking read (BZPOPMIN) that Redis answers after 5 s
-    # without events (channels_redis's ``brpop_timeout``); the client's socket timeout must outlast it,
-    # or redis-py's default (5 s too) fails the read, which ends the socket without a close frame or
-    # its disconnect handler.
+    # without events (channels_redis's ``brpop_timeout``). redis-py's default socket timeout (5 s too)
+    # fails that read, which ends the socket without a close frame or its disconnect handler. No
+    # socket timeout at all: with one, redis-py sends each command under asyncio.wait_for, which on
+    # Python 3.11 can swallow the cancellation of a closing socket's read (which then never ends). A
+    # dead Redis is still noticed: TCP keepalive drops its connections within about 45 s.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 10}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": 2,
+                        "socket_timeout": None,
+                        "socket_keepalive": True,
+                    }
+                ],
                 "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"),
                 "capacity": 500,
             },

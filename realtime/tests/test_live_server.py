@@ -167,7 +167,7 @@ IDLE_SECONDS = 30
 
 @pytest.mark.slow
 def test_idle_sockets_stay_open_get_events_and_close_through_their_disconnect_handler(uvicorn_server, tmp_path):
-    layer_timeout = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].get("socket_timeout", 5)
+    layer_timeout = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].get("socket_timeout", 5) or 0
     assert max(layer_timeout, settings.WEBSOCKET_AUTH_TIMEOUT, 20) < IDLE_SECONDS
     host, fan = UserFactory(), UserFactory()
     post = PostFactory(author=host)
