@@ -211,8 +211,10 @@ CELERY_TASK_ROUTES = {"*.send_*_email*": {"queue": CELERY_EMAIL_QUEUE}}
 # run time and retry countdown (a worker holds a delayed retry unacknowledged; backoffs are capped
 # at 120 s for notifications, 300 s for password-reset emails). Workers look for such tasks about every
 # interval × throttle seconds (kombu's defaults: 10 × 10).
-# Publishing fails fast when the broker is down (requests then run the task inline once, and the
-# outbox sends it later if that fails too, see outbox/services.py) instead of hanging on reconnects.
+# Publishing fails fast when the broker is down (the outbox then sends the task once the broker is
+# back, see outbox/services.py) instead of hanging on reconnects.
+# A worker's blocking read of its queues (BRPOP) returns after 1 s without tasks (kombu's default
+# ``polling_interval``), well within ``socket_timeout``; a longer polling interval needs a longer one.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -258,10 +260,27 @@ TIMELINE_TEST_BATCH_DELAY = float(os.environ.get("TIMELINE_TEST_BATCH_DELAY", "0
 # Redis carries socket events between processes (web and Celery workers); without Redis the
 # in-memory layer serves the single development process, where tasks run inline.
 if REDIS_URL:
+    # Each socket waits for its events in a blocking read (BZPOPMIN) that Redis answers after 5 s
+    # without events (channels_redis's ``brpop_timeout``). redis-py's default socket timeout (5 s too)
+    # fails that read, which ends the socket without a close frame or its disconnect handler. No
+    # socket timeout at all: with one, redis-py sends each command under asyncio.wait_for, which on
+    # Python 3.11 can swallow the cancellation of a closing socket's read (which then never ends). A
+    # dead Redis is still noticed: TCP keepalive drops its connections within about 45 s.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"), "capacity": 500},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": 2,
+                        "socket_timeout": None,
+                        "socket_keepalive": True,
+                    }
+                ],
+                "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"),
+                "capacity": 500,
+            },
         }
     }
 else:

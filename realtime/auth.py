@@ -31,6 +31,31 @@ class Refused(Exception):
         self.code = code
 
 
+# Far more than a signaling payload needs, and little enough that passing a frame on (the channel
+# layer's copy or serialization, then json.dumps) never runs out of stack.
+MAX_FRAME_DEPTH = 32
+
+
+def parse_frame(text: str | None) -> object:
+    """The JSON value of a text frame; None for a binary frame, text that is not JSON, or a value
+    nested deeper than ``MAX_FRAME_DEPTH`` (json.loads raises RecursionError on very deep text)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    containers = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(MAX_FRAME_DEPTH):
+        containers = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, (dict, list))
+        ]
+    return None if containers else value
+
+
 @database_sync_to_async
 def user_for_token(token: object) -> tuple[User, str | None] | None:
     """The active user an access token (not a refresh token) belongs to and its login session, or
@@ -71,15 +96,14 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
             await self.on_disconnect()
 
     async def receive(self, text_data=None, bytes_data=None):
-        try:
-            frame = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            frame = None
+        frame = parse_frame(text_data)
         if self.user is None:
             await self._authenticate(frame)
             return
         if not isinstance(frame, dict):
-            await self.send_frame("error", {"detail": "Frames must be JSON objects."})
+            await self.send_frame(
+                "error", {"detail": f"Frames must be JSON objects, nested at most {MAX_FRAME_DEPTH} levels deep."}
+            )
             return
         await self.receive_frame(frame)
 

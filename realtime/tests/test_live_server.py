@@ -1,5 +1,5 @@
-"""A real ASGI server (daphne, the one `make run` uses) with real WebSocket clients, on PostgreSQL and
-the Redis channel layer."""
+"""Real ASGI servers (daphne, the one `make run` uses, and uvicorn, the one production runs) with
+real WebSocket clients, on PostgreSQL and the Redis channel layer."""
 
 import json
 import os
@@ -17,13 +17,16 @@ from websockets.sync.client import connect
 
 from mini_twitter.testing import free_port, wait_for
 from posts.tests.factories import PostFactory
+from rooms.models import Room
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
-@pytest.fixture
-def server(live_services):
+@contextmanager
+def asgi_server(live_services, argv: list[str], log_path, **env):
+    """``argv`` (with ``{port}``) serving the app on a free loopback port of this test's database and
+    Redis; yields ``host:port``. The server's output goes to ``log_path``."""
     port = free_port()
     env = {
         **os.environ,
@@ -33,28 +36,48 @@ def server(live_services):
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "CONN_MAX_AGE": "0",
         "CHANNELS_PREFIX": f"mt-test-{os.getpid()}",
+        **env,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mini_twitter.asgi:application"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *(arg.format(port=port) for arg in argv)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
-    def up():
+        def up():
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
+            except OSError:
+                return process.poll() is not None
+
         try:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
-        except OSError:
-            return process.poll() is not None
+            wait_for(up, timeout=30)
+            assert process.poll() is None, log_path.read_text()
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
-    try:
-        wait_for(up, timeout=30)
-        assert process.poll() is None, process.stderr.read().decode()
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+
+@pytest.fixture
+def server(live_services, tmp_path):
+    """daphne, the server of ``make run``."""
+    argv = ["daphne", "-b", "127.0.0.1", "-p", "{port}", "mini_twitter.asgi:application"]
+    with asgi_server(live_services, argv, tmp_path / "daphne.log") as base:
+        yield base
+
+
+@pytest.fixture
+def uvicorn_server(live_services, tmp_path):
+    """uvicorn as production runs it (one worker: the presence timers of its sockets live in it),
+    with a one-second presence grace period."""
+    argv = ["uvicorn", "mini_twitter.asgi:application", "--host=127.0.0.1", "--port={port}"]
+    argv += ["--lifespan=off", "--no-access-log"]
+    with asgi_server(live_services, argv, tmp_path / "uvicorn.log", ROOM_PRESENCE_GRACE_SECONDS="1") as base:
+        yield base
 
 
 def token(user) -> str:
@@ -79,6 +102,24 @@ def socket_for(base: str, user):
         assert json.loads(ws.recv(timeout=5)) == {"type": "auth_ok", "data": {"user_id": user.id}}
         assert json.loads(ws.recv(timeout=5))["type"] == "unread_count"
         yield ws
+
+
+@contextmanager
+def room_socket_for(base: str, user, room_id: int):
+    with connect(f"ws://{base}/ws/rooms/{room_id}/", origin=f"http://{base}", open_timeout=5) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token(user)}))
+        assert json.loads(ws.recv(timeout=5)) == {"type": "auth_ok", "data": {"user_id": user.id}}
+        yield ws
+
+
+def stays_open_and_quiet(ws, seconds: float) -> None:
+    try:
+        frame = ws.recv(timeout=seconds)
+    except TimeoutError:
+        return
+    except ConnectionClosed as closed:
+        pytest.fail(f"the server closed the socket: {closed!r}")
+    pytest.fail(f"unexpected frame: {frame}")
 
 
 def next_of_type(ws, type_: str, timeout: float) -> dict:
@@ -116,3 +157,29 @@ def test_a_message_reaches_the_other_participants_socket_within_a_second(server)
         message = api(server, friend, "POST", f"/api/messages/{conversation['id']}/send_message/", {"content": "hi"})
         frame = next_of_type(ws, "message", timeout=1.0)  # the issue's delivery deadline
         assert frame["data"]["id"] == message["id"] and frame["data"]["content"] == "hi"
+
+
+# Longer than every timeout on the path of an idle socket: the Redis client's socket timeout and the
+# channel layer's blocking read (5 s in channels_redis), the auth deadline (10 s), uvicorn's
+# WebSocket ping interval and timeout (20 s each).
+IDLE_SECONDS = 30
+
+
+@pytest.mark.slow
+def test_idle_sockets_stay_open_get_events_and_close_through_their_disconnect_handler(uvicorn_server, tmp_path):
+    layer_timeout = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].get("socket_timeout", 5) or 0
+    assert max(layer_timeout, settings.WEBSOCKET_AUTH_TIMEOUT, 20) < IDLE_SECONDS
+    host, fan = UserFactory(), UserFactory()
+    post = PostFactory(author=host)
+    room = api(uvicorn_server, host, "POST", "/api/rooms/", {"title": "idle"})
+    with socket_for(uvicorn_server, host) as events, room_socket_for(uvicorn_server, host, room["id"]) as in_room:
+        stays_open_and_quiet(events, IDLE_SECONDS)
+        stays_open_and_quiet(in_room, 0.1)
+        api(uvicorn_server, fan, "POST", f"/api/posts/{post.id}/like/")
+        assert next_of_type(events, "notification", timeout=1.0)["data"]["actor"]["id"] == fan.id
+        api(uvicorn_server, fan, "POST", f"/api/rooms/{room['id']}/join/")
+        assert next_of_type(in_room, "joined", timeout=1.0)["data"]["user"]["id"] == fan.id
+    # Closed by the client, the host's room socket went through its disconnect handler: the grace
+    # period started, and the host who is not back by its end has left, which ends the room.
+    wait_for(lambda: Room.objects.get(pk=room["id"]).status == Room.Status.ENDED, timeout=10)
+    assert "Traceback" not in (tmp_path / "uvicorn.log").read_text()
