@@ -124,6 +124,48 @@ def test_gif_with_too_many_frames_is_refused_before_decoding(path, user, setting
     assert_nothing_stored(user, settings)
 
 
+def with_extensions(*extensions: bytes) -> bytes:
+    """A one-frame GIF with ``extensions`` (label and sub-blocks, without the "!") before its frame."""
+    data = gif_bytes(screen=(4, 4))
+    header = len(gif_bytes(screen=(4, 4), frames=[])) - 1  # up to the trailer
+    return data[:header] + b"".join(b"!" + extension for extension in extensions) + data[header:]
+
+
+def comment(sub_blocks: int, length: int) -> bytes:
+    return b"\xfe" + (bytes([length]) + b"c" * length) * sub_blocks + b"\x00"
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        [comment(1_001, 1)],
+        [comment(300, 255)],
+        [comment(900, 1)] * 12,
+        [b"\xf9\x04\x00\x0a\x00\x00" + b"\x01x" * 2_000],
+    ],
+    ids=["many sub-blocks", "many bytes", "many extensions", "after a graphic control block"],
+)
+def test_gif_with_an_oversized_extension_is_refused_before_decoding(path, user, settings, no_decoding, extensions):
+    response = path.send(user, with_extensions(*extensions))
+    assert response.status_code == path.refused, response.content
+    assert path.error_message(response) == "The image carries too much metadata."
+    assert_nothing_stored(user, settings)
+
+
+def test_gif_with_small_comments_is_stored(path, user, settings):
+    response = path.send(user, with_extensions(comment(1_000, 1), comment(250, 255)))
+    assert response.status_code == path.created, response.content
+
+
+@pytest.mark.parametrize("junk", [b"\x00", b"\x07" * 1_000], ids=["one byte", "a run"])
+def test_gif_with_bytes_between_its_blocks_is_refused_as_corrupt(path, user, settings, no_decoding, junk):
+    data = gif_bytes(screen=(4, 4))
+    response = path.send(user, data[:-1] + junk + data[-1:])
+    assert response.status_code == path.refused, response.content
+    assert path.error_message(response) == CORRUPT
+    assert_nothing_stored(user, settings)
+
+
 def far_frame_hidden_behind(extension: bytes) -> bytes:
     """A frame at (6999, 6999) that Pillow reads after ``extension`` (an extension whose sub-blocks
     end at once, after which Pillow skips one more chain of sub-blocks), placed where a reader that
