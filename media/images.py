@@ -69,14 +69,15 @@ def _too_many_frames() -> ValidationError:
     )
 
 
-def _check_geometry(geometry: Geometry) -> None:
+def _check_geometry(geometry: Geometry, decoded_frames: int) -> None:
+    """The limits for an image of ``geometry`` of which ``decoded_frames`` frames will be decoded."""
     pixels = geometry.width * geometry.height
     if geometry.frames > settings.MEDIA_MAX_FRAMES:
         raise _too_many_frames()
     if pixels > settings.MEDIA_MAX_PIXELS:
         raise _too_many_pixels()
     max_total = settings.MEDIA_MAX_TOTAL_PIXELS
-    if pixels * geometry.frames > max_total:
+    if pixels * decoded_frames > max_total:
         raise ValidationError(
             f"The animation is too large: its frames come to more than {max_total / 1_000_000:g} megapixels "
             "in all (width × height × frames).",
@@ -208,7 +209,8 @@ def _open_checked(data: bytes) -> Image.Image:
     if gif:
         # Before Pillow opens it: opening already reads the first frame's header and may grow the
         # canvas and fill it.
-        _check_geometry(_gif_geometry(data))
+        geometry = _gif_geometry(data)
+        _check_geometry(geometry, decoded_frames=geometry.frames)  # an animated GIF is kept whole
     with warnings.catch_warnings():
         # Opening reads only the header; the pixel bound below is checked before any decoding.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -222,8 +224,9 @@ def _open_checked(data: bytes) -> Image.Image:
         raise ValidationError("Only JPEG, PNG, GIF and WebP images are accepted.", code="unsupported_format")
     if not gif:
         # APNG's frame count is declared in its acTL chunk and WebP's comes from its frame headers;
-        # both formats keep every frame inside the canvas the header declares.
-        _check_geometry(Geometry(*image.size, frames=getattr(image, "n_frames", 1)))
+        # both formats keep every frame inside the canvas the header declares. Only the first frame
+        # is decoded and stored.
+        _check_geometry(Geometry(*image.size, frames=getattr(image, "n_frames", 1)), decoded_frames=1)
     return image
 
 

@@ -260,16 +260,30 @@ def test_animated_png_and_webp_over_the_frame_limit_are_refused_before_decoding(
     assert_nothing_stored(user, settings)
 
 
-@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
-def test_animation_over_the_total_pixel_limit_is_refused_before_decoding(auth_client, user, settings, no_decoding, fmt):
+def test_animated_gif_over_the_total_pixel_limit_is_refused_before_decoding(auth_client, user, settings, no_decoding):
     settings.MEDIA_MAX_TOTAL_PIXELS = 3 * 40 * 30 - 1
     response = auth_client.post(
-        MEDIA, {"file": SimpleUploadedFile("a.bin", animation(fmt, frames=3))}, format="multipart"
+        MEDIA, {"file": SimpleUploadedFile("a.bin", animation("GIF", frames=3))}, format="multipart"
     )
     assert response.status_code == 400, response.content
     message = "The animation is too large: its frames come to more than 0.003599 megapixels in all"
     assert response.json()["file"][0].startswith(message)
     assert_nothing_stored(user, settings)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_animated_png_and_webp_count_only_their_stored_first_frame_against_the_total_pixel_limit(
+    auth_client, settings, fmt
+):
+    # Frames × canvas is over the limit, but only the first frame is decoded: like a 4-frame
+    # 20-megapixel WebP under the default 50 megapixels.
+    settings.MEDIA_MAX_TOTAL_PIXELS = 40 * 30
+    response = auth_client.post(
+        MEDIA, {"file": SimpleUploadedFile("a.bin", animation(fmt, frames=4))}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    stored = Image.open(Path(settings.MEDIA_ROOT) / response.json()["url"].split("/media/", 1)[1])
+    assert stored.format == fmt and stored.size == (40, 30) and getattr(stored, "n_frames", 1) == 1
 
 
 def test_animation_at_the_limits_is_accepted(auth_client, settings):
