@@ -153,7 +153,8 @@ class LiveServices:
             "DATABASE_URL": self.test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "MINI_TWITTER_TESTING": "1",
-            "CONN_MAX_AGE": "0",
+            # As docker-compose.yml runs it: no pool, a persistent connection (CONN_MAX_AGE).
+            "DATABASE_POOL": "false",
             # Tasks that tasks send go through the broker too (to their queue), not inline.
             "CELERY_TASK_ALWAYS_EAGER": "false",
             **(extra_env or {}),
