@@ -2,20 +2,15 @@
 the Redis channel layer."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from mini_twitter.testing import free_port, wait_for
 from posts.tests.factories import PostFactory
 from users.tests.factories import UserFactory
 
@@ -24,37 +19,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 @pytest.fixture
 def server(live_services):
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": live_services.test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "MINI_TWITTER_TESTING": "1",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "CONN_MAX_AGE": "0",
-        "CHANNELS_PREFIX": f"mt-test-{os.getpid()}",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mini_twitter.asgi:application"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-    def up():
-        try:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
-        except OSError:
-            return process.poll() is not None
-
-    try:
-        wait_for(up, timeout=30)
-        assert process.poll() is None, process.stderr.read().decode()
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with live_services.web_server(kind="daphne", extra_env={"CONN_MAX_AGE": "0"}) as base:
+        yield base.removeprefix("http://")
 
 
 def token(user) -> str:
