@@ -663,7 +663,8 @@ def main() -> int:
 
         log(f"seeding {USERS} users, {SEED_FOLLOWS} follows each")
         users, usernames, seeded = seed(USERS)
-        tokens = {uid: str(AccessToken.for_user(User(pk=uid))) for uid in users}
+        # From the stored users: a token carries a fingerprint of its user's password (revocation).
+        tokens = {uid: str(AccessToken.for_user(user)) for uid, user in User.objects.in_bulk(users).items()}
         connection.close()
         stack.start_web()
         stack.start_worker()

@@ -69,14 +69,15 @@ def _too_many_frames() -> ValidationError:
     )
 
 
-def _check_geometry(geometry: Geometry) -> None:
+def _check_geometry(geometry: Geometry, decoded_frames: int) -> None:
+    """The limits for an image of ``geometry`` of which ``decoded_frames`` frames will be decoded."""
     pixels = geometry.width * geometry.height
     if geometry.frames > settings.MEDIA_MAX_FRAMES:
         raise _too_many_frames()
     if pixels > settings.MEDIA_MAX_PIXELS:
         raise _too_many_pixels()
     max_total = settings.MEDIA_MAX_TOTAL_PIXELS
-    if pixels * geometry.frames > max_total:
+    if pixels * decoded_frames > max_total:
         raise ValidationError(
             f"The animation is too large: its frames come to more than {max_total / 1_000_000:g} megapixels "
             "in all (width × height × frames).",
@@ -95,15 +96,47 @@ def _sub_block(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos + 1 : pos + 1 + length], pos + 1 + length
 
 
-def _skip_sub_blocks(data: bytes, pos: int) -> int:
-    """The position after a chain of sub-blocks, which a zero length ends."""
+def _skip_sub_blocks(data: bytes, pos: int, budget: "_ExtensionBudget | None" = None) -> int:
+    """The position after a chain of sub-blocks, which a zero length ends; an extension's chain is
+    charged to ``budget`` (image data is not: Pillow's decoder reads it, not Python code)."""
     end = len(data)
     while pos < end:
         length = data[pos]
         pos += 1 + length
         if not length:
             return pos
+        if budget is not None:
+            budget.charge(length)
     return pos
+
+
+# Pillow reads every sub-block of an extension as a bytes object of its own (and keeps a comment's),
+# so a 10 MB GIF of one-byte comment sub-blocks would cost seconds and hundreds of MB before any
+# pixel. Real extensions (a frame's delay, the loop count, XMP) are a few sub-blocks each.
+GIF_EXTENSION_MAX_SUB_BLOCKS = 1_000
+GIF_EXTENSION_MAX_BYTES = 64 * 1024
+GIF_EXTENSIONS_MAX_SUB_BLOCKS = 10_000  # all of a file's extensions together
+
+
+class _ExtensionBudget:
+    def __init__(self) -> None:
+        self.total_sub_blocks = 0
+        self.start()
+
+    def start(self) -> None:
+        """A new extension begins."""
+        self.sub_blocks = self.bytes = 0
+
+    def charge(self, length: int) -> None:
+        self.sub_blocks += 1
+        self.bytes += length
+        self.total_sub_blocks += 1
+        if (
+            self.sub_blocks > GIF_EXTENSION_MAX_SUB_BLOCKS
+            or self.bytes > GIF_EXTENSION_MAX_BYTES
+            or self.total_sub_blocks > GIF_EXTENSIONS_MAX_SUB_BLOCKS
+        ):
+            raise ValidationError("The image carries too much metadata.", code="too_much_metadata")
 
 
 def _gif_geometry(data: bytes) -> Geometry:
@@ -122,6 +155,7 @@ def _gif_geometry(data: bytes) -> Geometry:
     flags = data[10]
     pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
     frames = 0
+    budget = _ExtensionBudget()
     while pos < end:
         introducer = data[pos]
         pos += 1
@@ -131,18 +165,23 @@ def _gif_geometry(data: bytes) -> Geometry:
             if pos >= end:
                 raise invalid
             label = data[pos]
+            budget.start()
             block, pos = _sub_block(data, pos + 1)
+            if block is not None:
+                budget.charge(len(block))
             if label == 0xFE:  # comment
                 if block is not None:
-                    pos = _skip_sub_blocks(data, pos)
+                    pos = _skip_sub_blocks(data, pos, budget)
                 continue
             if label == 0xF9 and block is not None and (len(block) < 3 or (block[0] & 1 and len(block) < 4)):
                 raise invalid  # a graphic control block too short for its delay and transparency
             if label == 0xFF and not frames and block is not None and block.startswith(b"NETSCAPE2.0"):
                 block, pos = _sub_block(data, pos)
+                if block is not None:
+                    budget.charge(len(block))
             # Pillow then skips a chain of sub-blocks even when it has just read the one ending the
             # extension, and so skips whatever chain follows.
-            pos = _skip_sub_blocks(data, pos)
+            pos = _skip_sub_blocks(data, pos, budget)
         elif introducer == 0x2C:  # image descriptor: left, top, width, height, flags
             if pos + 9 > end:
                 raise invalid
@@ -159,7 +198,9 @@ def _gif_geometry(data: bytes) -> Geometry:
                 raise _too_many_frames()
             if width * height > settings.MEDIA_MAX_PIXELS:
                 raise _too_many_pixels()
-        # Pillow skips any other byte between blocks, and so does this walk.
+        else:
+            # Pillow would skip it and look at the next byte, one at a time; no encoder writes it.
+            raise invalid
     return Geometry(width, height, max(frames, 1))
 
 
@@ -168,7 +209,8 @@ def _open_checked(data: bytes) -> Image.Image:
     if gif:
         # Before Pillow opens it: opening already reads the first frame's header and may grow the
         # canvas and fill it.
-        _check_geometry(_gif_geometry(data))
+        geometry = _gif_geometry(data)
+        _check_geometry(geometry, decoded_frames=geometry.frames)  # an animated GIF is kept whole
     with warnings.catch_warnings():
         # Opening reads only the header; the pixel bound below is checked before any decoding.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -182,8 +224,9 @@ def _open_checked(data: bytes) -> Image.Image:
         raise ValidationError("Only JPEG, PNG, GIF and WebP images are accepted.", code="unsupported_format")
     if not gif:
         # APNG's frame count is declared in its acTL chunk and WebP's comes from its frame headers;
-        # both formats keep every frame inside the canvas the header declares.
-        _check_geometry(Geometry(*image.size, frames=getattr(image, "n_frames", 1)))
+        # both formats keep every frame inside the canvas the header declares. Only the first frame
+        # is decoded and stored.
+        _check_geometry(Geometry(*image.size, frames=getattr(image, "n_frames", 1)), decoded_frames=1)
     return image
 
 
@@ -228,16 +271,21 @@ def process_image(upload) -> ProcessedImage:
     )
 
 
+# JPEG and GIF writers copy the upload's comment (``info["comment"]``) unless told otherwise; PNG
+# writes text chunks and WebP its metadata chunks only when given them.
+NO_COMMENT = {"comment": b""}
+
+
 def _reencode(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
     if fmt == "JPEG":
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
-        image.save(buffer, "JPEG", quality=90, optimize=True)
+        image.save(buffer, "JPEG", quality=90, optimize=True, **NO_COMMENT)
     elif fmt == "PNG":
         image.save(buffer, "PNG", optimize=True)
     elif fmt == "GIF":
-        image.save(buffer, "GIF")
+        image.save(buffer, "GIF", **NO_COMMENT)
     else:
         image.save(buffer, "WEBP", quality=90)
     return buffer.getvalue()
@@ -246,5 +294,5 @@ def _reencode(image: Image.Image, fmt: str) -> bytes:
 def _reencode_animated_gif(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     # No ``duration`` argument: Pillow then gives each frame its own (or none, where the file has none).
-    image.save(buffer, "GIF", save_all=True, loop=image.info.get("loop", 0))
+    image.save(buffer, "GIF", save_all=True, loop=image.info.get("loop", 0), **NO_COMMENT)
     return buffer.getvalue()

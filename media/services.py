@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from .images import process_image
+from .images import NO_COMMENT, process_image
 from .models import Media
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def _thumbnail(decoded: Image.Image) -> tuple[ContentFile, str]:
     if image.mode in ("RGBA", "LA", "P"):
         image.convert("RGBA").save(buffer, "PNG", optimize=True)
         return ContentFile(buffer.getvalue()), "png"
-    image.convert("RGB").save(buffer, "JPEG", quality=85)
+    image.convert("RGB").save(buffer, "JPEG", quality=85, **NO_COMMENT)
     return ContentFile(buffer.getvalue()), "jpg"
 
 

@@ -21,3 +21,16 @@ def refuse_to_start_without_secret_key(**kwargs) -> None:
     from mini_twitter.checks import refuse_to_start_without_secret_key as refuse
 
     refuse()
+
+
+@signals.task_prerun.connect(weak=False)
+@signals.task_postrun.connect(weak=False)
+def close_old_database_connections(sender=None, **kwargs) -> None:
+    """Around every task, what Django does around a request: close a connection that is unusable (an
+    error left it broken) or older than CONN_MAX_AGE, and keep the others for the next task. Not for
+    a task run inline, which runs inside its caller's work (and transaction)."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

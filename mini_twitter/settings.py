@@ -150,8 +150,8 @@ if IS_POSTGRES:
 if DATABASE_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must hand them back
     DATABASES["default"]["OPTIONS"]["pool"] = {
-        # Kept open even when idle. 0: a process idle for max_idle holds none, and a Celery child (whose
-        # pool Celery closes after every task) opens exactly one per task.
+        # Kept open even when idle. 0: a process idle for max_idle holds none. (Celery processes run
+        # without the pool: DATABASE_POOL=false in docker-compose.yml.)
         "min_size": env_int("DATABASE_POOL_MIN_SIZE", 0),
         "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
         "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT") or 5),
@@ -201,6 +201,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless it may
+# "reuse" them this many times; mini_twitter/celery.py does at task boundaries what Django does at
+# request boundaries instead (CONN_MAX_AGE and health checks), so a worker child keeps one connection.
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "default")

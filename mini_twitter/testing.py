@@ -1,5 +1,5 @@
 """Helpers for tests that run against live services: a real Celery worker on the Redis broker, the
-production web server (uvicorn as docker-compose.yml starts it) and a local SMTP sink."""
+web servers (uvicorn as docker-compose.yml starts it, gunicorn, daphne) and a local SMTP sink."""
 
 import asyncio
 import contextlib
@@ -109,6 +109,75 @@ def production_web_command() -> list[str]:
     return [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", argument) for argument in command]
 
 
+def server_command(kind: str, port: int) -> list[str]:
+    """The command line of a web server on ``127.0.0.1:port``: ``"production"`` is uvicorn as
+    docker-compose.yml starts it (:func:`production_web_command`, its workers and proxy options
+    included), ``"uvicorn"`` the same in one process, ``"gunicorn"`` the WSGI application,
+    ``"daphne"`` the server ``make run`` uses."""
+    if kind in ("production", "uvicorn"):
+        # "uvicorn": the same in one process (what a test of in-process state, such as the audio
+        # rooms' presence timers, needs).
+        dropped = ("--host=", "--port=") + (("--workers=",) if kind == "uvicorn" else ())
+        options = [argument for argument in production_web_command()[1:] if not argument.startswith(dropped)]
+        return [sys.executable, "-m", "uvicorn", *options, "--host=127.0.0.1", f"--port={port}"]
+    if kind == "gunicorn":
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "mini_twitter.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=1",
+        ]
+    if kind == "daphne":
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mini_twitter.asgi:application"]
+    raise ValueError(f"unknown server kind {kind!r}")
+
+
+class RunningServer:
+    def __init__(self, process: subprocess.Popen, port: int, log_path: Path):
+        self.process, self.port, self.log_path = process, port, log_path
+        self.base = f"http://127.0.0.1:{port}"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def running_server(kind: str, env: dict, log_path: Path, ready_timeout: float = 60):
+    """Run a web server of ``kind`` (:func:`server_command`) with exactly ``env``, its output in the
+    file ``log_path`` (a pipe nobody reads would stall it), until ``/healthz`` answers 200; yields a
+    :class:`RunningServer`. On leaving, it is terminated, and killed if it won't stop."""
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            server_command(kind, port), cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = RunningServer(process, port, log_path)
+
+    def up() -> bool:
+        if process.poll() is not None:
+            return True
+        try:
+            return urllib.request.urlopen(f"{server.base}/healthz", timeout=2).status == 200  # noqa: S310 - loopback
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, timeout=ready_timeout)
+        if process.poll() is not None:
+            raise AssertionError(f"{kind} server exited:\n{server.log_text()}")
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class LiveServices:
     def unavailable_reason(self) -> str | None:
         if not settings.IS_POSTGRES:
@@ -153,7 +222,8 @@ class LiveServices:
             "DATABASE_URL": self.test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "MINI_TWITTER_TESTING": "1",
-            "CONN_MAX_AGE": "0",
+            # As docker-compose.yml runs it: no pool, a persistent connection (CONN_MAX_AGE).
+            "DATABASE_POOL": "false",
             # Tasks that tasks send go through the broker too (to their queue), not inline.
             "CELERY_TASK_ALWAYS_EAGER": "false",
             **(extra_env or {}),
@@ -205,14 +275,10 @@ class LiveServices:
             log.close()
 
     @contextmanager
-    def web_server(self, *, extra_env: dict | None = None):
-        """Start the production web server (:func:`production_web_command`, its worker count and
-        proxy options included) on a free loopback port, on the test database and Redis; yields its
-        base URL. The data it should see must be committed (``transactional_db``)."""
-        port = free_port()
-        command = [
-            argument for argument in production_web_command()[1:] if not argument.startswith(("--host=", "--port="))
-        ]
+    def web_server(self, *, kind: str = "production", extra_env: dict | None = None):
+        """Start a web server of ``kind`` (see :func:`running_server`) on a free loopback port, on the
+        test database and Redis; yields it (``base``: its URL, ``log_text()``). The data it should
+        see must be committed (``transactional_db``)."""
         env = {
             **os.environ,
             "DATABASE_URL": self.test_database_url(),
@@ -224,39 +290,9 @@ class LiveServices:
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         LiveServices.workers_started += 1
-        log_path = BASE_DIR / "var" / f"test-web-{os.getpid()}-{LiveServices.workers_started}.log"
-        log_path.parent.mkdir(exist_ok=True)
-        log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", *command, "--host=127.0.0.1", f"--port={port}"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-
-        def up() -> bool:
-            if server.poll() is not None:
-                return True
-            try:
-                return urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200  # noqa: S310 - loopback
-            except OSError:
-                return False
-
-        try:
-            wait_for(up, timeout=60)
-            if server.poll() is not None:
-                raise AssertionError(f"web server exited:\n{log_path.read_text()}")
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            log.close()
+        log_path = BASE_DIR / "var" / f"test-{kind}-{os.getpid()}-{LiveServices.workers_started}.log"
+        with running_server(kind, env, log_path) as server:
+            yield server
 
     def purge(self, queues) -> None:
         client = redis.Redis.from_url(settings.REDIS_URL)

@@ -124,6 +124,48 @@ def test_gif_with_too_many_frames_is_refused_before_decoding(path, user, setting
     assert_nothing_stored(user, settings)
 
 
+def with_extensions(*extensions: bytes) -> bytes:
+    """A one-frame GIF with ``extensions`` (label and sub-blocks, without the "!") before its frame."""
+    data = gif_bytes(screen=(4, 4))
+    header = len(gif_bytes(screen=(4, 4), frames=[])) - 1  # up to the trailer
+    return data[:header] + b"".join(b"!" + extension for extension in extensions) + data[header:]
+
+
+def comment(sub_blocks: int, length: int) -> bytes:
+    return b"\xfe" + (bytes([length]) + b"c" * length) * sub_blocks + b"\x00"
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        [comment(1_001, 1)],
+        [comment(300, 255)],
+        [comment(900, 1)] * 12,
+        [b"\xf9\x04\x00\x0a\x00\x00" + b"\x01x" * 2_000],
+    ],
+    ids=["many sub-blocks", "many bytes", "many extensions", "after a graphic control block"],
+)
+def test_gif_with_an_oversized_extension_is_refused_before_decoding(path, user, settings, no_decoding, extensions):
+    response = path.send(user, with_extensions(*extensions))
+    assert response.status_code == path.refused, response.content
+    assert path.error_message(response) == "The image carries too much metadata."
+    assert_nothing_stored(user, settings)
+
+
+def test_gif_with_small_comments_is_stored(path, user, settings):
+    response = path.send(user, with_extensions(comment(1_000, 1), comment(250, 255)))
+    assert response.status_code == path.created, response.content
+
+
+@pytest.mark.parametrize("junk", [b"\x00", b"\x07" * 1_000], ids=["one byte", "a run"])
+def test_gif_with_bytes_between_its_blocks_is_refused_as_corrupt(path, user, settings, no_decoding, junk):
+    data = gif_bytes(screen=(4, 4))
+    response = path.send(user, data[:-1] + junk + data[-1:])
+    assert response.status_code == path.refused, response.content
+    assert path.error_message(response) == CORRUPT
+    assert_nothing_stored(user, settings)
+
+
 def far_frame_hidden_behind(extension: bytes) -> bytes:
     """A frame at (6999, 6999) that Pillow reads after ``extension`` (an extension whose sub-blocks
     end at once, after which Pillow skips one more chain of sub-blocks), placed where a reader that
@@ -218,16 +260,30 @@ def test_animated_png_and_webp_over_the_frame_limit_are_refused_before_decoding(
     assert_nothing_stored(user, settings)
 
 
-@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
-def test_animation_over_the_total_pixel_limit_is_refused_before_decoding(auth_client, user, settings, no_decoding, fmt):
+def test_animated_gif_over_the_total_pixel_limit_is_refused_before_decoding(auth_client, user, settings, no_decoding):
     settings.MEDIA_MAX_TOTAL_PIXELS = 3 * 40 * 30 - 1
     response = auth_client.post(
-        MEDIA, {"file": SimpleUploadedFile("a.bin", animation(fmt, frames=3))}, format="multipart"
+        MEDIA, {"file": SimpleUploadedFile("a.bin", animation("GIF", frames=3))}, format="multipart"
     )
     assert response.status_code == 400, response.content
     message = "The animation is too large: its frames come to more than 0.003599 megapixels in all"
     assert response.json()["file"][0].startswith(message)
     assert_nothing_stored(user, settings)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_animated_png_and_webp_count_only_their_stored_first_frame_against_the_total_pixel_limit(
+    auth_client, settings, fmt
+):
+    # Frames × canvas is over the limit, but only the first frame is decoded: like a 4-frame
+    # 20-megapixel WebP under the default 50 megapixels.
+    settings.MEDIA_MAX_TOTAL_PIXELS = 40 * 30
+    response = auth_client.post(
+        MEDIA, {"file": SimpleUploadedFile("a.bin", animation(fmt, frames=4))}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    stored = Image.open(Path(settings.MEDIA_ROOT) / response.json()["url"].split("/media/", 1)[1])
+    assert stored.format == fmt and stored.size == (40, 30) and getattr(stored, "n_frames", 1) == 1
 
 
 def test_animation_at_the_limits_is_accepted(auth_client, settings):

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from media.models import Media
 from media.tasks import delete_unattached_media_task
@@ -80,6 +81,40 @@ def test_exif_is_removed_and_orientation_applied(auth_client, settings):
     image = Image.open(stored(settings, body["url"]))
     assert len(image.getexif()) == 0
     assert image.size == (30, 40) and (body["width"], body["height"]) == (30, 40)
+
+
+SECRET = b"shot at 52.37N 4.90E by cam-7"
+
+
+def commented(fmt: str) -> bytes:
+    """An image of ``fmt`` whose file carries ``SECRET`` as a comment (JPEG's COM marker, a GIF
+    comment extension, a PNG text chunk, WebP's XMP chunk)."""
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (40, 30), (10, 120, 200))
+    if fmt == "PNG":
+        info = PngInfo()
+        info.add_text("Comment", SECRET.decode())
+        image.save(buffer, "PNG", pnginfo=info)
+    elif fmt == "WEBP":
+        image.save(buffer, "WEBP", xmp=SECRET)
+    elif fmt == "animated GIF":
+        frames = [Image.new("RGB", (40, 30), colour) for colour in [(255, 0, 0), (0, 255, 0)]]
+        frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, comment=SECRET)
+    else:
+        image.save(buffer, fmt, comment=SECRET)
+    data = buffer.getvalue()
+    assert SECRET in data
+    return data
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "GIF", "animated GIF", "PNG", "WEBP"])
+def test_comments_are_dropped_from_the_stored_image_and_its_thumbnail(auth_client, settings, fmt):
+    data = commented(fmt)
+    response = post_file(auth_client, SimpleUploadedFile("a.img", data))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    for url in (body["url"], body["thumbnail_url"]):
+        assert SECRET not in stored(settings, url).read_bytes()
 
 
 def test_renamed_text_file_is_400(auth_client):

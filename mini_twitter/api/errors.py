@@ -6,15 +6,20 @@ trailing slash (the JWT API's paths all end with one). Anyone else gets DRF's ``
 Never an HTML page, whatever ``DEBUG`` says."""
 
 import functools
+import logging
+import sys
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+
+logger = logging.getLogger(__name__)
 
 # The microblog API's own paths (they have no trailing slash; ``/api/tweets/`` is one of its 404s).
 MICROBLOG_PATHS = ("/api/tweets", "/api/medias")
 
 ERROR_TYPES = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
-ERROR_TYPES |= {414: "URITooLong", 429: "TooManyRequests", 500: "InternalServerError"}
+ERROR_TYPES |= {414: "URITooLong", 429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
 
 
 def is_microblog_request(request) -> bool:
@@ -46,6 +51,17 @@ def not_found(request, exception=None) -> JsonResponse:
 
 
 def server_error(request) -> JsonResponse:
+    # A database outage met outside DRF's views (the session and auth middleware, the admin) is
+    # the same clean, retryable 503 the API answers, not a 500.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # Imported here: DRF's settings import the throttles, which import this module.
+        from mini_twitter.api.exceptions import ServiceUnavailable
+
+        logger.warning("database unavailable: %s", exc)
+        response = error_response(request, 503, str(ServiceUnavailable.default_detail))
+        response["Retry-After"] = str(ServiceUnavailable.retry_after)
+        return response
     return error_response(request, 500, "Internal server error.")
 
 

@@ -1,6 +1,6 @@
 """Database connections of the production processes on PostgreSQL: the web server, started with
 docker-compose.yml's command line (uvicorn, two worker processes), stays within its pools' bounds
-under load, and a prefork Celery worker's child uses one connection while it runs a task.
+under load, and a prefork Celery worker's child keeps one connection from one task to the next.
 
 Run these alone with ``pytest -m web_server``."""
 
@@ -42,16 +42,21 @@ def web_workers() -> int:
     return int(workers.removeprefix("--workers="))
 
 
-def server_connections(application_name: str) -> int:
-    """The server's connections to the test database, as PostgreSQL counts them (the test's own
-    connection has another application name)."""
+def server_backends(application_name: str) -> list[int]:
+    """The process ids of the server's connections to the test database, as PostgreSQL lists them
+    (the test's own connection has another application name)."""
     params = {**connection.get_connection_params()}
     kwargs = {key: params[key] for key in ("host", "port", "user", "password", "dbname") if params.get(key) is not None}
     with psycopg.connect(**kwargs, autocommit=True) as admin:
-        return admin.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
             [application_name],
-        ).fetchone()[0]
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def server_connections(application_name: str) -> int:
+    return len(server_backends(application_name))
 
 
 def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_services):
@@ -76,7 +81,8 @@ def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_serv
         while not done.wait(0.05):
             peak = max(peak, server_connections(application_name))
 
-    with live_services.web_server(extra_env=env) as base:
+    with live_services.web_server(extra_env=env) as server:
+        base = server.base
 
         def call(i: int) -> int:
             path = "/api/users/me/" if i % 2 else "/api/posts/"
@@ -98,17 +104,20 @@ def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_serv
     assert peak <= workers * pool_max
 
 
-def test_prefork_worker_children_hold_one_connection_while_a_task_runs(live_services, client_for):
-    application_name = "mt-test-worker-pool"
+def test_a_prefork_worker_child_keeps_one_connection_from_task_to_task(live_services, client_for):
+    application_name = "mt-test-worker-connections"
     author = UserFactory()
     mentioned = UserFactory.create_batch(4)
     peak = 0
+    backends = set()
     done = threading.Event()
 
     def watch() -> None:
         nonlocal peak
         while not done.wait(0.02):
-            peak = max(peak, server_connections(application_name))
+            seen = server_backends(application_name)
+            peak = max(peak, len(seen))
+            backends.update(seen)
 
     env = {"DATABASE_APPLICATION_NAME": application_name}
     watcher = threading.Thread(target=watch)
@@ -119,9 +128,10 @@ def test_prefork_worker_children_hold_one_connection_while_a_task_runs(live_serv
                 response = client_for(author).post("/api/posts/", {"content": f"hi @{user.username}"}, format="json")
                 assert response.status_code == 201
             wait_for(lambda: Notification.objects.filter(type="mention").count() == len(mentioned), timeout=30)
-            # Between tasks the child gives its connections back (Celery closes its pool).
-            wait_for(lambda: server_connections(application_name) == 0, timeout=10)
+            # Between tasks the child keeps its connection for the next one.
+            assert server_connections(application_name) == 1
         finally:
             done.set()
             watcher.join(timeout=10)
-    assert peak <= 1  # --concurrency=1: one child; the main process opens no pool of its own
+    assert peak <= 1  # --concurrency=1: one child; the main process opens none
+    assert len(backends) == 1  # the same connection for every task, not a new one per task

@@ -1,11 +1,13 @@
 """Faults: Redis down, the database gone and back, without a process restart."""
 
+import contextlib
 import time
 from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, close_old_connections, connection
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -129,29 +131,59 @@ def test_a_dropped_database_connection_recovers_without_a_restart():
     assert client.get("/api/users/me/").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_request_that_finds_the_connection_pool_exhausted_answers_503_without_hanging(monkeypatch):
+@contextlib.contextmanager
+def pool_exhausted(monkeypatch):
+    """Every connection of PostgreSQL's pool held elsewhere; a checkout waits 0.5 s, then fails."""
     skip_unless_available(
         None if django_settings.DATABASE_POOL else "no connection pool (DATABASE_URL is not PostgreSQL)",
         "PostgreSQL's connection pool",
     )
-    client = APIClient(headers={"Authorization": f"Bearer {AccessToken.for_user(UserFactory())}"})
     connection.close()  # this thread's connection goes back to the pool
     pool = connection.pool
     monkeypatch.setattr(pool, "timeout", 0.5)  # DATABASE_POOL_TIMEOUT
     held = [pool.getconn() for _ in range(pool.max_size)]
     try:
-        started = time.monotonic()
-        response = client.get("/api/users/me/")
-        waited = time.monotonic() - started
+        yield
     finally:
         for held_connection in held:
             pool.putconn(held_connection)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_finds_the_connection_pool_exhausted_answers_503_without_hanging(monkeypatch):
+    client = APIClient(headers={"Authorization": f"Bearer {AccessToken.for_user(UserFactory())}"})
+    with pool_exhausted(monkeypatch):
+        started = time.monotonic()
+        response = client.get("/api/users/me/")
+        waited = time.monotonic() - started
     assert response.status_code == 503
     assert response.json() == {"detail": "The service is temporarily unavailable; try again shortly."}
     assert response["Retry-After"] == "5"
     assert 0.5 <= waited < 3
     assert client.get("/api/users/me/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_answers_503_with_retry_after_when_the_connection_pool_is_exhausted(monkeypatch):
+    """The database fails outside DRF (the session and authentication middleware, the login form):
+    the same JSON 503 with ``Retry-After`` as the API's, not a 500."""
+    staff = UserFactory(password="s3cret-Passw0rd")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    staff_client = Client(raise_request_exception=False)
+    staff_client.force_login(staff)
+    anonymous = Client(raise_request_exception=False)
+    with pool_exhausted(monkeypatch):
+        responses = [
+            staff_client.get("/admin/"),
+            anonymous.post("/admin/login/", {"username": staff.username, "password": "s3cret-Passw0rd"}),
+        ]
+    for response in responses:
+        assert response.status_code == 503
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "The service is temporarily unavailable; try again shortly."}
+        assert response["Retry-After"] == "5"
+    assert staff_client.get("/admin/").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

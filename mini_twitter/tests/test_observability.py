@@ -24,7 +24,7 @@ from mini_twitter.observability import celery_signals
 from mini_twitter.observability.context import get_request_id, request_id_var
 from mini_twitter.observability.logs import JsonFormatter, RequestIdFilter
 from mini_twitter.observability.metrics import inserted_rows
-from mini_twitter.testing import free_port, wait_for
+from mini_twitter.testing import free_port, running_server, wait_for
 from notifications.models import Notification
 from notifications.tasks import notify_post_task
 from users.tests.factories import PASSWORD, UserFactory
@@ -428,7 +428,6 @@ def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp
     """The compose web server: uvicorn, two processes, multiprocess metrics, JSON logs."""
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
-    port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"MINI_TWITTER_TESTING", "SENTRY_DSN"}}
     env.update(
         SECRET_KEY="uvicorn-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
@@ -442,42 +441,12 @@ def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
     log_path = tmp_path / "uvicorn.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "mini_twitter.asgi:application",
-                "--host=127.0.0.1",
-                f"--port={port}",
-                "--workers=2",
-                "--proxy-headers",
-                "--forwarded-allow-ips=*",
-                "--lifespan=off",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-
-        def answers():
-            try:
-                return get(f"{base}/healthz")[0] == 200
-            except OSError:
-                return server.poll() is not None
-
-        wait_for(answers, timeout=60)
-        assert server.poll() is None, log_path.read_text()
+    with running_server("production", env, log_path) as server:
         wait_for(lambda: len({name.rsplit("_", 1)[-1] for name in os.listdir(metrics_dir)}) >= 2, timeout=30)
         for i in range(20):
-            status, headers, _ = get(f"{base}/healthz", {"X-Request-ID": f"uvicorn-{i}"})
+            status, headers, _ = get(f"{server.base}/healthz", {"X-Request-ID": f"uvicorn-{i}"})
             assert status == 200 and headers["X-Request-ID"] == f"uvicorn-{i}"
-        status, _, text = get(f"{base}/metrics")
+        status, _, text = get(f"{server.base}/metrics")
         assert status == 200
         samples = Samples(text)
         # Every healthz answer, whichever process gave it (the first was the readiness probe's).
@@ -486,11 +455,8 @@ def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp
         )
         assert answered >= 21
         # Behind nginx the client address comes from X-Forwarded-For: a public client is refused.
-        assert get(f"{base}/metrics", {"X-Forwarded-For": "203.0.113.7"})[0] == 403
-        wait_for(lambda: "uvicorn-19" in log_path.read_text(), timeout=10)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        assert get(f"{server.base}/metrics", {"X-Forwarded-For": "203.0.113.7"})[0] == 403
+        wait_for(lambda: "uvicorn-19" in server.log_text(), timeout=10)
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     [line] = [line for line in lines if line.get("request_id") == "uvicorn-7"]
     assert (line["logger"], line["method"], line["path"], line["status"], line["user_id"]) == (

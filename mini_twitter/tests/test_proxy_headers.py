@@ -31,7 +31,8 @@ ROTATING = [f"10.1.2.{i}" for i in range(3, 9)]
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(live_services):
     env = {**PROXY_ENV, "FORWARDED_ALLOW_IPS": "192.0.2.10"}  # a proxy that is not this client
-    with live_services.web_server(extra_env=env) as base:
+    with live_services.web_server(extra_env=env) as server:
+        base = server.base
         # Seen as 127.0.0.1, which is not allowed to read the metrics, whatever it claims.
         assert get(f"{base}/metrics", {"X-Forwarded-For": "10.1.2.3"})[0] == 403
         # One address however the header rotates: the fourth login is throttled.
@@ -40,7 +41,8 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(live_services):
 
 def test_forwarded_for_from_the_trusted_proxy_names_the_client(live_services):
     env = {**PROXY_ENV, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
-    with live_services.web_server(extra_env=env) as base:
+    with live_services.web_server(extra_env=env) as server:
+        base = server.base
         assert get(f"{base}/metrics", {"X-Forwarded-For": "10.1.2.3"})[0] == 200
         assert get(f"{base}/metrics", {"X-Forwarded-For": "203.0.113.7"})[0] == 403
         # Each client the proxy names has its own login budget.

@@ -5,20 +5,14 @@ when they fit, refused with 413 as soon as they grow past the limit, through the
 import asyncio
 import io
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
-import urllib.request
 
 import pytest
-from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from rest_framework_simplejwt.tokens import AccessToken
 
-from mini_twitter.testing import free_port, wait_for
 from posts.models import Post
 
 SMALL_UPLOAD_LIMIT = 1024 * 1024  # the servers' MEDIA_MAX_UPLOAD_BYTES: a body limit of 1 MB + 64 KB
@@ -67,54 +61,21 @@ def read_until_closed(sock: socket.socket) -> tuple[bytes, bool]:
     return data, True
 
 
-@pytest.fixture(params=["uvicorn", "gunicorn"])
+@pytest.fixture(params=["production", "gunicorn"])
 def server(request, live_services, tmp_path):
-    """A real server on a free loopback port, on the test database, with a 1 MB upload limit and
-    its own temp folder."""
-    port = free_port()
+    """A real server (uvicorn as in production, or gunicorn) on a free loopback port, on the test
+    database, with a 1 MB upload limit and its own temp folder."""
     temp_dir = tmp_path / "server-tmp"
     temp_dir.mkdir()
     env = {
-        **os.environ,
-        "DATABASE_URL": live_services.test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "MINI_TWITTER_TESTING": "1",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
         "CONN_MAX_AGE": "0",
         "MEDIA_MAX_UPLOAD_BYTES": str(SMALL_UPLOAD_LIMIT),
         "CORS_ALLOWED_ORIGINS": ORIGIN,
         "TMPDIR": str(temp_dir),
     }
-    address = f"127.0.0.1:{port}"
-    command = {
-        "uvicorn": ["uvicorn", "mini_twitter.asgi:application", "--host=127.0.0.1", f"--port={port}"],
-        "gunicorn": ["gunicorn", "mini_twitter.wsgi:application", f"--bind={address}", "--workers=1"],
-    }[request.param]
-    process = subprocess.Popen(
-        [sys.executable, "-m", *command],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def up():
-        try:
-            return urllib.request.urlopen(f"http://{address}/healthz", timeout=1).status == 200
-        except OSError:
-            return process.poll() is not None
-
-    try:
-        wait_for(up, timeout=60)
-        assert process.poll() is None, f"{request.param} exited"
-        yield {"port": port, "temp_dir": temp_dir}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with live_services.web_server(kind=request.param, extra_env=env) as server:
+        base = server.base
+        yield {"port": int(base.rsplit(":", 1)[1]), "temp_dir": temp_dir}
 
 
 @pytest.mark.live

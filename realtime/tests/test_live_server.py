@@ -2,9 +2,6 @@
 real WebSocket clients, on PostgreSQL and the Redis channel layer."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -15,7 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from mini_twitter.testing import free_port, wait_for
+from mini_twitter.testing import wait_for
 from posts.tests.factories import PostFactory
 from rooms.models import Room
 from users.tests.factories import UserFactory
@@ -23,61 +20,19 @@ from users.tests.factories import UserFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 
-@contextmanager
-def asgi_server(live_services, argv: list[str], log_path, **env):
-    """``argv`` (with ``{port}``) serving the app on a free loopback port of this test's database and
-    Redis; yields ``host:port``. The server's output goes to ``log_path``."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": live_services.test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "MINI_TWITTER_TESTING": "1",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "CONN_MAX_AGE": "0",
-        "CHANNELS_PREFIX": f"mt-test-{os.getpid()}",
-        **env,
-    }
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *(arg.format(port=port) for arg in argv)],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def up():
-            try:
-                return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).status == 200
-            except OSError:
-                return process.poll() is not None
-
-        try:
-            wait_for(up, timeout=30)
-            assert process.poll() is None, log_path.read_text()
-            yield f"127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
 @pytest.fixture
-def server(live_services, tmp_path):
+def server(live_services):
     """daphne, the server of ``make run``."""
-    argv = ["daphne", "-b", "127.0.0.1", "-p", "{port}", "mini_twitter.asgi:application"]
-    with asgi_server(live_services, argv, tmp_path / "daphne.log") as base:
-        yield base
+    with live_services.web_server(kind="daphne") as running:
+        yield running.base.removeprefix("http://")
 
 
 @pytest.fixture
-def uvicorn_server(live_services, tmp_path):
-    """uvicorn as production runs it (one worker: the presence timers of its sockets live in it),
-    with a one-second presence grace period."""
-    argv = ["uvicorn", "mini_twitter.asgi:application", "--host=127.0.0.1", "--port={port}"]
-    argv += ["--lifespan=off", "--no-access-log"]
-    with asgi_server(live_services, argv, tmp_path / "uvicorn.log", ROOM_PRESENCE_GRACE_SECONDS="1") as base:
-        yield base
+def uvicorn_server(live_services):
+    """uvicorn as production runs it, in one process (the presence timers of its sockets live in
+    it), with a one-second presence grace period; yields the running server."""
+    with live_services.web_server(kind="uvicorn", extra_env={"ROOM_PRESENCE_GRACE_SECONDS": "1"}) as running:
+        yield running
 
 
 def token(user) -> str:
@@ -166,20 +121,21 @@ IDLE_SECONDS = 30
 
 
 @pytest.mark.slow
-def test_idle_sockets_stay_open_get_events_and_close_through_their_disconnect_handler(uvicorn_server, tmp_path):
+def test_idle_sockets_stay_open_get_events_and_close_through_their_disconnect_handler(uvicorn_server):
+    address = uvicorn_server.base.removeprefix("http://")
     layer_timeout = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].get("socket_timeout", 5) or 0
     assert max(layer_timeout, settings.WEBSOCKET_AUTH_TIMEOUT, 20) < IDLE_SECONDS
     host, fan = UserFactory(), UserFactory()
     post = PostFactory(author=host)
-    room = api(uvicorn_server, host, "POST", "/api/rooms/", {"title": "idle"})
-    with socket_for(uvicorn_server, host) as events, room_socket_for(uvicorn_server, host, room["id"]) as in_room:
+    room = api(address, host, "POST", "/api/rooms/", {"title": "idle"})
+    with socket_for(address, host) as events, room_socket_for(address, host, room["id"]) as in_room:
         stays_open_and_quiet(events, IDLE_SECONDS)
         stays_open_and_quiet(in_room, 0.1)
-        api(uvicorn_server, fan, "POST", f"/api/posts/{post.id}/like/")
+        api(address, fan, "POST", f"/api/posts/{post.id}/like/")
         assert next_of_type(events, "notification", timeout=1.0)["data"]["actor"]["id"] == fan.id
-        api(uvicorn_server, fan, "POST", f"/api/rooms/{room['id']}/join/")
+        api(address, fan, "POST", f"/api/rooms/{room['id']}/join/")
         assert next_of_type(in_room, "joined", timeout=1.0)["data"]["user"]["id"] == fan.id
     # Closed by the client, the host's room socket went through its disconnect handler: the grace
     # period started, and the host who is not back by its end has left, which ends the room.
     wait_for(lambda: Room.objects.get(pk=room["id"]).status == Room.Status.ENDED, timeout=10)
-    assert "Traceback" not in (tmp_path / "uvicorn.log").read_text()
+    assert "Traceback" not in uvicorn_server.log_text()
