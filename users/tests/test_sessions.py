@@ -6,12 +6,14 @@ import re
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from mini_twitter.testing import run_in_threads, skip_unless_available
 from realtime.testing import closed_with, open_socket, receive_type
 from users.admin import UserAdmin
 from users.tests.factories import PASSWORD, UserFactory
@@ -73,6 +75,62 @@ def test_a_logged_out_session_stays_ended_across_rotation():
     # The access tokens minted before and after the rotation belong to the same session.
     assert me_status(first["access"]) == 401
     assert me_status(rotated["access"]) == 401
+
+
+def require_postgres():
+    skip_unless_available(None if settings.IS_POSTGRES else "needs PostgreSQL (concurrent transactions)", "PostgreSQL")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_mint_one_new_pair():
+    # Two live refresh tokens of one session would outlive its logout: the ended session is
+    # remembered only as long as an access token of it can be valid.
+    require_postgres()
+    refresh = login(UserFactory())["refresh"]
+    statuses: list[int] = []
+    run_in_threads(6, lambda _: statuses.append(refresh_status(refresh)))
+    assert sorted(statuses) == [200] + [401] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_racing_a_refresh_of_the_same_token_leaves_no_live_token():
+    require_postgres()
+    refresh = login(UserFactory())["refresh"]
+    results: dict[str, object] = {}
+
+    def act(i: int) -> None:
+        if i % 2:
+            response = APIClient().post(REFRESH, {"refresh": refresh}, format="json")
+            results.setdefault("refresh", []).append((response.status_code, response.json().get("refresh")))
+        else:
+            response = APIClient().post(LOGOUT, {"refresh": refresh}, format="json")
+            results.setdefault("logout", []).append(response.status_code)
+
+    run_in_threads(6, act)
+    minted = [token for code, token in results["refresh"] if code == 200]
+    logged_out = results["logout"].count(205)
+    # The token is used once: either rotated (and every logout with it refused) or logged out.
+    assert len(minted) + logged_out == 1
+
+
+@pytest.mark.django_db
+def test_a_refresh_parses_its_token_once_and_costs_a_fixed_number_of_queries(django_assert_num_queries):
+    refresh = login(UserFactory())["refresh"]
+    # The blacklist check, the user, then (atomically) the used token blacklisted and the new one
+    # recorded.
+    with django_assert_num_queries(7):
+        response = APIClient().post(REFRESH, {"refresh": refresh}, format="json")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_logout_costs_a_fixed_number_of_queries(django_assert_num_queries):
+    refresh = login(UserFactory())["refresh"]
+    # The blacklist check, then (atomically) the token blacklisted and the session ended on the
+    # locked user row.
+    with django_assert_num_queries(7):
+        response = APIClient().post(LOGOUT, {"refresh": refresh}, format="json")
+    assert response.status_code == 205
 
 
 @pytest.mark.django_db
