@@ -16,11 +16,10 @@ from users.authentication import SessionJWTAuthentication, session_of
 from users.models import User
 
 from .absolute import absolute_urls, site_url
-from .events import session_sockets_group, user_sockets_group
+from .events import CLOSE_AUTH_FAILED, session_sockets_group, user_sockets_group
 
 logger = logging.getLogger(__name__)
 
-CLOSE_AUTH_FAILED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_NOT_FOUND = 4004
 

@@ -25,8 +25,7 @@ from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
 from notifications.tasks import notify_follow_task
 from outbox.services import enqueue_on_commit
-from realtime.auth import CLOSE_AUTH_FAILED
-from realtime.events import close_group, session_sockets_group, user_sockets_group
+from realtime.events import CLOSE_AUTH_FAILED, close_group, session_sockets_group
 
 from .authentication import revoked_sessions_after_ending, session_of
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
@@ -243,21 +242,6 @@ def session_end(*, user_id: int, sid: str) -> None:
     transaction.on_commit(lambda: close_group(session_sockets_group(sid), CLOSE_AUTH_FAILED))
 
 
-def user_revoke_all_refresh_tokens(*, user: User) -> int:
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    ids = list(outstanding.values_list("id", flat=True))
-    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=i) for i in ids], ignore_conflicts=True)
-    return len(ids)
-
-
-def user_sessions_end_all(*, user: User) -> None:
-    """After a password is set: every refresh token is revoked and every socket closes (4001). The
-    access tokens need nothing more: they carry a digest of the old password hash."""
-    user_revoke_all_refresh_tokens(user=user)
-    user_id = user.pk
-    transaction.on_commit(lambda: close_group(user_sockets_group(user_id), CLOSE_AUTH_FAILED))
-
-
 # --- Password reset -------------------------------------------------------------------------
 
 
@@ -325,11 +309,11 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
                 password_validation.validate_password(new_password, user=user)
             except ValidationError as exc:
                 raise ValidationError({"new_password": list(exc.messages)}) from exc
+            # Saving a new password ends every session of the account (``User.save``).
             user.set_password(new_password)
             user.save(update_fields=["password"])
             record.used_at = timezone.now()
             record.save(update_fields=["used_at"])
-            user_sessions_end_all(user=user)
     if wrong_code:
         raise ValidationError({"code": [INVALID_CODE]})
     return user

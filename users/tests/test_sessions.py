@@ -12,10 +12,13 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import UntypedToken
 
 from mini_twitter.testing import run_in_threads, skip_unless_available
 from realtime.testing import closed_with, open_socket, receive_type
 from users.admin import UserAdmin
+from users.models import User
 from users.tests.factories import PASSWORD, UserFactory
 
 TOKEN = "/api/users/token/"
@@ -24,6 +27,10 @@ LOGOUT = "/api/users/logout/"
 ME = "/api/users/me/"
 EVENTS = "/ws/events/"
 NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+def decode(token: str) -> dict:
+    return UntypedToken(token).payload
 
 
 def login(user, password=PASSWORD) -> dict:
@@ -229,3 +236,65 @@ def test_a_password_reset_closes_every_socket_of_the_user_only():
         await bystander.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_setting_a_password_outside_the_api_closes_every_socket_and_revokes_refresh_tokens():
+    # What ``manage.py changepassword`` and a shell do: set_password, then save.
+    user, other = UserFactory(), UserFactory()
+    session = login(user)
+
+    def change_password():
+        account = User.objects.get(pk=user.pk)
+        account.set_password(NEW_PASSWORD)
+        account.save()
+
+    async def scenario():
+        socket = await open_socket(EVENTS, token=session["access"])
+        bystander = await open_socket(EVENTS, other)
+        for each in (socket, bystander):
+            await receive_type(each, "unread_count")
+        await sync_to_async(change_password)()
+        assert await closed_with(socket) == 4001
+        assert await bystander.receive_nothing(timeout=0.3)
+        await bystander.disconnect()
+
+    run(scenario)
+    assert refresh_status(session["refresh"]) == 401
+    assert not OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deactivating_a_user_closes_every_socket_and_revokes_refresh_tokens():
+    user, other = UserFactory(), UserFactory()
+    session = login(user)
+
+    async def scenario():
+        socket = await open_socket(EVENTS, token=session["access"])
+        bystander = await open_socket(EVENTS, other)
+        for each in (socket, bystander):
+            await receive_type(each, "unread_count")
+        # The admin's "Deactivate selected users" action.
+        await sync_to_async(UserAdmin._set_active)(User.objects.filter(pk=user.pk), False)
+        assert await closed_with(socket) == 4001
+        assert await bystander.receive_nothing(timeout=0.3)
+        await bystander.disconnect()
+
+    run(scenario)
+    UserAdmin._set_active(User.objects.filter(pk=user.pk), True)
+    # Reactivated, the account logs in again: the sessions it had are over.
+    assert refresh_status(session["refresh"]) == 401
+    assert me_status(login(user)["access"]) == 200
+
+
+@pytest.mark.django_db
+def test_saving_a_user_without_a_new_password_or_deactivation_keeps_its_sessions():
+    user = UserFactory()
+    session = login(user)
+    account = User.objects.get(pk=user.pk)
+    account.first_name = "Ann"
+    account.save()
+    account.is_active = True
+    account.save(update_fields=["is_active"])
+    assert refresh_status(session["refresh"]) == 200
+    assert not BlacklistedToken.objects.exclude(token__jti=decode(session["refresh"])["jti"]).exists()
