@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from users.authentication import SessionJWTAuthentication, session_of
 from users.models import User
@@ -28,6 +29,18 @@ class Refused(Exception):
     def __init__(self, code: int):
         super().__init__(code)
         self.code = code
+
+
+def token_claims(token: object) -> tuple[int, str | None] | None:
+    """The user id and login session an access token names, if it is one (signature, expiry and
+    type checked; no query): the groups its socket joins before the account is checked."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        validated = SessionJWTAuthentication().get_validated_token(token)
+        return validated[jwt_settings.USER_ID_CLAIM], session_of(validated)
+    except (InvalidToken, KeyError):
+        return None
 
 
 @database_sync_to_async
@@ -83,9 +96,19 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
         await self.receive_frame(frame)
 
     async def _authenticate(self, frame):
-        found = None
-        if isinstance(frame, dict) and frame.get("type") == "auth":
-            found = await user_for_token(frame.get("token"))
+        token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+        claims = token_claims(token)
+        if claims is None:
+            await self.close(code=CLOSE_AUTH_FAILED)
+            return
+        # Closed with 4001 when the password is set or the account deactivated, or when this login
+        # session logs out. Joined before the account and session are checked: a revocation
+        # committed before the check fails it, and one committed after it reaches this socket.
+        user_id, sid = claims
+        await self.join_group(user_sockets_group(user_id))
+        if sid is not None:
+            await self.join_group(session_sockets_group(sid))
+        found = await user_for_token(token)
         if found is None:
             await self.close(code=CLOSE_AUTH_FAILED)
             return
@@ -97,10 +120,6 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
             return
         self.auth_deadline.cancel()
         self.user = user
-        # Closed with 4001 when the password is set, or when this login session logs out.
-        await self.join_group(user_sockets_group(user.pk))
-        if sid is not None:
-            await self.join_group(session_sockets_group(sid))
         # Subscribed before ``auth_ok``: a client that has it misses no event sent after it.
         await self.subscribe()
         await self.send_frame("auth_ok", {"user_id": user.pk})

@@ -298,3 +298,29 @@ def test_saving_a_user_without_a_new_password_or_deactivation_keeps_its_sessions
     account.save(update_fields=["is_active"])
     assert refresh_status(session["refresh"]) == 200
     assert not BlacklistedToken.objects.exclude(token__jti=decode(session["refresh"])["jti"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_committed_while_a_socket_authenticates_still_closes_it(monkeypatch):
+    import realtime.auth
+
+    session = login(UserFactory())
+    checked = realtime.auth.user_for_token
+
+    async def check_then_log_out(token):
+        # The logout commits (and closes the session's sockets) right after the socket's check.
+        found = await checked(token)
+        assert (await sync_to_async(APIClient().post)(LOGOUT, {"refresh": session["refresh"]})).status_code == 205
+        return found
+
+    monkeypatch.setattr(realtime.auth, "user_for_token", check_then_log_out)
+
+    async def scenario():
+        socket = await open_socket(EVENTS, token=session["access"])
+        while True:
+            output = await socket.receive_output(timeout=2)
+            if output["type"] == "websocket.close":
+                break
+        assert output["code"] == 4001
+
+    run(scenario)
