@@ -10,7 +10,7 @@ from django.utils import timezone
 from mini_twitter.api.text import validate_single_line
 
 from .revocation import user_sessions_end_all
-from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton
+from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton, validate_username_scripts
 
 
 class UserManager(DjangoUserManager):
@@ -69,9 +69,18 @@ class User(AbstractUser):
 
     def clean(self):
         super().clean()  # NFKC-normalises the username
+        if not self._state.adding and self.username == getattr(self, "_saved_username", None):
+            return  # a name kept as it was stays, even one registered before these rules
+        errors = []
+        try:
+            validate_username_scripts(self.username)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
         skeleton = username_skeleton(self.username)
         if User.objects.filter(username_skeleton=skeleton).exclude(pk=self.pk).exists():
-            raise ValidationError({"username": [USERNAME_TAKEN]})
+            errors.append(USERNAME_TAKEN)
+        if errors:
+            raise ValidationError({"username": errors})
 
     def _ends_sessions(self, update_fields) -> bool:
         """Whether this save sets a new password (``set_password`` keeps the raw one in

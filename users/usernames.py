@@ -66,11 +66,12 @@ def validate_username_scripts(value: str) -> None:
 
 @deconstructible
 class UsernameValidator:
-    """The model field's rule (so the admin's forms follow it): characters, then one script."""
+    """The model field's rule (so the admin's forms follow it): the characters. The one-script
+    and look-alike rules are ``User.clean``'s, checked on a new or changed name only, so that a
+    name registered before them can be kept while the rest of its account is edited."""
 
     def __call__(self, value: str) -> None:
         validate_username_characters(value)
-        validate_username_scripts(value)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, UsernameValidator)

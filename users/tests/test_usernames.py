@@ -99,6 +99,23 @@ def test_renaming_keeps_the_skeleton_and_the_model_check_refuses_a_look_alike():
     assert MIXED_SCRIPTS in raised.value.message_dict["username"]
 
 
+def test_a_look_alike_registered_before_the_rule_can_be_edited_without_renaming_it():
+    UserFactory(username="alice")
+    legacy = UserFactory(username="bob")
+    # Registered before the look-alike and one-script rules: kept with a key of its own.
+    User.objects.filter(pk=legacy.pk).update(username="\u0430lice", username_skeleton=f"alice #{legacy.pk}")
+    legacy = User.objects.get(pk=legacy.pk)
+    legacy.email = "new-address@example.com"
+    legacy.full_clean()  # what the admin's change form runs
+    legacy.save()
+    assert User.objects.get(pk=legacy.pk).email == "new-address@example.com"
+    # Renamed, the name meets the rules again.
+    legacy.username = "\u0430lic\u0435"
+    with pytest.raises(ValidationError) as raised:
+        legacy.full_clean()
+    assert raised.value.message_dict["username"] == [MIXED_SCRIPTS, USERNAME_TAKEN]
+
+
 def test_the_migration_backfills_skeletons_and_keeps_older_look_alikes_apart():
     first, second = UserFactory(username="alice"), UserFactory(username="bob")
     # A look-alike registered before the rule existed: simulate the column before the backfill.
