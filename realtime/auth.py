@@ -9,18 +9,17 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser as User
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import InvalidToken
-
-from users.authentication import SessionJWTAuthentication, session_of
-from users.models import User
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from .absolute import absolute_urls, site_url
-from .events import session_sockets_group, user_sockets_group
+from .events import CLOSE_AUTH_FAILED, session_sockets_group, user_sockets_group
 
 logger = logging.getLogger(__name__)
 
-CLOSE_AUTH_FAILED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_NOT_FOUND = 4004
 
@@ -56,6 +55,26 @@ def parse_frame(text: str | None) -> object:
     return None if containers else value
 
 
+def bearer_authentication():
+    """The REST API's bearer-token authentication (the first of DRF's authentication classes,
+    ``SessionJWTAuthentication``): sockets check tokens exactly as the REST API does, without this
+    transport knowing the accounts app."""
+    return api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()
+
+
+def token_claims(token: object) -> tuple[int, str | None] | None:
+    """The user id and login session an access token names, if it is one (signature, expiry and
+    type checked; no query): the groups its socket joins before the account is checked."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        authentication = bearer_authentication()
+        validated = authentication.get_validated_token(token)
+        return validated[jwt_settings.USER_ID_CLAIM], authentication.session_of(validated)
+    except (InvalidToken, KeyError):
+        return None
+
+
 @database_sync_to_async
 def user_for_token(token: object) -> tuple[User, str | None] | None:
     """The active user an access token (not a refresh token) belongs to and its login session, or
@@ -63,10 +82,10 @@ def user_for_token(token: object) -> tuple[User, str | None] | None:
     not expired, password unchanged since, session not logged out)."""
     if not isinstance(token, str) or not token:
         return None
-    authentication = SessionJWTAuthentication()
+    authentication = bearer_authentication()
     try:
         validated = authentication.get_validated_token(token)
-        return authentication.get_user(validated), session_of(validated)
+        return authentication.get_user(validated), authentication.session_of(validated)
     except (InvalidToken, AuthenticationFailed):
         return None
 
@@ -108,9 +127,19 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
         await self.receive_frame(frame)
 
     async def _authenticate(self, frame):
-        found = None
-        if isinstance(frame, dict) and frame.get("type") == "auth":
-            found = await user_for_token(frame.get("token"))
+        token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+        claims = token_claims(token)
+        if claims is None:
+            await self.close(code=CLOSE_AUTH_FAILED)
+            return
+        # Closed with 4001 when the password is set or the account deactivated, or when this login
+        # session logs out. Joined before the account and session are checked: a revocation
+        # committed before the check fails it, and one committed after it reaches this socket.
+        user_id, sid = claims
+        await self.join_group(user_sockets_group(user_id))
+        if sid is not None:
+            await self.join_group(session_sockets_group(sid))
+        found = await user_for_token(token)
         if found is None:
             await self.close(code=CLOSE_AUTH_FAILED)
             return
@@ -122,10 +151,6 @@ class AuthenticatedJsonConsumer(AsyncWebsocketConsumer):
             return
         self.auth_deadline.cancel()
         self.user = user
-        # Closed with 4001 when the password is set, or when this login session logs out.
-        await self.join_group(user_sockets_group(user.pk))
-        if sid is not None:
-            await self.join_group(session_sockets_group(sid))
         # Subscribed before ``auth_ok``: a client that has it misses no event sent after it.
         await self.subscribe()
         await self.send_frame("auth_ok", {"user_id": user.pk})

@@ -13,6 +13,9 @@ from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
+# The close code of a socket whose token is refused, or whose session or account is revoked.
+CLOSE_AUTH_FAILED = 4001
+
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"

@@ -2,12 +2,10 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
-from django.db import transaction
 from django.utils import timezone
 
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
-from .services import api_key_create, follow_create, follow_delete, user_sessions_end_all
+from .services import api_key_create, follow_create, follow_delete
 
 
 class ProfileInline(admin.StackedInline):
@@ -16,20 +14,8 @@ class ProfileInline(admin.StackedInline):
     readonly_fields = ("followers_count", "following_count", "posts_count", "updated_at")
 
 
-class PasswordSetForm(AdminPasswordChangeForm):
-    """Staff setting a password ends the user's sessions, as a reset does."""
-
-    def save(self, commit=True):
-        with transaction.atomic():
-            user = super().save(commit=commit)
-            if commit:
-                user_sessions_end_all(user=user)
-        return user
-
-
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    change_password_form = PasswordSetForm
     inlines = [ProfileInline]
     list_display = ("username", "email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
@@ -63,8 +49,9 @@ class UserAdmin(DjangoUserAdmin):
 
     @staticmethod
     def _set_active(queryset, active: bool) -> int:
-        """Saved one by one (an admin selection is small) so that the post_save receivers run:
-        cached representations of the users' posts must follow."""
+        """Saved one by one (an admin selection is small) so that ``User.save`` ends a deactivated
+        user's sessions and sockets, and the post_save receivers run: cached representations of
+        the users' posts must follow."""
         users = list(queryset.exclude(is_active=active))
         for user in users:
             user.is_active = active

@@ -55,6 +55,8 @@ class SessionJWTAuthentication(JWTAuthentication):
     """simplejwt's bearer authentication (active user, password unchanged since the token was
     issued), refusing tokens of an ended session too. Used by the REST API and the sockets."""
 
+    session_of = staticmethod(session_of)
+
     def get_user(self, validated_token):
         user = super().get_user(validated_token)
         if session_is_revoked(user, validated_token):

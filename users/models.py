@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from mini_twitter.api.text import validate_single_line
 
-from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton
+from .revocation import user_sessions_end_all
+from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton, validate_username_scripts
 
 
 class UserManager(DjangoUserManager):
@@ -63,13 +64,37 @@ class User(AbstractUser):
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._saved_username = instance.__dict__.get("username")
+        instance._saved_is_active = instance.__dict__.get("is_active")
         return instance
 
     def clean(self):
         super().clean()  # NFKC-normalises the username
+        if not self._state.adding and self.username == getattr(self, "_saved_username", None):
+            return  # a name kept as it was stays, even one registered before these rules
+        errors = []
+        try:
+            validate_username_scripts(self.username)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
         skeleton = username_skeleton(self.username)
         if User.objects.filter(username_skeleton=skeleton).exclude(pk=self.pk).exists():
-            raise ValidationError({"username": [USERNAME_TAKEN]})
+            errors.append(USERNAME_TAKEN)
+        if errors:
+            raise ValidationError({"username": errors})
+
+    def _ends_sessions(self, update_fields) -> bool:
+        """Whether this save sets a new password (``set_password`` keeps the raw one in
+        ``_password`` until saved) or deactivates the account: then every session ends."""
+        if self._state.adding:
+            return False
+
+        def saved(field: str) -> bool:
+            return update_fields is None or field in update_fields
+
+        password_set = self._password is not None and saved("password")
+        is_active = self.__dict__.get("is_active")
+        deactivated = is_active is False and getattr(self, "_saved_is_active", None) is not False and saved("is_active")
+        return password_set or deactivated
 
     def save(self, *args, **kwargs):
         username = self.__dict__.get("username")
@@ -78,8 +103,17 @@ class User(AbstractUser):
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "username" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "username_skeleton"}
-        super().save(*args, **kwargs)
+        # Here rather than in each caller: no path that sets a password or deactivates an
+        # account (including ``manage.py changepassword``) can leave its tokens and sockets live.
+        if self._ends_sessions(kwargs.get("update_fields")):
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+                user_sessions_end_all(user_id=self.pk)
+        else:
+            super().save(*args, **kwargs)
         self._saved_username = username
+        if "is_active" in self.__dict__:
+            self._saved_is_active = self.is_active
 
 
 class Profile(models.Model):

@@ -14,17 +14,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
 from notifications.tasks import notify_follow_task
 from outbox.services import enqueue_on_commit
-from realtime.auth import CLOSE_AUTH_FAILED
-from realtime.events import close_group, session_sockets_group, user_sockets_group
+from realtime.events import CLOSE_AUTH_FAILED, close_group, session_sockets_group
 
 from .authentication import revoked_sessions_after_ending, session_of
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
@@ -172,16 +173,63 @@ def profile_update(*, user: User, data: dict) -> Profile:
     return profile
 
 
+TOKEN_USED = "Token is blacklisted"  # noqa: S105 - simplejwt's message, not a secret
+
+
+def _refresh_token_use(refresh: RefreshToken, user: User | None) -> None:
+    """Blacklist a refresh token as it is used (rotated or logged out with). Inside a transaction;
+    the insert is the check: of two requests using one token at once, the second waits for the
+    first to commit and then fails on the unique token column (``IntegrityError``), so a token is
+    never used twice, and a session never gets two live refresh tokens."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=refresh[jwt_settings.JTI_CLAIM],
+        defaults={
+            "user": user,
+            "created_at": refresh.current_time,
+            "token": str(refresh),
+            "expires_at": datetime_from_epoch(refresh["exp"]),
+        },
+    )
+    BlacklistedToken.objects.create(token=outstanding)
+
+
+def refresh_token_rotate(*, refresh: RefreshToken, user: User) -> tuple[str, str]:
+    """Use a checked refresh token (``SessionJWTAuthentication.get_user`` passed) once: it is
+    blacklisted and a new access and refresh token of the same session are returned. Raises
+    ``TokenError`` when the token was used meanwhile."""
+    try:
+        with transaction.atomic():
+            _refresh_token_use(refresh, user)
+            access = str(refresh.access_token)
+            refresh.set_jti()
+            refresh.set_exp()
+            refresh.set_iat()
+            OutstandingToken.objects.create(
+                user=user,
+                jti=refresh[jwt_settings.JTI_CLAIM],
+                token=str(refresh),
+                created_at=refresh.current_time,
+                expires_at=datetime_from_epoch(refresh["exp"]),
+            )
+    except IntegrityError as exc:
+        raise TokenError(TOKEN_USED) from exc
+    return access, str(refresh)
+
+
 def refresh_token_revoke(*, token: str) -> None:
     """Logout: blacklist the refresh token and end its session, so the access tokens it minted stop
     working and the sockets they opened close (4001); the user's other sessions go on. Raises
-    ``TokenError`` when the token is invalid or already used."""
+    ``TokenError`` when the token is invalid or already used (rotated or logged out with, even by
+    a request running at the same time)."""
     refresh = RefreshToken(token)
     sid = session_of(refresh)
-    with transaction.atomic():
-        refresh.blacklist()
-        if sid is not None:
-            session_end(user_id=refresh[jwt_settings.USER_ID_CLAIM], sid=sid)
+    try:
+        with transaction.atomic():
+            _refresh_token_use(refresh, None)
+            if sid is not None:
+                session_end(user_id=refresh[jwt_settings.USER_ID_CLAIM], sid=sid)
+    except IntegrityError as exc:
+        raise TokenError(TOKEN_USED) from exc
 
 
 def session_end(*, user_id: int, sid: str) -> None:
@@ -192,21 +240,6 @@ def session_end(*, user_id: int, sid: str) -> None:
     # An update, not a save: nothing the user's cached forms show has changed.
     User.objects.filter(pk=user_id).update(revoked_sessions=revoked_sessions_after_ending(revoked, sid))
     transaction.on_commit(lambda: close_group(session_sockets_group(sid), CLOSE_AUTH_FAILED))
-
-
-def user_revoke_all_refresh_tokens(*, user: User) -> int:
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    ids = list(outstanding.values_list("id", flat=True))
-    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=i) for i in ids], ignore_conflicts=True)
-    return len(ids)
-
-
-def user_sessions_end_all(*, user: User) -> None:
-    """After a password is set: every refresh token is revoked and every socket closes (4001). The
-    access tokens need nothing more: they carry a digest of the old password hash."""
-    user_revoke_all_refresh_tokens(user=user)
-    user_id = user.pk
-    transaction.on_commit(lambda: close_group(user_sockets_group(user_id), CLOSE_AUTH_FAILED))
 
 
 # --- Password reset -------------------------------------------------------------------------
@@ -276,11 +309,11 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
                 password_validation.validate_password(new_password, user=user)
             except ValidationError as exc:
                 raise ValidationError({"new_password": list(exc.messages)}) from exc
+            # Saving a new password ends every session of the account (``User.save``).
             user.set_password(new_password)
             user.save(update_fields=["password"])
             record.used_at = timezone.now()
             record.save(update_fields=["used_at"])
-            user_sessions_end_all(user=user)
     if wrong_code:
         raise ValidationError({"code": [INVALID_CODE]})
     return user

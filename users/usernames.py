@@ -2,8 +2,10 @@
 (Latin may mix with Chinese, Japanese or Korean), and not confusable with another user's name.
 
 Confusability is decided by a *skeleton* in the manner of Unicode TS #39: the name is normalised,
-each character replaced by the prototype of the characters that look like it, and case folded, so
-``alice``, ``ALICE``, ``аlice`` (Cyrillic а) and ``ａｌｉｃｅ`` share one skeleton. The skeleton is stored
+each character replaced by the prototype of the characters that look like it, and then case folded,
+so ``alice``, ``аlice`` (Cyrillic а), ``a1ice`` and ``ａｌｉｃｅ`` share one skeleton, as do ``paypal``,
+``PAYPAL`` and ``paypaI`` (capital I); the same name in another case is refused by the username's
+case-insensitive unique constraint. The skeleton is stored
 in a unique column, so two look-alike names can't both be registered, even at the same instant. The
 look-alike data is Unicode's confusables list as shipped by ``confusable-homoglyphs``.
 """
@@ -64,11 +66,12 @@ def validate_username_scripts(value: str) -> None:
 
 @deconstructible
 class UsernameValidator:
-    """The model field's rule (so the admin's forms follow it): characters, then one script."""
+    """The model field's rule (so the admin's forms follow it): the characters. The one-script
+    and look-alike rules are ``User.clean``'s, checked on a new or changed name only, so that a
+    name registered before them can be kept while the rest of its account is edited."""
 
     def __call__(self, value: str) -> None:
         validate_username_characters(value)
-        validate_username_scripts(value)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, UsernameValidator)
@@ -123,8 +126,15 @@ def _map(text: str) -> str:
 
 def username_skeleton(value: str) -> str:
     """The form two usernames share when a reader could take one for the other."""
-    # Case folded first, as usernames are unique case-insensitively (``ALICE`` is ``alice``); a
-    # prototype may be a capital (``0`` → ``O``), hence the second fold.
-    text = unicodedata.normalize("NFD", normalize_username(value).casefold())
-    text = unicodedata.normalize("NFD", _map(text).casefold())
-    return unicodedata.normalize("NFD", _map(text))
+    # Look-alikes are mapped before case is folded: a capital ``I`` looks like ``l`` (and ``1``),
+    # while its lower case ``i`` does not, so folding first would let ``paypaI`` stand beside
+    # ``paypal``. Case is folded then, as ``PAYPAL`` looks like ``paypal`` too (the same name in
+    # another case is refused by the case-insensitive unique constraint anyway), and the folded
+    # text mapped again, until nothing changes: a prototype may be a capital (``0`` → ``O``).
+    text = unicodedata.normalize("NFD", normalize_username(value))
+    for _ in range(4):
+        mapped = unicodedata.normalize("NFD", unicodedata.normalize("NFD", _map(text)).casefold())
+        if mapped == text:
+            break
+        text = mapped
+    return text

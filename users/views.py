@@ -5,7 +5,6 @@ from drf_yasg import openapi
 from drf_yasg.utils import no_body, swagger_auto_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -21,7 +20,6 @@ from mini_twitter.api.throttles import sensitive_throttles
 
 from . import selectors, services
 from .authentication import SessionJWTAuthentication, SessionTokenObtainPairSerializer
-from .models import User
 from .serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -236,13 +234,13 @@ class TokenObtainView(TokenObtainPairView):
 
 class SafeTokenRefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
-        # The refresh token passes the access tokens' checks too (password unchanged since it was
-        # issued, session not logged out): the tokens it would mint could not be used anyway.
-        SessionJWTAuthentication().get_user(self.token_class(attrs["refresh"]))
-        try:
-            return super().validate(attrs)
-        except User.DoesNotExist as exc:
-            raise AuthenticationFailed("No active account found for the given token.") from exc
+        # Parsed once: signature, expiry, type, not blacklisted.
+        refresh = self.token_class(attrs["refresh"])
+        # The refresh token passes the access tokens' checks too (active user, password unchanged
+        # since it was issued, session not logged out): the tokens it would mint could not be used.
+        user = SessionJWTAuthentication().get_user(refresh)
+        access, rotated = services.refresh_token_rotate(refresh=refresh, user=user)
+        return {"access": access, "refresh": rotated}
 
 
 class TokenRefreshRotateView(TokenRefreshView):

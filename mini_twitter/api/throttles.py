@@ -14,6 +14,7 @@ client sent.
 
 import functools
 import hashlib
+import unicodedata
 
 from django.conf import settings
 from rest_framework import exceptions, throttling
@@ -87,11 +88,12 @@ class SensitiveAccountThrottle(SensitiveThrottle):
 
 
 def account_name(value) -> str:
-    """The form of a username or email that the account lookups compare: fields trim surrounding
-    whitespace, and ``__iexact`` compares ``UPPER()`` of both sides."""
+    """The form of a username or email that the account lookups compare: usernames are NFKC
+    normalised (registration, and the admin's login form, so full-width ``ｓｔａｆｆ`` is ``staff``),
+    fields trim surrounding whitespace, and ``__iexact`` compares ``UPPER()`` of both sides."""
     if value is None or isinstance(value, (dict, list)):
         return ""
-    return str(value).strip().upper()
+    return unicodedata.normalize("NFKC", str(value)).strip().upper()
 
 
 def sensitive_throttles(*account_fields: str) -> list[type[throttling.BaseThrottle]]:

@@ -305,6 +305,28 @@ def test_admin_login_is_throttled_per_account_across_addresses(settings, user):
     assert admin_login("10.4.0.10", "someone-else").status_code == 200
 
 
+def full_width(text: str) -> str:
+    """The full-width forms of ASCII letters and digits, which NFKC turns back into them."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+def test_admin_login_counts_a_full_width_spelling_against_the_same_account(settings):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    staffer = UserFactory(username="staffer", is_staff=True)
+    # The admin's form normalises a username with NFKC before looking the account up.
+    assert admin_login("10.5.0.1", full_width("staffer"), PASSWORD).status_code == 302
+    statuses = [admin_login(f"10.5.0.{i}", name).status_code for i, name in enumerate(["staffer", "ＳＴＡＦＦＥＲ"], 2)]
+    assert statuses == [200, 429]
+    assert admin_login("10.5.0.9", staffer.username, PASSWORD).status_code == 429
+
+
+def test_registration_counts_a_full_width_spelling_against_the_same_account(settings, user):
+    settings.THROTTLE_RATE_ANON = "20/min"
+    names = [user.username, full_width(user.username), user.username.upper()]
+    bodies = [{"username": name, "email": f"w{i}@example.com", "password": "x"} for i, name in enumerate(names)]
+    assert sensitive_statuses("/api/users/", bodies) == [400, 400, 429]
+
+
 def test_admin_login_with_the_right_password_still_logs_in(user):
     user.is_staff = True
     user.save(update_fields=["is_staff"])

@@ -30,6 +30,12 @@ def register(client, username, email="newbie@example.com"):
         ("modern", "rnodern"),
         ("ape", "\u0430\u0440\u0435"),  # all Cyrillic: one script, and still a look-alike
         ("straße", "STRASSE"),
+        ("paypal", "paypaI"),  # capital I, which many fonts draw as a small l
+        ("PAYPAL", "paypaI"),
+        ("paypa1", "paypaI"),
+        ("user1", "userI"),
+        ("userl", "userI"),
+        ("userI", "user1"),
     ],
 )
 def test_registering_a_look_alike_of_a_taken_username_is_400_taken(api_client, existing, look_alike):
@@ -59,6 +65,19 @@ def test_one_script_names_register_stored_nfkc(api_client, username, stored):
     assert user.username == stored and user.username_skeleton == username_skeleton(stored)
 
 
+def test_a_capital_i_looks_like_a_small_l_and_a_one_in_the_skeleton():
+    assert {username_skeleton(name) for name in ("paypaI", "PAYPAL", "paypal", "paypa1", "PAYPA1")} == {"paypal"}
+    assert username_skeleton("userI") == username_skeleton("user1") == username_skeleton("userl")
+
+
+@pytest.mark.parametrize(
+    "name", ["paypaI", "ALICE", "Ivan", "0liver", "ＩＯＵ", "STRASSE", "rnodern", "\u0430\u0440\u0435"]
+)
+def test_a_skeleton_is_its_own_skeleton(name):
+    skeleton = username_skeleton(name)
+    assert username_skeleton(skeleton) == skeleton
+
+
 def test_the_database_refuses_two_look_alikes_written_at_once():
     UserFactory(username="alice")
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -80,6 +99,23 @@ def test_renaming_keeps_the_skeleton_and_the_model_check_refuses_a_look_alike():
     assert MIXED_SCRIPTS in raised.value.message_dict["username"]
 
 
+def test_a_look_alike_registered_before_the_rule_can_be_edited_without_renaming_it():
+    UserFactory(username="alice")
+    legacy = UserFactory(username="bob")
+    # Registered before the look-alike and one-script rules: kept with a key of its own.
+    User.objects.filter(pk=legacy.pk).update(username="\u0430lice", username_skeleton=f"alice #{legacy.pk}")
+    legacy = User.objects.get(pk=legacy.pk)
+    legacy.email = "new-address@example.com"
+    legacy.full_clean()  # what the admin's change form runs
+    legacy.save()
+    assert User.objects.get(pk=legacy.pk).email == "new-address@example.com"
+    # Renamed, the name meets the rules again.
+    legacy.username = "\u0430lic\u0435"
+    with pytest.raises(ValidationError) as raised:
+        legacy.full_clean()
+    assert raised.value.message_dict["username"] == [MIXED_SCRIPTS, USERNAME_TAKEN]
+
+
 def test_the_migration_backfills_skeletons_and_keeps_older_look_alikes_apart():
     first, second = UserFactory(username="alice"), UserFactory(username="bob")
     # A look-alike registered before the rule existed: simulate the column before the backfill.
@@ -89,3 +125,21 @@ def test_the_migration_backfills_skeletons_and_keeps_older_look_alikes_apart():
     migration.backfill_skeletons(apps, None)
     assert User.objects.get(pk=first.pk).username_skeleton == "alice"
     assert User.objects.get(pk=second.pk).username_skeleton == f"alice #{second.pk}"
+
+
+def test_the_migration_recomputes_skeletons_and_keeps_older_look_alikes_apart():
+    _, legacy, bob, carol = (UserFactory(username=n) for n in ("paypal", "x", "bob", "carol"))
+    # Stored under the previous skeleton, which folded case before mapping look-alikes: "paypaI"
+    # was not a look-alike of "paypal" then. Carol's row holds the key Bob's name now maps to.
+    User.objects.filter(pk=legacy.pk).update(username="paypaI", username_skeleton="paypai")
+    User.objects.filter(pk=bob.pk).update(username="userI", username_skeleton="useri")
+    User.objects.filter(pk=carol.pk).update(username="userl2", username_skeleton="userl")
+    migration = import_module("users.migrations.0007_recompute_username_skeletons")
+    migration.recompute_skeletons(apps, None)
+    skeletons = dict(User.objects.values_list("username", "username_skeleton"))
+    assert skeletons == {
+        "paypal": "paypal",
+        "paypaI": f"paypal #{legacy.pk}",
+        "userI": "userl",
+        "userl2": "userl2",
+    }
