@@ -170,12 +170,17 @@ def running_server(kind: str, env: dict, log_path: Path, ready_timeout: float = 
             raise AssertionError(f"{kind} server exited:\n{server.log_text()}")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server or worker the tests started: politely, then by force."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class LiveServices:
@@ -266,12 +271,7 @@ class LiveServices:
             yield worker
         finally:
             app.conf.task_always_eager = previous
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker)
             log.close()
 
     @contextmanager
