@@ -109,6 +109,10 @@ class Stack:
         self.worker_name = "chaos@127.0.0.1"
         self.logs = tmp / "logs"
         self.logs.mkdir()
+        # Held while a fault stops and starts a process on purpose, so the supervisor leaves it be.
+        self.lock = threading.Lock()
+        self.supervising = False
+        self.restarts: list[str] = []
 
     @property
     def redis_url(self) -> str:
@@ -210,7 +214,29 @@ class Stack:
             env={**self.env, "LOG_LEVEL": "INFO"},
         )  # fmt: skip
 
+    def supervise(self, started: float) -> None:
+        """Start again, as compose's ``restart: unless-stopped`` does, a worker, beat or web server
+        that exited on its own (not by a fault of ours)."""
+        self.supervising = True
+        starters = {"worker": self.start_worker, "beat": self.start_beat, "web": self.start_web}
+
+        def watch() -> None:
+            while self.supervising:
+                time.sleep(1)
+                with self.lock:
+                    for name, start in starters.items():
+                        proc = getattr(self, name)
+                        if self.supervising and proc is not None and proc.poll() is not None:
+                            at = time.monotonic() - started
+                            note = f"{at:.1f} s: {name} exited on its own (code {proc.returncode}); started again"
+                            log(f"  {note}")
+                            self.restarts.append(note)
+                            start()
+
+        threading.Thread(target=watch, daemon=True).start()
+
     def stop(self) -> None:
+        self.supervising = False
         for proc in (self.web, self.beat, self.worker):
             if proc is not None and proc.poll() is None:
                 try:
@@ -380,9 +406,10 @@ def run_load(stack: Stack, users: list[int], usernames: dict, tokens: dict, data
         windows.append(window)
         log(f"  {window.start:5.1f} s  FAULT {name}: {description}")
         if name == "worker_kill":
-            stack.kill_worker()
-            time.sleep(DOWN_SECONDS)
-            stack.start_worker()
+            with stack.lock:
+                stack.kill_worker()
+                time.sleep(DOWN_SECONDS)
+                stack.start_worker()
         elif name.startswith("redis_restart"):
             keys = stack._redis_cli("dbsize")
             stack.stop_redis(keep_data=name == "redis_restart_with_data")
@@ -669,6 +696,7 @@ def main() -> int:
         stack.start_web()
         stack.start_worker()
         stack.start_beat()
+        stack.supervise(time.monotonic())
 
         ledger, windows, load_seconds = run_load(stack, users, usernames, tokens, database_url)
         log(f"load over after {load_seconds:.0f} s; settling (at most {SETTLE_SECONDS:.0f} s)")
@@ -685,6 +713,11 @@ def main() -> int:
         settled = time.monotonic() - settle_started
         inside, outside = window_errors(ledger, windows)
         report = render(ledger, windows, results, inside, outside, load_seconds, settled, open_problems == 0)
+        report += (
+            "\n## Processes restarted by the supervisor\n\n"
+            + ("\n".join(f"- {note}" for note in stack.restarts) if stack.restarts else "- none")
+            + "\n"
+        )
         (BASE_DIR / "bench" / "CHAOS.md").write_text(report)
         print(report)
         failed = open_problems or outside
