@@ -3,7 +3,7 @@
 Entries come from two sources, the posts and the retweets of the people the viewer follows plus the
 viewer's own, merged newest first by the time each entered the feed. A post appears once, at its
 newest entry (retweeted by several followees, it shows the latest retweet). Each entry has an integer
-``feed_id`` (``2 * post id`` for a post, ``2 * retweet id + 1`` for a retweet); the ``next`` cursor
+``feed_id`` (:func:`post_feed_id`, :func:`retweet_feed_id`); the ``next`` cursor
 is the last entry's (time, feed_id), so new entries never shift or repeat a page. Every page after
 the first also has a ``previous`` cursor, the first entry's, read the other way: the page of
 entries just above it (newer), which the database selector computes for either backend.
@@ -40,6 +40,34 @@ from .models import Post, Retweet
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 8
+
+
+# --- Feed ids: the one place that encodes them --------------------------------------------------
+# A post's entry is 2 * its id and a retweet's 2 * the retweet's id + 1, so entries of the two
+# tables never share an id and order by (time, feed id) like one table.
+
+
+def post_feed_id(post_id: int) -> int:
+    return 2 * post_id
+
+
+def retweet_feed_id(retweet_id: int) -> int:
+    return 2 * retweet_id + 1
+
+
+def retweet_id_of(feed_id: int) -> int | None:
+    """The retweet a feed id stands for, or None for a post's."""
+    return (feed_id - 1) // 2 if feed_id % 2 else None
+
+
+def ids_below(feed_id: int) -> tuple[int, int]:
+    """The largest post id and retweet id whose feed ids are below ``feed_id``."""
+    return (feed_id - 1) // 2, (feed_id - 2) // 2
+
+
+def ids_above(feed_id: int) -> tuple[int, int]:
+    """The smallest post id and retweet id whose feed ids are above ``feed_id``."""
+    return feed_id // 2 + 1, (feed_id - 1) // 2 + 1
 
 
 @dataclass(frozen=True)
@@ -180,25 +208,25 @@ def _compute_page(source_ids: list[int], cursor: Cursor | None, size: int) -> Fe
     shown_earlier: set[int] = set()
     for _ in range(MAX_ROUNDS):
         if not posts_done:
-            bound = (post_cursor.feed_id - 1) // 2 if post_cursor else None
+            bound = ids_below(post_cursor.feed_id)[0] if post_cursor else None
             rows = list(
                 Post.objects.filter(_before(post_cursor, "created_at", bound), author_id__in=source_ids)
                 .order_by("-created_at", "-id")
                 .values_list("id", "created_at")[:wanted]
             )
             posts_done = len(rows) < wanted
-            entries = [FeedEntry(post_id, at, 2 * post_id) for post_id, at in rows]
+            entries = [FeedEntry(post_id, at, post_feed_id(post_id)) for post_id, at in rows]
             post_cursor = Cursor(entries[-1].entry_at, entries[-1].feed_id) if entries else post_cursor
             _keep_newest(newest, entries)
         if not retweets_done:
-            bound = (retweet_cursor.feed_id - 2) // 2 if retweet_cursor else None
+            bound = ids_below(retweet_cursor.feed_id)[1] if retweet_cursor else None
             rows = list(
                 Retweet.objects.filter(_before(retweet_cursor, "created_at", bound), user_id__in=source_ids)
                 .order_by("-created_at", "-id")
                 .values_list("id", "post_id", "user_id", "created_at")[:wanted]
             )
             retweets_done = len(rows) < wanted
-            entries = [FeedEntry(post_id, at, 2 * rt_id + 1, user_id) for rt_id, post_id, user_id, at in rows]
+            entries = [FeedEntry(post_id, at, retweet_feed_id(rt_id), user_id) for rt_id, post_id, user_id, at in rows]
             retweet_cursor = Cursor(entries[-1].entry_at, entries[-1].feed_id) if entries else retweet_cursor
             _keep_newest(newest, entries)
         # Whatever a source has not yielded yet is older than its last fetched entry, so entries at
@@ -229,9 +257,9 @@ def _compute_page_before(source_ids: list[int], cursor: Cursor, size: int) -> Fe
     (each post at its newest entry, as on forward pages), newest first. Posts and retweets are read
     upwards, oldest first, in rounds, like :func:`_compute_page` downwards."""
     wanted = size + 1  # one more than a page tells whether there is a page above it
-    # The first post / retweet id above the cursor at its very time (feed ids 2 * id, 2 * id + 1).
-    post_cursor, post_from = cursor, cursor.feed_id // 2 + 1
-    retweet_cursor, retweet_from = cursor, (cursor.feed_id - 1) // 2 + 1
+    # The first post / retweet id above the cursor at its very time.
+    post_from, retweet_from = ids_above(cursor.feed_id)
+    post_cursor = retweet_cursor = cursor
     posts_done = retweets_done = False
     scanned: dict[int, FeedEntry] = {}  # post id -> its newest entry read so far
     newest: dict[int, tuple[datetime, int]] = {}  # post id -> the key of its newest retweet
@@ -244,7 +272,7 @@ def _compute_page_before(source_ids: list[int], cursor: Cursor, size: int) -> Fe
                 .values_list("id", "created_at")[:wanted]
             )
             posts_done = len(rows) < wanted
-            entries = [FeedEntry(post_id, at, 2 * post_id) for post_id, at in rows]
+            entries = [FeedEntry(post_id, at, post_feed_id(post_id)) for post_id, at in rows]
             if entries:
                 post_cursor, post_from = Cursor.after(entries[-1]), entries[-1].post_id + 1
             _keep_newest(scanned, entries)
@@ -255,9 +283,9 @@ def _compute_page_before(source_ids: list[int], cursor: Cursor, size: int) -> Fe
                 .values_list("id", "post_id", "user_id", "created_at")[:wanted]
             )
             retweets_done = len(rows) < wanted
-            entries = [FeedEntry(post_id, at, 2 * rt_id + 1, user_id) for rt_id, post_id, user_id, at in rows]
+            entries = [FeedEntry(post_id, at, retweet_feed_id(rt_id), user_id) for rt_id, post_id, user_id, at in rows]
             if entries:
-                retweet_cursor, retweet_from = Cursor.after(entries[-1]), (entries[-1].feed_id - 1) // 2 + 1
+                retweet_cursor, retweet_from = Cursor.after(entries[-1]), ids_above(entries[-1].feed_id)[1]
             _keep_newest(scanned, entries)
         # Whatever a source has not yielded yet is newer than its last fetched entry.
         open_points = [
@@ -295,7 +323,7 @@ def _newest_entries(post_ids: list[int], source_ids: list[int], cursor: Cursor) 
     for post_id, at, rt_id in Retweet.objects.filter(
         post_id__in=post_ids, user_id__in=source_ids, created_at__gte=cursor.entry_at
     ).values_list("post_id", "created_at", "id"):
-        key = (at, 2 * rt_id + 1)
+        key = (at, retweet_feed_id(rt_id))
         if post_id not in newest or key > newest[post_id]:
             newest[post_id] = key
     return newest

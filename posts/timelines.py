@@ -102,13 +102,13 @@ class Entry:
 
     @classmethod
     def for_post(cls, *, post_id: int, author_id: int, created_at: datetime) -> "Entry":
-        return cls(post_id, micros(created_at), 2 * post_id, author_id)
+        return cls(post_id, micros(created_at), feed.post_feed_id(post_id), author_id)
 
     @classmethod
     def for_retweet(
         cls, *, retweet_id: int, post_id: int, author_id: int, user_id: int, created_at: datetime
     ) -> "Entry":
-        return cls(post_id, micros(created_at), 2 * retweet_id + 1, author_id, user_id)
+        return cls(post_id, micros(created_at), feed.retweet_feed_id(retweet_id), author_id, user_id)
 
 
 # --- Redis and the scripts ------------------------------------------------------------------
@@ -542,7 +542,7 @@ def _lock_source(entry: Entry) -> bool:
     removal of a post deleted or a retweet undone meanwhile: that delete waits, and its removal from
     the timelines runs after the write."""
     if entry.retweeter_id:
-        rows = Retweet.objects.filter(pk=(entry.feed_id - 1) // 2)
+        rows = Retweet.objects.filter(pk=feed.retweet_id_of(entry.feed_id))
     else:
         rows = Post.objects.filter(pk=entry.post_id)
     return bool(list(rows.select_for_update(no_key=True).values_list("pk", flat=True)))
@@ -750,7 +750,7 @@ def post_deleted(*, post_id: int, author_id: int, retweeter_ids: list[int]) -> N
 
 
 def retweet_deleted(*, post_id: int, retweet_id: int, user_id: int) -> None:
-    _hook("entry_removed", post_id=post_id, feed_id=2 * retweet_id + 1, source_ids=[user_id])
+    _hook("entry_removed", post_id=post_id, feed_id=feed.retweet_feed_id(retweet_id), source_ids=[user_id])
 
 
 def followed(*, follower_id: int, followee_id: int) -> None:
