@@ -15,8 +15,9 @@ from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton, val
 
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username):
-        # Usernames are unique case-insensitively, so logging in ignores case too.
-        return self.get(username__iexact=username)
+        # Usernames are unique case-insensitively and stored NFKC-normalised, so logging in ignores
+        # case and compatibility forms (a full-width spelling) too, on every login path.
+        return self.get(username__iexact=self.model.normalize_username(username))
 
     def _create_user(self, username, email, password, **extra_fields):
         # Every user has a profile, whichever path created them (API, createsuperuser, shell).

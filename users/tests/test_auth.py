@@ -118,6 +118,17 @@ def test_login_returns_token_pair_and_ignores_username_case(api_client):
     assert me.json()["username"] == "Carol"
 
 
+def test_login_takes_a_full_width_spelling_of_the_username_as_the_admin_does(api_client, client):
+    user = UserFactory(username="staffer", is_staff=True)
+    response = login(api_client, "ｓｔａｆｆｅｒ")
+    assert response.status_code == 200
+    me = api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert me.json()["id"] == user.id
+    # The admin's login form normalises the same way (one rule: the user manager's lookup).
+    admin = client.post("/admin/login/", {"username": "ｓｔａｆｆｅｒ", "password": PASSWORD, "next": "/admin/"})
+    assert admin.status_code == 302
+
+
 def test_login_wrong_password_is_401(api_client, user):
     response = login(api_client, user.username, "wrong-password")
     assert response.status_code == 401
