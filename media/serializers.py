@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from users.serializers import AbsoluteFileUrlField
+from mini_twitter.api.serializers import AbsoluteFileUrlField
 
 from .models import Media
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from mini_twitter.api.errors import json_methods, not_found
 from mini_twitter.api.ids import ID_PATTERN
-from users.serializers import DetailSerializer
+from mini_twitter.api.serializers import DetailSerializer
 
 from . import selectors, services
 from .serializers import MediaSerializer, MediaUploadSerializer

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import CURSOR_PARAMETERS, paginated
-from users.serializers import DetailSerializer
+from mini_twitter.api.serializers import DetailSerializer
 
 from . import selectors, services
 from .models import MAX_MESSAGE_LENGTH, MAX_PARTICIPANTS, MAX_TITLE_LENGTH, Conversation

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from mini_twitter.api.ids import IdField
+from mini_twitter.api.serializers import file_url
 
 
 def display_name(user) -> str:
@@ -34,8 +35,7 @@ class TweetSerializer(serializers.Serializer):
 
     def get_attachments(self, post) -> list[str]:
         request = self.context.get("request")
-        urls = [media.file.url for media in post.media.all()]
-        return [request.build_absolute_uri(url) for url in urls] if request else urls
+        return [file_url(media.file.name, storage=media.file.storage, request=request) for media in post.media.all()]
 
 
 class MicroblogUserSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
-from users.serializers import DetailSerializer
+from mini_twitter.api.serializers import DetailSerializer
 
 from . import selectors, services
 from .filters import NotificationFilter

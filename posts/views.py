@@ -16,8 +16,9 @@ from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagination, PageNumberPagination
 from mini_twitter.api.permissions import IsOwner
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
+from mini_twitter.api.serializers import DetailSerializer
 from users.selectors import annotate_viewer_follow_flags
-from users.serializers import DetailSerializer, UserSerializer
+from users.serializers import UserSerializer
 
 from . import feed, selectors, services
 from .filters import PostFilter

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import VALIDATION_ERROR
-from users.serializers import DetailSerializer
+from mini_twitter.api.serializers import DetailSerializer
 
 from . import selectors, services
 from .serializers import RoomCreateSerializer, RoomJoinedSerializer, RoomSerializer

@@ -2,30 +2,11 @@
 
 from rest_framework import serializers
 
+from mini_twitter.api.serializers import AbsoluteFileUrlField
+
 from .models import ApiKey, Profile, User
 from .services import EMAIL_UNAVAILABLE
 from .usernames import validate_username_characters
-
-
-class AbsoluteFileUrlField(serializers.Field):
-    """A stored file's URL, absolute when a request is known; null when there is no file."""
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        try:
-            return super().get_attribute(instance)
-        except (AttributeError, ValueError):
-            return None
-
-    def to_representation(self, value):
-        if not value:
-            return None
-        url = value.url
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
 
 
 class AvatarUrlField(AbsoluteFileUrlField):
@@ -168,10 +149,6 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     code = serializers.RegexField(r"^\d{6}$", max_length=6, error_messages={"invalid": "Enter the 6-digit code."})
     new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from mini_twitter.api.ids import ID_PATTERN
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
+from mini_twitter.api.serializers import DetailSerializer
 from mini_twitter.api.throttles import sensitive_throttles
 
 from . import selectors, services
@@ -24,7 +25,6 @@ from .serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
-    DetailSerializer,
     MeSerializer,
     MyProfileSerializer,
     PasswordResetConfirmSerializer,

@@ -8,13 +8,7 @@ from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 
-
-class ErrorDetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-    class Meta:
-        ref_name = "ErrorDetail"
-
+from .serializers import DetailSerializer
 
 VALIDATION_ERROR = openapi.Response(
     'Invalid input: DRF\'s field errors, `{"field": ["message", ...]}` (or `{"detail": "message"}`).',
@@ -22,11 +16,11 @@ VALIDATION_ERROR = openapi.Response(
 )
 UNAUTHENTICATED = openapi.Response(
     "Missing, invalid or expired access token (an invalid token is refused on public reads too).",
-    ErrorDetailSerializer,
+    DetailSerializer,
 )
 THROTTLED = openapi.Response(
     "Too many requests; `Retry-After` says how many seconds to wait.",
-    ErrorDetailSerializer,
+    DetailSerializer,
     headers={"Retry-After": openapi.Schema(type=openapi.TYPE_INTEGER, description="Seconds to wait.")},
 )
 
