@@ -14,7 +14,7 @@ from users.models import User
 from .models import Conversation, Message, Participant
 
 
-def active_participants() -> QuerySet[Participant]:
+def participant_list_active() -> QuerySet[Participant]:
     return Participant.objects.filter(left_at__isnull=True, user__is_active=True)
 
 
@@ -38,7 +38,7 @@ def conversation_list(*, user: User) -> QuerySet[Conversation]:
         .prefetch_related(
             Prefetch(
                 "memberships",
-                queryset=active_participants().select_related("user__profile").order_by("joined_at", "id"),
+                queryset=participant_list_active().select_related("user__profile").order_by("joined_at", "id"),
                 to_attr="active_memberships",
             )
         )
@@ -74,7 +74,7 @@ def message_get(*, message_id: int) -> Message:
     return Message.objects.select_related("sender__profile").get(pk=message_id)
 
 
-def unread_total(*, user_id: int) -> int:
+def message_unread_count(*, user_id: int) -> int:
     """How many messages from others the user has not read, over all their conversations (one query)."""
     return (
         Message.objects.filter(

@@ -25,15 +25,14 @@ from django.utils import timezone
 
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
-from notifications.models import Notification
-from notifications.services import notifications_mark_read_for_messages
-from notifications.tasks import notify_message_task
+from notifications.push import unread_counts_push
+from notifications.services import notification_mark_read_for_conversation
 from outbox.services import enqueue_on_commit
-from realtime.events import push_unread_counts
 from users.models import Follow, Profile, User
 
 from .models import MAX_MESSAGE_LENGTH, MAX_PARTICIPANTS, MAX_TITLE_LENGTH, Conversation, Message, Participant
 from .models import direct_key as make_direct_key
+from .tasks import notify_message_task
 
 
 @dataclass(frozen=True)
@@ -154,8 +153,10 @@ def message_send(*, conversation_id: int, sender: User, content: str) -> Message
         if Participant.objects.filter(
             conversation=conversation, user=sender, last_read_at__lt=conversation.updated_at
         ).update(last_read_at=created_at):
-            notifications_mark_read_for_messages(user_id=sender.pk, conversation_id=conversation.pk, up_to=created_at)
-            transaction.on_commit(lambda: push_unread_counts([sender.pk]))
+            notification_mark_read_for_conversation(
+                user_id=sender.pk, conversation_id=conversation.pk, up_to=created_at
+            )
+            transaction.on_commit(lambda: unread_counts_push([sender.pk]))
         enqueue_on_commit(notify_message_task, message_id=message.pk)
     return message
 
@@ -168,8 +169,10 @@ def conversation_mark_read(*, participant: Participant, up_to) -> bool:
     if moved:
         participant.last_read_at = up_to
         user_id = participant.user_id
-        notifications_mark_read_for_messages(user_id=user_id, conversation_id=participant.conversation_id, up_to=up_to)
-        transaction.on_commit(lambda: push_unread_counts([user_id]))
+        notification_mark_read_for_conversation(
+            user_id=user_id, conversation_id=participant.conversation_id, up_to=up_to
+        )
+        transaction.on_commit(lambda: unread_counts_push([user_id]))
     return bool(moved)
 
 
@@ -190,5 +193,5 @@ def conversation_leave(*, user: User, conversation_id: int) -> None:
         participant.left_at = timezone.now()
         participant.save(update_fields=["left_at"])
         # The conversation is gone for them: so are its unread notifications.
-        Notification.objects.filter(recipient=user, conversation_id=conversation_id, is_read=False).update(is_read=True)
-        transaction.on_commit(lambda: push_unread_counts([user.pk]))
+        notification_mark_read_for_conversation(user_id=user.pk, conversation_id=conversation_id)
+        transaction.on_commit(lambda: unread_counts_push([user.pk]))

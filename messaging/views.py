@@ -174,4 +174,4 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=False, methods=["get"], pagination_class=None)
     def unread_count(self, request):
         """How many messages from others I have not read, over all my conversations."""
-        return Response({"unread_count": selectors.unread_total(user_id=request.user.pk)})
+        return Response({"unread_count": selectors.message_unread_count(user_id=request.user.pk)})

@@ -16,7 +16,7 @@ refuse_to_start_without_secret_key()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from mini_twitter.api.middleware import ASGIBodyLimit  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from mini_twitter.routing import websocket_urlpatterns  # noqa: E402
 
 # No origin check: sockets authenticate with a token in their first frame, not with cookies, so a
 # cross-site page gains nothing by opening one.

@@ -13,7 +13,7 @@ class Notification(models.Model):
         RETWEET = "retweet", "Retweet"
         REPLY = "reply", "Reply"
         MENTION = "mention", "Mention"
-        # A direct message (``conversation`` set, ``post`` null).
+        # A direct message (``message`` and its ``conversation`` set, ``post`` null).
         MESSAGE = "message", "Message"
 
     # No index of its own: the constraint and the indexes below all lead with the recipient.
@@ -28,6 +28,10 @@ class Notification(models.Model):
     # The conversation of a ``message`` notification; indexed below (only where set).
     conversation = models.ForeignKey(
         "messaging.Conversation", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    # The message of a ``message`` notification; indexed below (only where set).
+    message = models.ForeignKey(
+        "messaging.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     # What the notification is about, unique per recipient (see ``services``): creating it again
     # (a task run twice, a like undone and redone) inserts nothing.
@@ -55,6 +59,12 @@ class Notification(models.Model):
                 fields=["conversation"],
                 condition=models.Q(conversation__isnull=False),
                 name="notif_conversation_idx",
+            ),
+            # Deleting a message (with its sender) deletes its notification.
+            models.Index(
+                fields=["message"],
+                condition=models.Q(message__isnull=False),
+                name="notif_message_idx",
             ),
         ]
 

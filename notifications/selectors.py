@@ -32,7 +32,7 @@ def notification_unread_count(*, user_id: int) -> int:
     return Notification.objects.filter(recipient_id=user_id, is_read=False).count()
 
 
-def notifications_by_ids(*, ids: list[int]) -> list[Notification]:
+def notification_list_by_ids(*, ids: list[int]) -> list[Notification]:
     """Notifications by id, loaded as the list loads them (for pushing to sockets)."""
     return list(
         Notification.objects.filter(pk__in=ids)

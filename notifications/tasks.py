@@ -1,5 +1,7 @@
-"""Celery tasks that create notifications after a follow, like, retweet, reply, mention or direct
-message, and the follow email. Thin and idempotent: the work (and the dedupe) is in ``services``."""
+"""Celery tasks of notifications: the follow notification and its email. Thin and idempotent: the
+work (and the dedupe) is in ``services`` and ``emails``. The features' own notify tasks (likes,
+retweets, replies, mentions in ``posts.tasks``; messages in ``messaging.tasks``) share
+``NOTIFY_OPTIONS``."""
 
 import logging
 
@@ -9,7 +11,10 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.core.mail import BadHeaderError
 from django.db import InterfaceError, OperationalError
 
+from outbox.services import enqueue_on_commit
+
 from . import services
+from .emails import follow_email_due, follow_email_send
 
 logger = logging.getLogger(__name__)
 
@@ -32,29 +37,10 @@ EMAIL_BACKOFF_MAX = 120
 
 @shared_task(name="notifications.notify_follow", **NOTIFY_OPTIONS)
 def notify_follow_task(*, follow_id: int) -> None:
-    services.notification_create_for_follow(follow_id=follow_id)
-
-
-@shared_task(name="notifications.notify_like", **NOTIFY_OPTIONS)
-def notify_like_task(*, like_id: int) -> None:
-    services.notification_create_for_like(like_id=like_id)
-
-
-@shared_task(name="notifications.notify_retweet", **NOTIFY_OPTIONS)
-def notify_retweet_task(*, retweet_id: int) -> None:
-    services.notification_create_for_retweet(retweet_id=retweet_id)
-
-
-@shared_task(name="notifications.notify_post", **NOTIFY_OPTIONS)
-def notify_post_task(*, post_id: int, mentioned_ids: list[int]) -> None:
-    """A new post (reply and mentions) or an edited one (newly mentioned users)."""
-    services.notifications_create_for_post(post_id=post_id, mentioned_ids=mentioned_ids)
-
-
-@shared_task(name="notifications.notify_message", **NOTIFY_OPTIONS)
-def notify_message_task(*, message_id: int) -> None:
-    """A new direct message: the conversation's other participants."""
-    services.notification_create_for_message(message_id=message_id)
+    """A new follow: the followee's notification, and its email when they want it."""
+    notification = services.notification_create_for_follow(follow_id=follow_id)
+    if notification is not None and follow_email_due(notification):
+        enqueue_on_commit(send_follow_email_task, notification_id=notification.pk)
 
 
 # The name matches the ``*.send_*_email*`` route: it runs on the email queue.
@@ -70,7 +56,7 @@ def notify_message_task(*, message_id: int) -> None:
 )
 def send_follow_email_task(self, *, notification_id: int) -> bool:
     try:
-        return services.follow_email_send(notification_id=notification_id)
+        return follow_email_send(notification_id=notification_id)
     except BadHeaderError:
         # A header the mail library refuses (a line break in it) fails the same way every time:
         # logged and dropped, never retried. The notification itself is stored.

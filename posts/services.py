@@ -16,13 +16,13 @@ from mini_twitter.api import idempotency
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
 from mini_twitter.observability import metrics
-from notifications.tasks import notify_like_task, notify_post_task, notify_retweet_task
 from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 
 from . import feed, hydration, timelines
 from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from .parsing import extract_hashtags, extract_mentions
+from .tasks import notify_like_task, notify_post_task, notify_retweet_task
 
 
 def clean_content(content: str) -> str:

@@ -10,7 +10,9 @@ import redis
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import timelines
+from notifications.tasks import NOTIFY_OPTIONS
+
+from . import notify, timelines
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +81,24 @@ def timeline_apply_task(*, op: str, **kwargs) -> None:
     """A timeline change that could not be made at once because Redis failed."""
     if timelines.enabled():
         timelines.apply(op, **kwargs)
+
+
+# --- Notifications ---------------------------------------------------------------------------
+# Who a like, a retweet or a post notifies (``notify``). The names predate the tasks' move here:
+# outbox rows and queued messages carry them.
+
+
+@shared_task(name="notifications.notify_like", **NOTIFY_OPTIONS)
+def notify_like_task(*, like_id: int) -> None:
+    notify.like_notify(like_id=like_id)
+
+
+@shared_task(name="notifications.notify_retweet", **NOTIFY_OPTIONS)
+def notify_retweet_task(*, retweet_id: int) -> None:
+    notify.retweet_notify(retweet_id=retweet_id)
+
+
+@shared_task(name="notifications.notify_post", **NOTIFY_OPTIONS)
+def notify_post_task(*, post_id: int, mentioned_ids: list[int]) -> None:
+    """A new post (reply and mentions) or an edited one (newly mentioned users)."""
+    notify.post_notify(post_id=post_id, mentioned_ids=mentioned_ids)

@@ -1,4 +1,5 @@
-"""Pushing events to users' sockets, from synchronous code (views, services, Celery tasks).
+"""Pushing events to users' sockets, from synchronous code (views, services, Celery tasks). A
+transport that knows no feature: the features build their frames' data and call :func:`push`.
 
 Frames go through the channel layer (Redis when ``REDIS_URL`` is set, so a worker process reaches
 sockets held by the web processes; in memory otherwise, where tasks run inline in the web process).
@@ -47,42 +48,10 @@ def send_to_group(group: str, frame: dict) -> None:
 
 
 def push(user_ids: Iterable[int], type_: str, data) -> None:
+    """``{"type": type_, "data": data}`` to each user's event sockets (``/ws/events/``)."""
     for user_id in dict.fromkeys(user_ids):
         send_to_group(user_group(user_id), {"type": type_, "data": data})
 
 
 def close_group(group: str, code: int = 1000) -> None:
     _group_send(group, {"type": "close.socket", "code": code})
-
-
-def unread_counts(user_id: int) -> dict[str, int]:
-    from messaging.selectors import unread_total
-    from notifications.selectors import notification_unread_count
-
-    return {"notifications": notification_unread_count(user_id=user_id), "messages": unread_total(user_id=user_id)}
-
-
-def push_unread_counts(user_ids: Iterable[int]) -> None:
-    for user_id in dict.fromkeys(user_ids):
-        push([user_id], "unread_count", unread_counts(user_id))
-
-
-def push_notifications(notification_ids: Iterable[int]) -> None:
-    """Push stored notifications (their REST representation) to their recipients, then the
-    recipients' new unread counts."""
-    from notifications.selectors import notifications_by_ids
-    from notifications.serializers import NotificationSerializer
-
-    notifications = notifications_by_ids(ids=list(notification_ids))
-    for notification in notifications:
-        push([notification.recipient_id], "notification", NotificationSerializer(notification).data)
-    push_unread_counts(n.recipient_id for n in notifications)
-
-
-def push_message(message_id: int, recipient_ids: list[int]) -> None:
-    """A new direct message, as the REST API shows it, to the sockets of the other participants."""
-    from messaging.selectors import message_get
-    from messaging.serializers import MessageSerializer
-
-    data = MessageSerializer(message_get(message_id=message_id)).data
-    push(recipient_ids, "message", data)

@@ -14,7 +14,7 @@ def room_queryset() -> QuerySet[Room]:
     )
 
 
-def live_rooms() -> QuerySet[Room]:
+def room_list_live() -> QuerySet[Room]:
     return room_queryset().filter(status=Room.Status.LIVE)
 
 

@@ -27,7 +27,7 @@ class RoomViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     swagger_tags = ["rooms"]
 
     def get_queryset(self):
-        return selectors.live_rooms()
+        return selectors.room_list_live()
 
     def _room(self, room_id, serializer_class=RoomSerializer):
         room = selectors.room_get(room_id=room_id)

@@ -23,12 +23,12 @@ def user_get(*, user_id: int) -> User:
     return get_object_or_404(user_queryset(), pk=user_id)
 
 
-def follower_follows(*, user: User) -> QuerySet[Follow]:
+def follow_list_followers(*, user: User) -> QuerySet[Follow]:
     """Follows of which ``user`` is the followee; the follower is loaded (newest first)."""
     return Follow.objects.filter(followee=user, follower__is_active=True).select_related("follower__profile")
 
 
-def following_follows(*, user: User) -> QuerySet[Follow]:
+def follow_list_following(*, user: User) -> QuerySet[Follow]:
     return Follow.objects.filter(follower=user, followee__is_active=True).select_related("followee__profile")
 
 
@@ -56,5 +56,5 @@ def annotate_viewer_follow_flags(users: Iterable[User], viewer) -> None:
         user.follows_you = user.pk in followers
 
 
-def api_keys_of(*, user) -> QuerySet[ApiKey]:
+def api_key_list(*, user) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")

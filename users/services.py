@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -23,12 +22,14 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
-from notifications.tasks import notify_follow_task
 from outbox.services import enqueue_on_commit
 from realtime.events import CLOSE_AUTH_FAILED, close_group, session_sockets_group
 
 from .authentication import revoked_sessions_after_ending, session_of
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
+from .password_reset import code_hash
+from .signals import follow_created
+from .tasks import send_password_reset_email_task
 from .usernames import USERNAME_TAKEN, normalize_username, username_skeleton, validate_username_scripts
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
 
 
 def follow_create(*, follower: User, followee: User) -> FollowResult:
+    """Follow; a new follow is announced with ``signals.follow_created`` inside its transaction."""
     if follower.pk == followee.pk:
         raise DomainError("You cannot follow yourself.")
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
@@ -114,7 +116,7 @@ def follow_create(*, follower: User, followee: User) -> FollowResult:
         with transaction.atomic():
             follow = Follow.objects.create(follower=follower, followee=followee)
             _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=1)
-            enqueue_on_commit(notify_follow_task, follow_id=follow.pk)
+            follow_created.send(sender=Follow, follow=follow)
     except IntegrityError:
         # A concurrent request created the same follow first: the outcome is "already following".
         return FollowResult(Follow.objects.get(follower=follower, followee=followee), created=False)
@@ -245,34 +247,10 @@ def session_end(*, user_id: int, sid: str) -> None:
 # --- Password reset -------------------------------------------------------------------------
 
 
-def _code_hash(user_id: int, code: str) -> str:
-    return salted_hmac("users.password_reset", f"{user_id}:{code}", algorithm="sha256").hexdigest()
-
-
-def password_reset_code_create(*, user_id: int) -> str | None:
-    """Void the user's earlier codes and store a new one; returns the plain code (to be emailed)."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return None
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    now = timezone.now()
-    with transaction.atomic():
-        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
-        PasswordResetCode.objects.create(
-            user=user,
-            code_hash=_code_hash(user.pk, code),
-            created_at=now,
-            expires_at=now + settings.PASSWORD_RESET_CODE_TTL,
-        )
-    return code
-
-
 def password_reset_request(*, email: str) -> None:
     """Schedule a reset code for the account with this email, if there is one. The caller's answer
     is the same either way, and so is the work done here: one query and one task enqueued (for no
     account, a task that does nothing), so the time taken does not tell either."""
-    from .tasks import send_password_reset_email_task
-
     user_id = User.objects.filter(email__iexact=email, is_active=True).values_list("pk", flat=True).first()
     enqueue_on_commit(send_password_reset_email_task, user_id=user_id)
 
@@ -300,7 +278,7 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> User:
         if record is None or record.attempts >= settings.PASSWORD_RESET_MAX_ATTEMPTS:
             raise ValidationError({"code": [INVALID_CODE]})
         user = record.user
-        wrong_code = not hmac.compare_digest(record.code_hash, _code_hash(user.pk, code))
+        wrong_code = not hmac.compare_digest(record.code_hash, code_hash(user.pk, code))
         if wrong_code:
             # Counted in a committed write, so the request failing does not undo the count.
             PasswordResetCode.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)

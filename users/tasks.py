@@ -8,7 +8,7 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from .models import User
-from .services import password_reset_code_create
+from .password_reset import password_reset_code_create
 
 logger = logging.getLogger(__name__)
 

@@ -149,7 +149,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def followers(self, request, id=None):
         """The user's followers, most recent follow first."""
         user = selectors.user_get(user_id=id)
-        return self._follow_list(selectors.follower_follows(user=user), "follower")
+        return self._follow_list(selectors.follow_list_followers(user=user), "follower")
 
     @swagger_auto_schema(
         manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(UserSerializer), 404: ERROR_RESPONSE}
@@ -158,7 +158,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def following(self, request, id=None):
         """Whom the user follows, most recent follow first."""
         user = selectors.user_get(user_id=id)
-        return self._follow_list(selectors.following_follows(user=user), "followee")
+        return self._follow_list(selectors.follow_list_following(user=user), "followee")
 
 
 class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -342,7 +342,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     swagger_tags = ["api keys"]
 
     def get_queryset(self):
-        return selectors.api_keys_of(user=self.request.user)
+        return selectors.api_key_list(user=self.request.user)
 
     @swagger_auto_schema(
         operation_description="My active api keys, newest first, paginated (the keys themselves are never shown)."

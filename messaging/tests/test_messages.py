@@ -8,10 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from messaging import services
+from messaging import services, tasks
 from messaging.models import Conversation, Message, Participant
 from messaging.tests.factories import ConversationFactory, MessageFactory
-from notifications import tasks
 from notifications.models import Notification
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory

@@ -26,7 +26,7 @@ from mini_twitter.observability.logs import JsonFormatter, RequestIdFilter
 from mini_twitter.observability.metrics import inserted_rows
 from mini_twitter.testing import free_port, running_server, wait_for
 from notifications.models import Notification
-from notifications.tasks import notify_post_task
+from posts.tasks import notify_post_task
 from users.tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(settings.BASE_DIR)

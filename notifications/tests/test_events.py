@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications import tasks
 from notifications.models import Notification
+from posts import tasks as post_tasks
 from posts.models import Like, Retweet
 from posts.tests.factories import PostFactory
 from users.models import Follow
@@ -132,10 +133,10 @@ def test_running_a_task_twice_creates_nothing_new(alice, bob):
     retweet = Retweet.objects.create(user=bob, post=post)
     runs = [
         lambda: tasks.notify_follow_task.delay(follow_id=follow.id),
-        lambda: tasks.notify_like_task.delay(like_id=like.id),
-        lambda: tasks.notify_retweet_task.delay(retweet_id=retweet.id),
-        lambda: tasks.notify_post_task.delay(post_id=post.id, mentioned_ids=[bob.id]),
-        lambda: tasks.notify_post_task.delay(post_id=reply.id, mentioned_ids=[alice.id]),
+        lambda: post_tasks.notify_like_task.delay(like_id=like.id),
+        lambda: post_tasks.notify_retweet_task.delay(retweet_id=retweet.id),
+        lambda: post_tasks.notify_post_task.delay(post_id=post.id, mentioned_ids=[bob.id]),
+        lambda: post_tasks.notify_post_task.delay(post_id=reply.id, mentioned_ids=[alice.id]),
     ]
     for run in runs:
         run()
@@ -151,9 +152,9 @@ def test_a_task_for_a_vanished_row_does_nothing(alice, bob):
     like = Like.objects.create(user=bob, post=post)
     like_id = like.id
     like.delete()
-    assert tasks.notify_like_task.delay(like_id=like_id).successful()
+    assert post_tasks.notify_like_task.delay(like_id=like_id).successful()
     assert tasks.notify_follow_task.delay(follow_id=999999).successful()
-    assert tasks.notify_post_task.delay(post_id=999999, mentioned_ids=[alice.id]).successful()
+    assert post_tasks.notify_post_task.delay(post_id=999999, mentioned_ids=[alice.id]).successful()
     assert notifications() == []
 
 
@@ -161,7 +162,7 @@ def test_mentions_of_many_users_are_inserted_in_one_statement(bob):
     users = UserFactory.create_batch(12)
     post = PostFactory(author=bob, content=" ".join(f"@{u.username}" for u in users))
     with CaptureQueriesContext(connection) as queries:
-        tasks.notify_post_task.delay(post_id=post.id, mentioned_ids=[u.id for u in users])
+        post_tasks.notify_post_task.delay(post_id=post.id, mentioned_ids=[u.id for u in users])
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and "notifications_notification" in inserts[0]
     # post, mentions, existing ones, savepoint, insert, the new ids (to push them), release
