@@ -17,7 +17,7 @@ from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagin
 from mini_twitter.api.permissions import IsOwner
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from mini_twitter.api.serializers import DetailSerializer
-from users.selectors import annotate_viewer_follow_flags
+from users.selectors import user_annotate_follow_flags
 from users.serializers import UserSerializer
 
 from . import feed, selectors, services
@@ -259,5 +259,5 @@ class SearchView(ListAPIView):
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         if self.get_serializer_class() is UserSerializer:
-            annotate_viewer_follow_flags(page, request.user)
+            user_annotate_follow_flags(page, request.user)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -8,19 +8,19 @@ from django.shortcuts import get_object_or_404
 from .models import ApiKey, Follow, Profile, User
 
 
-def user_queryset() -> QuerySet[User]:
+def _active_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True).select_related("profile")
 
 
 def user_list(*, search: str | None = None) -> QuerySet[User]:
-    qs = user_queryset()
+    qs = _active_users()
     if search:
         qs = qs.filter(Q(username__icontains=search) | Q(profile__display_name__icontains=search))
     return qs.order_by("id")
 
 
 def user_get(*, user_id: int) -> User:
-    return get_object_or_404(user_queryset(), pk=user_id)
+    return get_object_or_404(_active_users(), pk=user_id)
 
 
 def follow_list_followers(*, user: User) -> QuerySet[Follow]:
@@ -32,11 +32,11 @@ def follow_list_following(*, user: User) -> QuerySet[Follow]:
     return Follow.objects.filter(follower=user, followee__is_active=True).select_related("followee__profile")
 
 
-def profile_queryset() -> QuerySet[Profile]:
+def profile_list() -> QuerySet[Profile]:
     return Profile.objects.filter(user__is_active=True).select_related("user")
 
 
-def annotate_viewer_follow_flags(users: Iterable[User], viewer) -> None:
+def user_annotate_follow_flags(users: Iterable[User], viewer) -> None:
     """Set ``is_following`` (viewer follows them) and ``follows_you`` on each user, in one query."""
     users = list(users)
     following: set[int] = set()

@@ -28,7 +28,7 @@ class UserShortSerializer(serializers.ModelSerializer):
 
 class UserSerializer(UserShortSerializer):
     """The public view of a user; ``is_following``/``follows_you`` are set in bulk by the selector
-    (``annotate_viewer_follow_flags``) and are false for anonymous viewers."""
+    (``user_annotate_follow_flags``) and are false for anonymous viewers."""
 
     bio = serializers.CharField(source="profile.bio", read_only=True)
     location = serializers.CharField(source="profile.location", read_only=True)

@@ -74,14 +74,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def _users_response(self, users, serializer_class=UserSerializer, status_code=200):
         many = isinstance(users, list)
-        selectors.annotate_viewer_follow_flags(users if many else [users], self.request.user)
+        selectors.user_annotate_follow_flags(users if many else [users], self.request.user)
         data = serializer_class(users, many=many, context=self.get_serializer_context()).data
         return Response(data, status=status_code)
 
     @swagger_auto_schema(manual_parameters=[search_param])
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        selectors.annotate_viewer_follow_flags(page, request.user)
+        selectors.user_annotate_follow_flags(page, request.user)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @swagger_auto_schema(responses={200: UserSerializer, 404: ERROR_RESPONSE})
@@ -138,7 +138,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         paginator = FollowCursorPagination()
         page = paginator.paginate_queryset(follows, self.request, view=self)
         users = [getattr(follow, attribute) for follow in page]
-        selectors.annotate_viewer_follow_flags(users, self.request.user)
+        selectors.user_annotate_follow_flags(users, self.request.user)
         data = UserSerializer(users, many=True, context=self.get_serializer_context()).data
         return paginator.get_paginated_response(data)
 
@@ -176,12 +176,12 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return [IsAuthenticated()]
 
     def get_queryset(self):
-        return selectors.profile_queryset().order_by("user_id")
+        return selectors.profile_list().order_by("user_id")
 
     def get_object(self):
         if self.lookup_url_kwarg not in self.kwargs:
             # my_profile/update_my_profile have no id in the URL: the caller's own profile.
-            return selectors.profile_queryset().get(pk=self.request.user.pk)
+            return selectors.profile_list().get(pk=self.request.user.pk)
         return super().get_object()
 
     @swagger_auto_schema(responses={200: ProfileSerializer, 404: ERROR_RESPONSE})
