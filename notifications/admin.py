@@ -11,7 +11,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("type", "is_read")
     search_fields = ("recipient__username", "actor__username")
     list_select_related = ("recipient", "actor", "post")
-    raw_id_fields = ("recipient", "actor", "post", "conversation")
+    raw_id_fields = ("recipient", "actor", "post", "conversation", "message")
     readonly_fields = ("dedupe_key", "created_at", "emailed_at")
     ordering = ("-created_at", "-id")
     date_hierarchy = "created_at"

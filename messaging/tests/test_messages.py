@@ -277,6 +277,16 @@ def test_a_group_message_notifies_every_other_current_participant_once(send, ali
     assert len(notifications()) == 4
 
 
+def test_a_message_notification_points_at_its_message(send, alice, bob, chat):
+    first = send(alice, chat, "one").json()["id"]
+    second = send(alice, chat, "two").json()["id"]
+    rows = Notification.objects.filter(recipient=bob).order_by("id").values_list("message_id", "dedupe_key")
+    assert list(rows) == [(first, f"message:{first}"), (second, f"message:{second}")]
+    # Deleting a message (here with its sender's account) deletes its notification.
+    Message.objects.filter(pk=first).delete()
+    assert list(Notification.objects.values_list("message_id", flat=True)) == [second]
+
+
 def test_message_notifications_are_one_insert(alice):
     members = UserFactory.create_batch(10)
     group = ConversationFactory(creator=alice, members=members)
