@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class RealtimeConfig(AppConfig):
-    """WebSockets: live events for each user, authentication of sockets, and pushing from the
-    Celery path that stores events."""
+    """WebSockets as a transport that knows no feature: authentication of sockets, groups, and
+    pushing frames the features build (``events.push``) from views, services and Celery tasks."""
 
     name = "realtime"
     default_auto_field = "django.db.models.BigAutoField"
