@@ -358,7 +358,6 @@ REST_FRAMEWORK = {
     # Client addresses are REMOTE_ADDR only (mini_twitter/api/client_address.py): the ASGI server
     # alone decides which proxy's X-Forwarded-For to believe (FORWARDED_ALLOW_IPS).
     "NUM_PROXIES": 0,
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SWAGGER_SETTINGS = {

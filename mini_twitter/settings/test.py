@@ -5,7 +5,7 @@ plain HTTP as in development."""
 import os
 
 from mini_twitter.settings.base import *  # noqa: F403
-from mini_twitter.settings.base import env_bool, env_list
+from mini_twitter.settings.base import REST_FRAMEWORK, env_bool, env_list
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # Tests, and the servers and workers they start, run on the development key unless given one.
@@ -20,3 +20,6 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 
 # A live test stretches the fan-out batches of the worker it starts, to kill it in the middle of one.
 TIMELINE_FANOUT_BATCH_DELAY = float(os.environ.get("TIMELINE_FANOUT_BATCH_DELAY") or 0)
+
+# The test client sends JSON unless told otherwise.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}
