@@ -225,6 +225,23 @@ def test_production_settings_leave_the_scheme_to_the_server_and_its_trusted_prox
     assert result.stdout.strip().splitlines()[-1] == "None"
 
 
+def test_only_the_test_settings_differ_under_pytest():
+    """Nothing detects a test run: the production settings loaded in a process that imported pytest
+    hash passwords and redirect to HTTPS as anywhere else."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT"}}
+    env.update({"DJANGO_SETTINGS_MODULE": PRODUCTION, "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.com"})
+    code = (
+        "import pytest, django; django.setup(); from django.conf import settings; "
+        "print(settings.PASSWORD_HASHERS[0], settings.SECURE_SSL_REDIRECT)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.auth.hashers.Argon2PasswordHasher", "True"]
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def test_production_refuses_to_start_without_secret_key():
     result = _run_check_deploy({"DEBUG": "false"})
     assert result.returncode != 0
