@@ -6,6 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# Every process of the image (web, worker, beat and the management commands) runs on the production
+# settings.
+ENV DJANGO_SETTINGS_MODULE=mini_twitter.settings.production
+
 WORKDIR /app
 
 # Runtime dependencies only (no test or lint tools).

@@ -1,4 +1,5 @@
-# mini_twitter: `make run` serves the app on the embedded default; `make test` runs lint and tests.
+# mini_twitter: `make run` serves the app on the embedded default (manage.py's development settings,
+# mini_twitter/settings/local.py); `make test` runs lint and tests (mini_twitter/settings/test.py).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,13 +20,13 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 migrate: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py demo_data
+	$(BIN)/python manage.py demo_data
 
 run: demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -36,7 +37,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: lint
-	MINI_TWITTER_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=mini_twitter.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 clean:

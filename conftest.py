@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import LiveServices, clear_cache, skip_unless_available
+from tests.support import LiveServices, clear_cache, skip_unless_available
 
 
 @pytest.fixture(autouse=True)

@@ -678,7 +678,7 @@ def main() -> int:
         log(f"stack in {tmp}: redis :{stack.redis_port}, uvicorn :{stack.web_port}, worker {stack.worker_name}")
         stack.start_redis()
         manage(env, "migrate", "--noinput", "-v", "0")
-        os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings"
+        os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings.production"
         sys.path.insert(0, str(BASE_DIR))
         import django
 

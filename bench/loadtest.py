@@ -60,7 +60,7 @@ def main() -> int:
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--users", str(USERS), "--posts", str(POSTS), "--follows", str(FOLLOWS))
 
-    os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings.production"
     sys.path.insert(0, str(BASE_DIR))
     import django
 

@@ -85,7 +85,7 @@ def server_env() -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0",
         "JWT_ACCESS_MINUTES": "240",
         "LOG_LEVEL": "WARNING",
-        "MINI_TWITTER_TESTING": "0",
+        "DJANGO_SETTINGS_MODULE": "mini_twitter.settings.production",
         "PYTHONUNBUFFERED": "1",
         # Our own queues, so no other worker on this Redis takes the benchmark's tasks.
         "CELERY_DEFAULT_QUEUE": "bench_default",
@@ -369,7 +369,7 @@ def ensure_followee_groups(seeded: list[int]) -> dict[int, list[int]]:
     all of them), named ``tlbench_f<N>_<i>``; made once, reused by later runs."""
     from django.utils import timezone
 
-    from posts.management.commands.seed_demo import Writer, fast_transaction
+    from demo.bulk import BulkWriter, fast_transaction
     from users.models import Follow, Profile, User
 
     now = timezone.now()
@@ -387,7 +387,7 @@ def ensure_followee_groups(seeded: list[int]) -> dict[int, list[int]]:
             if len(chosen) < size:
                 new = [f for f in random.Random(username).sample(seeded, size) if f not in chosen]
                 with fast_transaction():
-                    Writer(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(
+                    BulkWriter(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(
                         [(user.pk, f, now) for f in new[: size - len(chosen)]]
                     )
                 Profile.objects.filter(pk=user.pk).update(following_count=Follow.objects.filter(follower=user).count())
@@ -401,7 +401,7 @@ def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from posts.management.commands.seed_demo import Writer, allocate_ids, chunks, fast_transaction
+    from demo.bulk import BulkWriter, allocate_ids, chunks, fast_transaction
     from posts.models import Post
     from users.models import Follow, Profile, User
 
@@ -414,8 +414,8 @@ def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
     missing = n_followers - len(fans)
     if missing > 0:
         password = make_password(None)
-        users = Writer(User, ["id", "username", "email", "password", "date_joined", "is_active"], 20000)
-        profiles = Writer(Profile, ["user_id", "display_name", "bio"], 20000)
+        users = BulkWriter(User, ["id", "username", "email", "password", "date_joined", "is_active"], 20000)
+        profiles = BulkWriter(Profile, ["user_id", "display_name", "bio"], 20000)
         first = len(fans) + 1
         for batch in chunks(list(zip(range(first, first + missing), allocate_ids(User, missing), strict=True)), 20000):
             with fast_transaction():
@@ -432,7 +432,7 @@ def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
     todo = [(uid, star.pk, now) for uid in fans if uid not in have]
     for batch in chunks(todo, 20000):
         with fast_transaction():
-            Writer(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(batch)
+            BulkWriter(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(batch)
     Profile.objects.filter(pk=star.pk).update(followers_count=Follow.objects.filter(followee=star).count())
     return star.pk, sorted(Follow.objects.filter(followee=star).values_list("follower_id", flat=True))
 
@@ -562,7 +562,7 @@ def main() -> int:
         raise SystemExit("bench needs DATABASE_URL=postgres://… and REDIS_URL=redis://… (see `make bench`).")
     env = server_env()
     os.environ.update(env)  # this process: same settings, same JWT signing key as the server
-    os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "mini_twitter.settings.production"
     started = time.monotonic()
 
     log(f"== bench: {database_url.rsplit('@', 1)[-1]}, redis {redis_url.rsplit('@', 1)[-1]}")
@@ -591,7 +591,7 @@ def main() -> int:
     from django.test import Client
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from posts.management.commands.seed_demo import WORDS
+    from demo.seeding import WORDS
     from posts.models import Hashtag, Like, Post, PostHashtag, Retweet
     from users.models import Follow, User
 

@@ -4,7 +4,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings.production")
 
 # Django first: the consumers import models.
 django_application = get_asgi_application()

@@ -4,7 +4,9 @@ import os
 
 from celery import Celery, signals
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings")
+# The package imports this module first: its default is the servers' too (manage.py sets its own
+# before).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mini_twitter.settings.production")
 
 # Every task claims its outbox row before it runs (outbox/task_base.py).
 app = Celery("mini_twitter", task_cls="outbox.task_base:OwedTask")

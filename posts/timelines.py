@@ -514,8 +514,8 @@ def push(entry: Entry, user_ids: Iterable[int]) -> int:
     """Fan-out of one entry to these users' home timelines (those that exist): one pipeline of
     script calls, each covering ``PUSH_KEYS_PER_CALL`` users (short enough not to hold Redis up).
     Returns how many timelines took it (0 for those that already had it)."""
-    if settings.TIMELINE_TEST_BATCH_DELAY:
-        time.sleep(settings.TIMELINE_TEST_BATCH_DELAY)
+    if settings.TIMELINE_FANOUT_BATCH_DELAY:
+        time.sleep(settings.TIMELINE_FANOUT_BATCH_DELAY)
     args = [_cap(), _ttl(), *entry.args()]
     script, pipe = scripts().push, client().pipeline(transaction=False)
     with transaction.atomic():
@@ -654,8 +654,8 @@ def replacements(viewer_ids: list[int], post_ids: list[int]) -> dict[int, list[E
 def remove(post_id: int, user_ids: Iterable[int], *, feed_id: int | None = None) -> int:
     """Remove the post from these users' home timelines (only its entry ``feed_id`` when given,
     then putting back the post's next-newest entry for them). Returns how many held it."""
-    if settings.TIMELINE_TEST_BATCH_DELAY:
-        time.sleep(settings.TIMELINE_TEST_BATCH_DELAY)
+    if settings.TIMELINE_FANOUT_BATCH_DELAY:
+        time.sleep(settings.TIMELINE_FANOUT_BATCH_DELAY)
     user_ids = list(user_ids)
     _stop_builds(home_keys(user_id)[2] for user_id in user_ids)
     script = scripts().remove

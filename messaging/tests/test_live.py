@@ -5,8 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from messaging.models import Conversation, Message, Participant
-from mini_twitter.testing import run_in_threads, wait_for
 from notifications.models import Notification
+from tests.support import run_in_threads, wait_for
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]

@@ -16,9 +16,9 @@ import pytest
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
-from mini_twitter.testing import production_web_command, wait_for
 from notifications.models import Notification
 from posts.tests.factories import PostFactory
+from tests.support import production_web_command, wait_for
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live, pytest.mark.web_server]

@@ -112,8 +112,10 @@ SERVER_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 def test_compose_environment_names_settings_the_project_reads():
     """Every variable given to the application is read by the settings or the operations code
     (or by the web server)."""
-    code = (ROOT / "mini_twitter" / "settings.py").read_text() + "".join(
-        path.read_text() for path in (ROOT / "mini_twitter" / "observability").glob("*.py")
+    code = "".join(
+        path.read_text()
+        for directory in ("settings", "observability")
+        for path in (ROOT / "mini_twitter" / directory).glob("*.py")
     )
     services = compose()["services"]
     for name in APP_SERVICES:
@@ -288,6 +290,11 @@ def test_dockerfile_is_slim_non_root_and_without_dev_dependencies():
     # Static files are collected as the app user, so the compose job can refresh them.
     assert dockerfile.index("\nUSER app\n") < dockerfile.index("collectstatic")
     assert '"uvicorn", "mini_twitter.asgi:application"' in dockerfile
+    # Every process of the image (web, worker, beat, migrate, collectstatic) runs on the production
+    # settings; nothing of the tests' support code is needed.
+    assert "\nENV DJANGO_SETTINGS_MODULE=mini_twitter.settings.production\n" in dockerfile
+    assert dockerfile.index("DJANGO_SETTINGS_MODULE") < dockerfile.index("collectstatic")
+    assert "tests" in (ROOT / ".dockerignore").read_text().split()
 
 
 def dockerfile_command() -> list[str]:
@@ -366,7 +373,7 @@ def test_nginx_answers_its_own_errors_in_json(tmp_path):
     import urllib.error
     import urllib.request
 
-    from mini_twitter.testing import free_port
+    from tests.support import free_port
 
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:

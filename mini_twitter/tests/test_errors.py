@@ -122,7 +122,7 @@ def test_a_refusal_by_the_size_limits_carries_cors_headers(api_client, settings)
 
 
 def test_an_empty_list_variable_means_its_default(monkeypatch):
-    from mini_twitter.settings import env_list
+    from mini_twitter.settings.base import env_list
 
     monkeypatch.setenv("MINI_TWITTER_EXAMPLE_LIST", "")
     assert env_list("MINI_TWITTER_EXAMPLE_LIST", "a, b") == ["a", "b"]

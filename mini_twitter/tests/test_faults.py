@@ -13,11 +13,11 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from mini_twitter.celery import app as celery_app
-from mini_twitter.testing import skip_unless_available
 from notifications.models import Notification
 from outbox.models import OutboxTask
 from outbox.services import outbox_drain
 from posts.tests.factories import PostFactory
+from tests.support import skip_unless_available
 from users.tests.factories import UserFactory
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -190,11 +190,11 @@ def test_the_admin_answers_503_with_retry_after_when_the_connection_pool_is_exha
 def test_a_post_made_while_redis_is_down_reaches_the_surviving_timelines_once_it_is_back(settings, monkeypatch):
     """Redis (timelines and broker) goes away and comes back with its data: the post made meanwhile
     is owed to the outbox and reaches the follower's timeline, which had survived without it."""
-    from mini_twitter.testing import redis_unavailable_reason, skip_unless_available
     from outbox.models import OutboxTask
     from outbox.services import outbox_drain
     from posts import timelines
     from posts.tests.conftest import use_feed_backend
+    from tests.support import redis_unavailable_reason, skip_unless_available
 
     skip_unless_available(redis_unavailable_reason(), "Redis for the timelines")
     use_feed_backend(settings, "redis")

@@ -24,9 +24,9 @@ from mini_twitter.observability import celery_signals
 from mini_twitter.observability.context import get_request_id, request_id_var
 from mini_twitter.observability.logs import JsonFormatter, RequestIdFilter
 from mini_twitter.observability.metrics import inserted_rows
-from mini_twitter.testing import free_port, running_server, wait_for
 from notifications.models import Notification
 from posts.tasks import notify_post_task
+from tests.support import free_port, running_server, wait_for
 from users.tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(settings.BASE_DIR)
@@ -374,8 +374,7 @@ print(response.status_code, sentry_sdk.get_client().is_active())
 def run_django_script(script: str, tmp_path, **env) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("SENTRY_")}
     environment.update(
-        DJANGO_SETTINGS_MODULE="mini_twitter.settings",
-        MINI_TWITTER_TESTING="1",
+        DJANGO_SETTINGS_MODULE="mini_twitter.settings.test",
         DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
         REDIS_URL="",
         **env,
@@ -428,8 +427,9 @@ def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp
     """The compose web server: uvicorn, two processes, multiprocess metrics, JSON logs."""
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
-    env = {key: value for key, value in os.environ.items() if key not in {"MINI_TWITTER_TESTING", "SENTRY_DSN"}}
+    env = {key: value for key, value in os.environ.items() if key != "SENTRY_DSN"}
     env.update(
+        DJANGO_SETTINGS_MODULE="mini_twitter.settings.production",
         SECRET_KEY="uvicorn-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1",

@@ -172,9 +172,12 @@ def test_scaled_rate():
     assert scaled_rate("5/hour", 10) == "1/hour"
 
 
+PRODUCTION = "mini_twitter.settings.production"
+
+
 def _run_check_deploy(extra_env: dict) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MINI_TWITTER_TESTING"}}
-    env.update(extra_env)
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    env.update({"DJANGO_SETTINGS_MODULE": PRODUCTION, **extra_env})
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
@@ -200,8 +203,15 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_production_settings_leave_the_scheme_to_the_server_and_its_trusted_proxy():
     """Django reading X-Forwarded-Proto itself would believe any client that reaches the server
     directly; the server believes it only from the proxy it trusts."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "MINI_TWITTER_TESTING"}}
-    env.update({"SECRET_KEY": "x" * 50, "DEBUG": "false", "ALLOWED_HOSTS": "mini-twitter.example.com"})
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": PRODUCTION,
+            "SECRET_KEY": "x" * 50,
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "mini-twitter.example.com",
+        }
+    )
     code = "from django.conf import settings; print(repr(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)))"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
@@ -213,6 +223,23 @@ def test_production_settings_leave_the_scheme_to_the_server_and_its_trusted_prox
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "None"
+
+
+def test_only_the_test_settings_differ_under_pytest():
+    """Nothing detects a test run: the production settings loaded in a process that imported pytest
+    hash passwords and redirect to HTTPS as anywhere else."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT"}}
+    env.update({"DJANGO_SETTINGS_MODULE": PRODUCTION, "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.com"})
+    code = (
+        "import pytest, django; django.setup(); from django.conf import settings; "
+        "print(settings.PASSWORD_HASHERS[0], settings.SECURE_SSL_REDIRECT)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.auth.hashers.Argon2PasswordHasher", "True"]
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -269,7 +296,8 @@ def test_swagger_documents_the_rooms_api(api_client):
 
 @pytest.mark.parametrize("module", ["mini_twitter.wsgi", "mini_twitter.asgi"])
 def test_servers_refuse_to_start_without_secret_key_but_management_commands_run(module):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "MINI_TWITTER_TESTING"}}
+    """The servers run on the production settings unless told otherwise."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
     server = subprocess.run(
         [sys.executable, "-c", f"import {module}"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
     )
@@ -277,7 +305,7 @@ def test_servers_refuse_to_start_without_secret_key_but_management_commands_run(
     command = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
         cwd=settings.BASE_DIR,
-        env=env,
+        env={**env, "DJANGO_SETTINGS_MODULE": PRODUCTION},
         capture_output=True,
         text=True,
     )

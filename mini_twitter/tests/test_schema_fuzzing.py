@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from mini_twitter.testing import clear_cache
 from mini_twitter.wsgi import application
 from notifications.models import Notification
+from tests.support import clear_cache
 
 # Hypothesis examples per operation, on top of schemathesis's coverage cases; raise it for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))

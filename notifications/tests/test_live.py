@@ -10,10 +10,10 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import SMTPSink, message_text, wait_for
 from notifications.models import Notification
 from notifications.tasks import notify_follow_task
 from outbox.models import OutboxTask
+from tests.support import SMTPSink, message_text, wait_for
 from users.models import Follow
 from users.tests.factories import UserFactory
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from mini_twitter.celery import app as celery_app
-from mini_twitter.testing import LiveServices, skip_unless_available
 from outbox import services, signals
 from outbox.models import OutboxTask
+from tests.support import LiveServices, skip_unless_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

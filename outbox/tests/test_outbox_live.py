@@ -4,10 +4,10 @@ survives a broker that loses its queues."""
 import pytest
 
 from mini_twitter.celery import app as celery_app
-from mini_twitter.testing import wait_for
 from notifications.models import Notification
 from outbox.models import OutboxTask
 from posts.tests.factories import PostFactory
+from tests.support import wait_for
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mini_twitter.testing import clear_cache, redis_unavailable_reason, skip_unless_available
+from tests.support import clear_cache, redis_unavailable_reason, skip_unless_available
 
 
 def use_feed_backend(settings, backend: str) -> None:

@@ -3,9 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import run_in_threads
 from posts.models import Like, Post, Retweet
 from posts.tests.factories import PostFactory
+from tests.support import run_in_threads
 from users.models import Profile
 from users.tests.factories import UserFactory
 

@@ -7,10 +7,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from mini_twitter.testing import clear_cache
 from posts import feed, hydration, timelines
 from posts.models import Post, Retweet
 from posts.tests.factories import PostFactory
+from tests.support import clear_cache
 from users.tests.factories import UserFactory
 
 # Feed caches are invalidated after commit, so these tests commit for real.

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from microblog.tests.test_microblog import key_client
-from mini_twitter.testing import run_in_threads
 from posts.models import Hashtag, Post
 from posts.tests.factories import PostFactory
+from tests.support import run_in_threads
 from users.models import Profile
 from users.tests.factories import UserFactory
 

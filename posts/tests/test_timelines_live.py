@@ -8,9 +8,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from mini_twitter.testing import wait_for
 from outbox.models import OutboxTask
 from posts import timelines
+from tests.support import wait_for
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory
 
@@ -69,7 +69,7 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_another_and_each_follower_ge
 ):
     author, followers = author_with_active_followers(20)
     broker = redis.Redis.from_url(settings.REDIS_URL)
-    slow = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "5", "TIMELINE_TEST_BATCH_DELAY": "1.5"}
+    slow = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "5", "TIMELINE_FANOUT_BATCH_DELAY": "1.5"}
     with live_services.celery_worker(extra_env=slow) as first:
         post = client_for(author).post("/api/posts/", {"content": "interrupted"}, format="json").json()["id"]
         # The first batch is written and the worker has taken the next one (it sleeps 1.5 s in it).
@@ -96,7 +96,7 @@ def test_a_restarted_worker_sends_again_at_once_what_it_was_running_when_killed(
     """No waiting for the broker's visibility timeout (300 s): the outbox knows what the killed
     worker had started, and the worker sends it again as it starts under the same name."""
     author, followers = author_with_active_followers(20)
-    slow = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "5", "TIMELINE_TEST_BATCH_DELAY": "1.5"}
+    slow = {"FEED_BACKEND": "redis", "TIMELINE_FANOUT_BATCH": "5", "TIMELINE_FANOUT_BATCH_DELAY": "1.5"}
     with live_services.celery_worker(extra_env=slow) as first:
         post = client_for(author).post("/api/posts/", {"content": "interrupted"}, format="json").json()["id"]
         # A batch is running: the outbox has it marked as this worker's (a task killed between its

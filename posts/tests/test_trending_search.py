@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from mini_twitter.testing import clear_cache
 from posts.tests.factories import PostFactory
+from tests.support import clear_cache
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from posts.tests.factories import PostFactory
-from realtime.tests.sockets import closed_with, open_socket, receive, receive_type
+from tests.support.sockets import closed_with, open_socket, receive, receive_type
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

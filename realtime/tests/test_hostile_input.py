@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from rest_framework.test import APIClient
 
 from realtime.auth import MAX_FRAME_DEPTH
-from realtime.tests.sockets import closed_with, open_socket, receive, receive_type
+from tests.support.sockets import closed_with, open_socket, receive, receive_type
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,9 +12,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from mini_twitter.testing import wait_for
 from posts.tests.factories import PostFactory
 from rooms.models import Room
+from tests.support import wait_for
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]

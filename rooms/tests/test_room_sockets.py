@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.test import APIClient
 
-from realtime.tests.sockets import closed_with, open_socket, receive, receive_type
 from rooms.models import Participant, Room
+from tests.support.sockets import closed_with, open_socket, receive, receive_type
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from mini_twitter.testing import SMTPSink, message_text, run_in_threads, wait_for
+from tests.support import SMTPSink, message_text, run_in_threads, wait_for
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory
 

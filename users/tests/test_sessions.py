@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
-from mini_twitter.testing import run_in_threads, skip_unless_available
-from realtime.tests.sockets import closed_with, open_socket, receive_type
+from tests.support import run_in_threads, skip_unless_available
+from tests.support.sockets import closed_with, open_socket, receive_type
 from users.admin import UserAdmin
 from users.models import User
 from users.tests.factories import PASSWORD, UserFactory

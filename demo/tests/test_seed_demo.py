@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from posts.management.commands.seed_demo import SEED_PASSWORD
+from demo.seeding import SEED_PASSWORD
 from posts.models import Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from posts.parsing import extract_hashtags, extract_mentions
 from posts.selectors import trending_hashtags

@@ -1,103 +1,23 @@
-"""Helpers for tests that run against live services: a real Celery worker on the Redis broker, the
-web servers (uvicorn as docker-compose.yml starts it, gunicorn, daphne) and a local SMTP sink."""
+"""Processes the live tests start: web servers (uvicorn as docker-compose.yml starts it, gunicorn,
+daphne) and Celery workers, on the test database and Redis, with the test settings."""
 
-import asyncio
-import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
-from collections.abc import Callable
 from contextlib import contextmanager
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 
 import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.support.helpers import free_port, redis_unavailable_reason, wait_for
+
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
-def run_in_threads(count: int, target: Callable[[int], None]) -> None:
-    """Run ``target(i)`` in ``count`` threads released together; re-raise the first failure.
-    Each thread closes its own database connection when done."""
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if errors:
-        raise errors[0]
-
-
-def clear_cache() -> None:
-    """Empty the app's cache (only its own keys on Redis, never the Celery queues) and the Redis
-    home timelines (their own ``tl:`` prefix)."""
-    from django.core.cache import cache
-
-    if hasattr(cache, "delete_pattern"):
-        cache.delete_pattern("*")
-    else:
-        cache.clear()
-    if settings.REDIS_URL:
-        from posts import timelines
-
-        with contextlib.suppress(redis.RedisError):  # a test that points REDIS_URL at a dead server
-            timelines.clear_all()
-
-
-def redis_unavailable_reason() -> str | None:
-    if not settings.REDIS_URL:
-        return "REDIS_URL is not set"
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        return f"Redis is unreachable: {exc}"
-    return None
-
-
-def skip_unless_available(problem: str | None, needed_for: str) -> None:
-    """Skip a test whose service is missing, except in CI (``CI=true``), where that fails it."""
-    import pytest
-
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI needs {needed_for}: {problem}")
-        pytest.skip(problem)
+# The settings of every process the tests start.
+SETTINGS_MODULE = "mini_twitter.settings.test"
 
 
 def production_web_command() -> list[str]:
@@ -226,7 +146,7 @@ class LiveServices:
             **os.environ,
             "DATABASE_URL": self.test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
-            "MINI_TWITTER_TESTING": "1",
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
             # As docker-compose.yml runs it: no pool, a persistent connection (CONN_MAX_AGE).
             "DATABASE_POOL": "false",
             # Tasks that tasks send go through the broker too (to their queue), not inline.
@@ -283,7 +203,7 @@ class LiveServices:
             **os.environ,
             "DATABASE_URL": self.test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
-            "MINI_TWITTER_TESTING": "1",
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
             "CELERY_TASK_ALWAYS_EAGER": "1",
             "CHANNELS_PREFIX": f"mt-test-{os.getpid()}",
             **(extra_env or {}),
@@ -297,57 +217,3 @@ class LiveServices:
     def purge(self, queues) -> None:
         client = redis.Redis.from_url(settings.REDIS_URL)
         client.delete(*queues, "unacked", "unacked_index")
-
-
-class SMTPSink:
-    """A local SMTP server that keeps every message it receives.
-
-    With ``hold_first``, the first message is held: the sender waits for the server's answer until
-    ``release()``, then gets a temporary failure and the message is not kept (``held`` is set
-    while the sender waits). ``attempts`` counts every message sent, held or not."""
-
-    def __init__(self, *, hold_first: bool = False):
-        from aiosmtpd.controller import Controller
-
-        self.messages: list[Message] = []
-        self.attempts = 0
-        self.held = threading.Event()
-        self.released = threading.Event()
-        sink = self
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):
-                sink.attempts += 1
-                if hold_first and sink.attempts == 1:
-                    sink.held.set()
-                    while not sink.released.is_set():
-                        await asyncio.sleep(0.05)
-                    return "451 Held by the test and dropped"
-                sink.messages.append(message_from_bytes(envelope.content))
-                return "250 OK"
-
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-
-    def __enter__(self):
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-        self.controller.stop()
-
-    def release(self) -> None:
-        self.released.set()
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(self.port)}
-
-
-def message_text(message: Message) -> str:
-    """The plain-text part of an email."""
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            return part.get_payload(decode=True).decode()
-    return ""

@@ -1,4 +1,4 @@
-"""Helpers for socket tests: Channels' communicator driven from synchronous tests."""
+"""Socket tests: Channels' communicator, on the ASGI application, driven from synchronous tests."""
 
 import json
 

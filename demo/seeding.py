@@ -1,12 +1,13 @@
 # ruff: noqa: S311 - seed data, not secrets: a seeded, reproducible PRNG is the point
-"""Seed a large, realistic data set fast (for load tests and benchmarks).
+"""A large, realistic data set, seeded fast (for load tests and benchmarks): :func:`seed`, which the
+``seed_demo`` command runs.
 
-Everything the command makes belongs to the *seeded users*, named ``seed_000001``, ``seed_000002``…
-(all with the password ``SEED_PASSWORD``). Running it again **tops up** to the requested sizes and
+Everything it makes belongs to the *seeded users*, named ``seed_000001``, ``seed_000002``…
+(all with the password ``SEED_PASSWORD``). Seeding again **tops up** to the requested sizes and
 never adds a row twice:
 
 * users: the missing ``seed_NNNNNN`` (1..N) are created, with their profiles;
-* follows: each seeded user has a target number of followees (about ``--follows``, fixed by the seed);
+* follows: each seeded user has a target number of followees (about ``follows``, fixed by the random seed);
   users below their target get the missing ones, never one they already have;
 * posts, likes and retweets: counted over the seeded users; only the difference to the requested
   total is added (a rerun with the same arguments adds nothing).
@@ -20,20 +21,19 @@ PostgreSQL the tables are vacuumed and analysed so the planner sees the new size
 import math
 import random
 import re
-import sys
 import time
 from array import array
 from bisect import bisect
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from typing import TextIO
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models, transaction
-from django.db.models.fields import AutoFieldMixin
+from django.db import connection, models
 from django.utils import timezone
 
+from demo.bulk import BulkWriter, allocate_ids, chunks, fast_transaction
 from posts.models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from users.models import Follow, Profile, User
 from users.usernames import username_skeleton
@@ -126,11 +126,11 @@ def vocabulary(size: int, rng: random.Random, head: list[str]) -> list[str]:
 
 
 class Progress:
-    """Percentage lines on stderr, at most every ``interval`` seconds or 10 %."""
+    """Percentage lines on ``stream`` (none without one), at most every ``interval`` seconds or 10 %."""
 
-    def __init__(self, label: str, total: int, enabled: bool, stream=None, interval: float = 2.0):
-        self.label, self.total, self.enabled = label, max(total, 0), enabled
-        self.stream = stream or sys.stderr
+    def __init__(self, label: str, total: int, stream: TextIO | None, interval: float = 2.0):
+        self.label, self.total, self.stream = label, max(total, 0), stream
+        self.enabled = stream is not None
         self.done = 0
         self.started = self.last = time.monotonic()
         self.last_pct = -10
@@ -148,112 +148,6 @@ class Progress:
                 f"  {self.label:<10} {pct:3d}% ({self.done:,}/{self.total:,})  {now - self.started:6.1f} s\n"
             )
             self.stream.flush()
-
-
-class Writer:
-    """Bulk insert of rows given as tuples of ``fields`` (other columns get their defaults): COPY on
-    PostgreSQL, ``bulk_create`` elsewhere."""
-
-    def __init__(self, model: type[models.Model], fields: list[str], batch_size: int):
-        meta = model._meta
-        self.model = model
-        self.batch_size = batch_size
-        self.fields = [meta.get_field(name) for name in fields]
-        supplied = {field.attname for field in self.fields}
-        now = timezone.now()
-        extra = []
-        for field in meta.concrete_fields:
-            if field.attname in supplied or isinstance(field, AutoFieldMixin):
-                continue
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                value = now
-            else:
-                value = field.get_default()
-            if isinstance(field, models.JSONField) and connection.vendor == "postgresql":
-                from psycopg.types.json import Jsonb
-
-                value = Jsonb(value)  # COPY takes no bare dict
-            extra.append((field, value))
-        self.extra_fields = [field for field, _ in extra]
-        self.extra_values = tuple(value for _, value in extra)
-        self.attnames = [field.attname for field in (*self.fields, *self.extra_fields)]
-        self.postgres = connection.vendor == "postgresql"
-
-    def write(self, rows) -> int:
-        rows = list(rows)
-        if not rows:
-            return 0
-        if self.postgres:
-            columns = ", ".join(connection.ops.quote_name(f.column) for f in (*self.fields, *self.extra_fields))
-            table = connection.ops.quote_name(self.model._meta.db_table)
-            extra = self.extra_values
-            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row + extra if extra else row)
-        else:
-            model, attnames, extra = self.model, self.attnames, self.extra_values
-            self.model.objects.bulk_create(
-                [model(**dict(zip(attnames, row + extra, strict=True))) for row in rows], batch_size=self.batch_size
-            )
-        return len(rows)
-
-
-def allocate_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` fresh primary keys for ``model``, ascending (from its sequence on PostgreSQL)."""
-    if count <= 0:
-        return []
-    table = model._meta.db_table
-    column = model._meta.pk.column
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
-            (sequence,) = cursor.fetchone()
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
-            return sorted(row[0] for row in cursor.fetchall())
-        cursor.execute(f"SELECT MAX({connection.ops.quote_name(column)}) FROM {connection.ops.quote_name(table)}")  # noqa: S608
-        start = (cursor.fetchone()[0] or 0) + 1
-        return list(range(start, start + count))
-
-
-def chunks(seq, size: int):
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]
-
-
-_SKIP_FK_CHECKS: bool | None = None
-
-
-def _can_skip_fk_checks() -> bool:
-    """Only a superuser may set ``session_replication_role``; others keep the (slower) FK checks."""
-    global _SKIP_FK_CHECKS
-    if _SKIP_FK_CHECKS is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            row = cursor.fetchone()
-        _SKIP_FK_CHECKS = bool(row and row[0])
-    return _SKIP_FK_CHECKS
-
-
-@contextmanager
-def fast_transaction():
-    """A transaction for writing generated rows. On PostgreSQL it does not wait for the WAL flush at
-    commit, and, when allowed, skips the foreign-key triggers (``session_replication_role``): every
-    reference the generator writes points at a row it has just read or written, and the checks would
-    cost about 40 % of the load time."""
-    with transaction.atomic():
-        if connection.vendor != "postgresql":
-            yield
-            return
-        skip_fk = _can_skip_fk_checks()
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            if skip_fk:
-                cursor.execute("SET LOCAL session_replication_role TO replica")
-        yield
-        if skip_fk:
-            # Back to normal right away: inside an outer transaction (tests) SET LOCAL would outlive us.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role TO DEFAULT")
 
 
 # Denormalised counters: (table model, counter column, key column of the table,
@@ -300,48 +194,67 @@ def recompute_counters() -> dict[str, int]:
     return fixed
 
 
-class Command(BaseCommand):
-    help = (
-        "Seed a large realistic data set: N users named seed_000001…, about K followees each (a few "
-        "celebrities followed by almost everyone, the rest Zipf-popular), M posts over the last 30 days "
-        "with #hashtags, @mentions, replies, likes and retweets. Safe to rerun: it tops up to the "
-        "requested counts (missing users, followees, posts, likes and retweets) and never adds a row "
-        f"twice. Every seeded user's password is '{SEED_PASSWORD}'. Counters are recomputed at the end."
+@dataclass
+class SeedResult:
+    """What :func:`seed` left in the database: rows of the seeded users (and every hashtag, post
+    hashtag and mention) per kind, the rows this run added, the counters it corrected, its seconds
+    per phase (and ``total``) and the three most followed seeded users with their follower counts."""
+
+    counts: dict[str, int]
+    added: dict[str, int]
+    fixed: dict[str, int]
+    timings: dict[str, float]
+    most_followed: list[tuple[str, int]]
+
+
+def seed(
+    *,
+    users: int,
+    posts: int,
+    follows: int,
+    likes: int | None = None,
+    retweets: int | None = None,
+    celebrities: int | None = None,
+    random_seed: int = 42,
+    batch: int = 20000,
+    log: TextIO | None = None,
+) -> SeedResult:
+    """Top the seeded data set up to ``users`` users (at least 2) with about ``follows`` followees
+    each (a few celebrities followed by almost everyone, the rest Zipf-popular), ``posts`` posts over
+    the last 30 days with #hashtags, @mentions and replies, ``likes`` likes (default 2 per post) and
+    ``retweets`` retweets (default 1 per 10 posts); ``celebrities`` defaults to 1 per 2000 users,
+    1..5. The same ``random_seed`` gives the same data; rows go in ``batch`` at a time. Progress goes
+    to ``log`` when given. Raises ``ValueError`` for sizes out of range."""
+    if users < 2 or posts < 0 or follows < 0:
+        raise ValueError("Need users >= 2, and posts, follows >= 0.")
+    if celebrities is None:
+        celebrities = max(1, min(5, round(users / 2000)))
+    seeder = Seeder(random_seed=random_seed, batch=batch, celebrities=max(0, min(celebrities, users - 1)), log=log)
+    return seeder.run(
+        n_users=users,
+        n_posts=posts,
+        n_follows=follows,
+        n_likes=likes if likes is not None else 2 * posts,
+        n_retweets=retweets if retweets is not None else posts // 10,
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("--users", type=int, default=1000, help="seeded users wanted (default 1000)")
-        parser.add_argument("--posts", type=int, default=20000, help="posts by seeded users wanted (default 20000)")
-        parser.add_argument("--follows", type=int, default=50, help="average followees per user (default 50)")
-        parser.add_argument("--likes", type=int, default=None, help="likes by seeded users wanted (default 2 x posts)")
-        parser.add_argument(
-            "--retweets", type=int, default=None, help="retweets by seeded users wanted (default posts / 10)"
-        )
-        parser.add_argument(
-            "--celebrities",
-            type=int,
-            default=None,
-            help="accounts followed by ~97%% of users: seed_000001… (default 1 per 2000 users, 1..5)",
-        )
-        parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-        parser.add_argument("--batch", type=int, default=20000, help="rows per insert batch (default 20000)")
 
-    # ------------------------------------------------------------------------------------------
+def seeded_users():
+    """The seeded users (``seed_000001``, ``seed_000002``…)."""
+    return User.objects.filter(username__regex=r"^seed_[0-9]{6,}$")
 
-    def handle(self, *args, **opts):
-        self.verbose = opts["verbosity"] >= 1
-        self.batch = max(100, opts["batch"])
-        self.seed = opts["seed"]
-        n_users, n_posts, n_follows = opts["users"], opts["posts"], opts["follows"]
-        if n_users < 2 or n_posts < 0 or n_follows < 0:
-            raise CommandError("Need --users >= 2, and --posts, --follows >= 0.")
-        n_likes = opts["likes"] if opts["likes"] is not None else 2 * n_posts
-        n_retweets = opts["retweets"] if opts["retweets"] is not None else n_posts // 10
-        celebrities = opts["celebrities"]
-        if celebrities is None:
-            celebrities = max(1, min(5, round(n_users / 2000)))
-        self.n_celebs = max(0, min(celebrities, n_users - 1))
+
+class Seeder:
+    """One seeding run (see :func:`seed`)."""
+
+    def __init__(self, *, random_seed: int, batch: int, celebrities: int, log: TextIO | None):
+        self.seed = random_seed
+        self.batch = max(100, batch)
+        self.n_celebs = celebrities
+        self.stream = log
         self.now = timezone.now()
+
+    def run(self, *, n_users: int, n_posts: int, n_follows: int, n_likes: int, n_retweets: int) -> SeedResult:
         timings: dict[str, float] = {}
         started = time.monotonic()
 
@@ -363,20 +276,19 @@ class Command(BaseCommand):
             phase("search", fill_search_vectors)
             phase("analyze", self.analyze)
         timings["total"] = time.monotonic() - started
-        self.summary(added, fixed, timings)
+        return SeedResult(
+            counts=self.counts(), added=added, fixed=fixed, timings=timings, most_followed=self.most_followed()
+        )
 
     def log(self, message: str) -> None:
-        if self.verbose:
-            self.stderr.write(message)
+        if self.stream is not None:
+            self.stream.write(message + "\n")
 
     # --- users ---------------------------------------------------------------------------------
 
-    def seeded_users(self):
-        return User.objects.filter(username__regex=r"^seed_[0-9]{6,}$")
-
     def existing_seeded(self) -> dict[int, int]:
         found = {}
-        for user_id, username in self.seeded_users().values_list("id", "username"):
+        for user_id, username in seeded_users().values_list("id", "username"):
             match = SEED_USERNAME_RE.match(username)
             if match:
                 found[int(match.group(1))] = user_id
@@ -387,7 +299,7 @@ class Command(BaseCommand):
         missing = [i for i in range(1, n_users + 1) if i not in existing]
         self.log(f"users: {len(existing):,} seeded exist, adding {len(missing):,}")
         password = make_password(SEED_PASSWORD)  # hashed once, shared by every seeded account
-        users = Writer(
+        users = BulkWriter(
             User,
             [
                 *("id", "username", "username_skeleton", "email", "password"),
@@ -395,8 +307,8 @@ class Command(BaseCommand):
             ],
             self.batch,
         )
-        profiles = Writer(Profile, ["user_id", "display_name", "bio"], self.batch)
-        progress = Progress("users", len(missing), self.verbose)
+        profiles = BulkWriter(Profile, ["user_id", "display_name", "bio"], self.batch)
+        progress = Progress("users", len(missing), self.stream)
         for batch in chunks(missing, self.batch):
             ids = allocate_ids(User, len(batch))
             user_rows, profile_rows = [], []
@@ -414,7 +326,7 @@ class Command(BaseCommand):
                 profiles.write(profile_rows)
             progress.advance(len(batch))
         # Seeded users made by an interrupted older run, or otherwise, without a profile get one.
-        orphans = list(self.seeded_users().filter(profile__isnull=True).values_list("id", flat=True))
+        orphans = list(seeded_users().filter(profile__isnull=True).values_list("id", flat=True))
         if orphans:
             with fast_transaction():
                 profiles.write([(user_id, "", "") for user_id in orphans])
@@ -461,7 +373,7 @@ class Command(BaseCommand):
         if n < 2 or n_follows == 0:
             return 0
         current: dict[int, int] = dict(
-            Follow.objects.filter(follower_id__in=self.seeded_users().values("id"))
+            Follow.objects.filter(follower_id__in=seeded_users().values("id"))
             .values("follower_id")
             .annotate(n=models.Count("id"))
             .values_list("follower_id", "n")
@@ -481,8 +393,8 @@ class Command(BaseCommand):
                     "follower_id", "followee_id"
                 ):
                     have[follower_id].add(followee_id)
-        writer = Writer(Follow, ["follower_id", "followee_id", "created_at"], self.batch)
-        progress = Progress("follows", len(todo), self.verbose)
+        writer = BulkWriter(Follow, ["follower_id", "followee_id", "created_at"], self.batch)
+        progress = Progress("follows", len(todo), self.stream)
         rows: list[tuple] = []
         added = 0
         span = 90 * 86400.0
@@ -523,7 +435,7 @@ class Command(BaseCommand):
     # --- posts, hashtags, mentions, likes, retweets -------------------------------------------
 
     def seed_posts(self, n_posts: int, n_likes: int, n_retweets: int) -> tuple[int, int, int]:
-        seeded = self.seeded_users().values("id")
+        seeded = seeded_users().values("id")
         existing_posts = Post.objects.filter(author_id__in=seeded).count()
         existing_likes = Like.objects.filter(user_id__in=seeded).count()
         existing_retweets = Retweet.objects.filter(user_id__in=seeded).count()
@@ -591,9 +503,9 @@ class Command(BaseCommand):
             self.write_posts(rng, post_ids, times, authors, replies_to, likes_count, retweets_count, replies_count)
         # 4. Likes and retweets.
         for name, model, flat in (("likes", Like, likes), ("retweets", Retweet, retweets)):
-            writer = Writer(model, ["user_id", "post_id", "created_at"], self.batch)
+            writer = BulkWriter(model, ["user_id", "post_id", "created_at"], self.batch)
             total = len(flat) // 3
-            progress = Progress(name, total, self.verbose)
+            progress = Progress(name, total, self.stream)
             step = 3 * self.batch
             for start in range(0, len(flat), step):
                 part = flat[start : start + step]
@@ -611,7 +523,7 @@ class Command(BaseCommand):
         """Pick ``need`` new (user, post) pairs: users by activity, posts by their author's popularity;
         unique per user and post, never a user's own post when ``no_self``."""
         taken: set[int] = set()
-        seeded = self.seeded_users().values("id")
+        seeded = seeded_users().values("id")
         if model.objects.filter(user_id__in=seeded).exists():
             for user_id, post_id in model.objects.filter(user_id__in=seeded).values_list("user_id", "post_id"):
                 taken.add(user_id << 32 | post_id)
@@ -653,12 +565,12 @@ class Command(BaseCommand):
         word_cum = zipf_cum_weights(len(words), 1.1, offset=2.0)
 
         existing_tags = set(Hashtag.objects.filter(name__in=tag_names).values_list("name", flat=True))
-        Writer(Hashtag, ["name", "created_at"], self.batch).write(
+        BulkWriter(Hashtag, ["name", "created_at"], self.batch).write(
             [(name, self.now - POST_WINDOW) for name in tag_names if name not in existing_tags]
         )
         tag_id = dict(Hashtag.objects.filter(name__in=tag_names).values_list("name", "id"))
 
-        post_writer = Writer(
+        post_writer = BulkWriter(
             Post,
             [
                 "id",
@@ -672,11 +584,11 @@ class Command(BaseCommand):
             ],
             self.batch,
         )
-        tag_writer = Writer(PostHashtag, ["post_id", "hashtag_id", "created_at"], self.batch)
-        mention_writer = Writer(Mention, ["post_id", "user_id"], self.batch)
+        tag_writer = BulkWriter(PostHashtag, ["post_id", "hashtag_id", "created_at"], self.batch)
+        mention_writer = BulkWriter(Mention, ["post_id", "user_id"], self.batch)
         recent_since = (self.now - RECENT_WINDOW).timestamp()
         username = self.username
-        progress = Progress("posts", n, self.verbose)
+        progress = Progress("posts", n, self.stream)
         for start in range(0, n, self.batch):
             stop = min(n, start + self.batch)
             stream = rng.choices(words, cum_weights=word_cum, k=28 * (stop - start))
@@ -749,11 +661,10 @@ class Command(BaseCommand):
             for table in tables:
                 cursor.execute(f"{command} {connection.ops.quote_name(table)}")
 
-    def summary(self, added: dict, fixed: dict, timings: dict) -> None:
-        seeded = self.seeded_users()
-        ids = seeded.values("id")
-        counts = {
-            "users": seeded.count(),
+    def counts(self) -> dict[str, int]:
+        ids = seeded_users().values("id")
+        return {
+            "users": seeded_users().count(),
             "follows": Follow.objects.filter(follower_id__in=ids).count(),
             "posts": Post.objects.filter(author_id__in=ids).count(),
             "replies": Post.objects.filter(author_id__in=ids, reply_to__isnull=False).count(),
@@ -763,20 +674,10 @@ class Command(BaseCommand):
             "post hashtags": PostHashtag.objects.count(),
             "mentions": Mention.objects.count(),
         }
-        self.counts = counts
-        out = self.stdout
-        out.write(self.style.SUCCESS(f"Seeded data set ready in {timings['total']:.1f} s ({connection.vendor})."))
-        for name, value in counts.items():
-            extra = f"  (+{added[name]:,} this run)" if name in added else ""
-            out.write(f"  {name:<14} {value:>12,}{extra}")
-        top = list(
-            Profile.objects.filter(user__in=ids)
+
+    def most_followed(self) -> list[tuple[str, int]]:
+        return list(
+            Profile.objects.filter(user__in=seeded_users().values("id"))
             .order_by("-followers_count")
             .values_list("user__username", "followers_count")[:3]
         )
-        if top:
-            out.write("  most followed: " + ", ".join(f"{name} ({count:,})" for name, count in top))
-        changed = {k: v for k, v in fixed.items() if v}
-        out.write(f"  counters fixed: {changed or 'none needed'}")
-        out.write("  timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
-        out.write(f"  log in as seed_000001 … with the password '{SEED_PASSWORD}'")

@@ -1,19 +1,19 @@
-"""Django settings for mini_twitter, read from environment variables.
+"""Settings shared by every environment, read from environment variables.
 
-The defaults give the embedded development setup (SQLite under ``var/``, in-process cache, Celery
-tasks run inline); setting ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis.
+The defaults give the embedded setup (SQLite under ``var/``, in-process cache, Celery tasks run
+inline); setting ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis. The
+environments add to these: ``local`` (development), ``production`` and ``test``.
 """
 
 import json
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 
@@ -35,8 +35,6 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# Under pytest: fast hashing, inline tasks, no HTTPS redirects.
-TESTING = env_bool("MINI_TWITTER_TESTING", "pytest" in sys.modules)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 # Without a key, the development key stands in so that management commands (makemigrations,
@@ -46,7 +44,7 @@ SECRET_KEY_MISSING = not SECRET_KEY
 if SECRET_KEY_MISSING:
     SECRET_KEY = "insecure-development-key-only-for-debug-and-tests"  # noqa: S105
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "mini_twitter.api.errors.csrf_failure"
 # Browser front ends on other origins: none unless listed (the API authenticates with headers, so no
@@ -79,6 +77,8 @@ INSTALLED_APPS = [
     "realtime",
     "rooms",
     "outbox",
+    # The demo and benchmark data sets (`manage.py demo_data`, `manage.py seed_demo`).
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -191,9 +191,8 @@ else:
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-# Inline without a broker; tests run tasks inline too, except those that start a live worker (its
-# process gets CELERY_TASK_ALWAYS_EAGER=false, so the tasks it sends go through the broker as well).
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL or TESTING)
+# Inline without a broker.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -257,8 +256,9 @@ TIMELINE_ACTIVE_DAYS = env_int("TIMELINE_ACTIVE_DAYS", 7)
 # Accounts with more followers are not fanned out: their posts are merged in at read time.
 TIMELINE_CELEBRITY_FOLLOWERS = env_int("TIMELINE_CELEBRITY_FOLLOWERS", 200_000)
 TIMELINE_FANOUT_BATCH = env_int("TIMELINE_FANOUT_BATCH", 1000)
-# Tests only: seconds a fan-out batch sleeps before writing (to kill a worker in the middle).
-TIMELINE_TEST_BATCH_DELAY = float(os.environ.get("TIMELINE_TEST_BATCH_DELAY", "0") or 0) if TESTING else 0.0
+# Seconds a fan-out batch waits before writing: none (the test settings let a test stretch a fan-out
+# so that it can kill the worker in the middle of one).
+TIMELINE_FANOUT_BATCH_DELAY = 0.0
 
 # --- Channels (WebSockets) ---------------------------------------------------------------------
 # Redis carries socket events between processes (web and Celery workers); without Redis the
@@ -308,9 +308,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if TESTING:
-    # Hashing strength is not under test; speed is.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -361,7 +358,6 @@ REST_FRAMEWORK = {
     # Client addresses are REMOTE_ADDR only (mini_twitter/api/client_address.py): the ASGI server
     # alone decides which proxy's X-Forwarded-For to believe (FORWARDED_ALLOW_IPS).
     "NUM_PROXIES": 0,
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SWAGGER_SETTINGS = {
@@ -391,18 +387,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or str(VAR_DIR / "static")
 if not os.environ.get("STATIC_ROOT"):
     (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
-# Static files (admin, Swagger UI) are served by WhiteNoise, compressed and with hashed names in
-# production once `collectstatic` has run (the compose setup runs it); until then, and in
-# development, they are served straight from the apps under their own names.
-STATIC_COLLECTED = not (DEBUG or TESTING) and (Path(STATIC_ROOT) / "staticfiles.json").is_file()
-WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+# Static files (admin, Swagger UI) are served by WhiteNoise straight from the apps under their own
+# names (production serves what `collectstatic` wrote, compressed and with hashed names).
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
-        else "mini_twitter.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or str(VAR_DIR / "media")
@@ -456,17 +446,6 @@ APPEND_SLASH = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG and not TESTING:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    # No SECURE_PROXY_SSL_HEADER: the ASGI server takes the scheme from X-Forwarded-Proto only when
-    # the trusted proxy sent it (FORWARDED_ALLOW_IPS), so a client talking to the server directly
-    # can't claim https.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
 
 # --- Logs, metrics, error tracking ----------------------------------------------------------
 # JSON lines (one per request in the "mini_twitter.access" logger, with the request id on every

@@ -1,0 +1,25 @@
+"""Test settings (``pytest.ini``; the servers and workers the tests start get them too): the shared
+settings with fast password hashing and Celery tasks run inline (unless a test starts a worker), on
+plain HTTP as in development."""
+
+import os
+
+from mini_twitter.settings.base import *  # noqa: F403
+from mini_twitter.settings.base import REST_FRAMEWORK, env_bool, env_list
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Tests, and the servers and workers they start, run on the development key unless given one.
+SECRET_KEY_MISSING = False
+
+# Hashing strength is not under test; speed is.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Inline even with a broker, except in the workers that the live tests start (their process gets
+# CELERY_TASK_ALWAYS_EAGER=false, so the tasks they send go through the broker as well).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+
+# A live test stretches the fan-out batches of the worker it starts, to kill it in the middle of one.
+TIMELINE_FANOUT_BATCH_DELAY = float(os.environ.get("TIMELINE_FANOUT_BATCH_DELAY") or 0)
+
+# The test client sends JSON unless told otherwise.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}

@@ -1,0 +1,1 @@
+"""Code the test suites share: test support, not part of the application."""

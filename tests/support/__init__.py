@@ -1,0 +1,38 @@
+"""Helpers for the tests, outside the application: tests that run against live services (a real
+Celery worker on the Redis broker, the web servers, a local SMTP sink) and the small tools every
+suite uses."""
+
+from tests.support.helpers import (
+    clear_cache,
+    free_port,
+    redis_unavailable_reason,
+    run_in_threads,
+    skip_unless_available,
+    wait_for,
+)
+from tests.support.mail import SMTPSink, message_text
+from tests.support.servers import (
+    LiveServices,
+    RunningServer,
+    production_web_command,
+    running_server,
+    server_command,
+    stop,
+)
+
+__all__ = [
+    "LiveServices",
+    "RunningServer",
+    "SMTPSink",
+    "clear_cache",
+    "free_port",
+    "message_text",
+    "production_web_command",
+    "redis_unavailable_reason",
+    "run_in_threads",
+    "running_server",
+    "server_command",
+    "skip_unless_available",
+    "stop",
+    "wait_for",
+]
