@@ -28,4 +28,4 @@ class PostFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
-        return selectors.filter_posts_by_text(queryset, value) if value else queryset
+        return selectors.post_filter_by_text(queryset, value) if value else queryset

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from .models import ApiKey, Follow, Profile, User
@@ -17,6 +18,16 @@ def user_list(*, search: str | None = None) -> QuerySet[User]:
     if search:
         qs = qs.filter(Q(username__icontains=search) | Q(profile__display_name__icontains=search))
     return qs.order_by("id")
+
+
+def user_search(*, text: str) -> QuerySet[User]:
+    """Users whose username or display name holds ``text``: an exact username first, then by name."""
+    return (
+        user_queryset()
+        .filter(Q(username__icontains=text) | Q(profile__display_name__icontains=text))
+        .annotate(exact=Q(username__iexact=text))
+        .order_by("-exact", Lower("username"))
+    )
 
 
 def user_get(*, user_id: int) -> User:
