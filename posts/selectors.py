@@ -100,8 +100,9 @@ def hashtag_list_trending() -> list[dict]:
     result = cache.get(key)
     if result is None:
         since = timezone.now() - TRENDING_WINDOW
-        # Count by hashtag id over the (created_at, hashtag) index first, and only then join the
-        # names of the groups, instead of joining every post-hashtag row of the day.
+        # Count by hashtag id over the (created_at, hashtag) index first (each row joined only to
+        # decide, by primary keys, whether its post is visible), and only then join the names of the
+        # groups, instead of joining every post-hashtag row of the day to its hashtag.
         counts = (
             PostHashtag.objects.filter(visibility.post_visible_q(None, prefix="post__"), created_at__gte=since)
             .values("hashtag_id")

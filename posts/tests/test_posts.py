@@ -48,6 +48,18 @@ def test_create_post(auth_client, user):
     assert Profile.objects.get(pk=user.pk).posts_count == 1
 
 
+def test_a_post_and_a_feed_item_have_the_documented_fields_in_order(auth_client, user):
+    """The representation (``post_render``/``feed_item_render``) and the serializers' declared fields,
+    which the API documentation shows, are one shape."""
+    from posts.serializers import FeedItemSerializer, PostSerializer
+
+    post_id = create(auth_client, "hi #there").json()["id"]
+    assert list(auth_client.get(f"/api/posts/{post_id}/").json()) == list(PostSerializer.Meta.fields)
+    assert list(PostSerializer().get_fields()) == list(PostSerializer.Meta.fields)
+    item = auth_client.get("/api/posts/feed/").json()["results"][0]
+    assert list(item) == list(FeedItemSerializer.Meta.fields) == list(FeedItemSerializer().get_fields())
+
+
 def test_create_post_with_mentions(auth_client):
     bob = UserFactory(username="Bob")
     alice = UserFactory(username="alice.w")
