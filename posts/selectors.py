@@ -77,10 +77,13 @@ def post_search(*, text: str, viewer=None) -> QuerySet[Post]:
     )
 
 
+def post_filter_by_hashtag(qs: QuerySet[Post], name: str) -> QuerySet[Post]:
+    """The posts of ``qs`` with the hashtag ``name`` (any case, with or without its ``#``)."""
+    return qs.filter(pk__in=PostHashtag.objects.filter(hashtag__name=name.lower().lstrip("#")).values("post_id"))
+
+
 def post_list_by_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
-    return post_list(viewer=viewer).filter(
-        pk__in=PostHashtag.objects.filter(hashtag__name=name.lower().lstrip("#")).values("post_id")
-    )
+    return post_filter_by_hashtag(post_list(viewer=viewer), name)
 
 
 def post_list_replies(*, post: Post, viewer=None) -> QuerySet[Post]:
