@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 
 from media.services import media_create
 from mini_twitter.api import idempotency, ids
-from posts import selectors as post_selectors
 from posts import services as post_services
+from posts import visibility as post_visibility
 from users import selectors as user_selectors
 from users import services as user_services
 
@@ -83,7 +83,7 @@ class TweetsView(MicroblogView):
         query.is_valid(raise_exception=True)
         page = max(1, query.validated_data["offset"])
         limit = min(query.validated_data["limit"], MAX_LIMIT)
-        tweets = selectors.tweets_feed(user=request.user, page=page, limit=limit)
+        tweets = selectors.tweet_list_feed(user=request.user, page=page, limit=limit)
         return envelope.ok(tweets=TweetSerializer(tweets, many=True, context={"request": request}).data)
 
     @document(
@@ -112,7 +112,7 @@ class TweetView(MicroblogView):
     @document(responses={200: ResultSerializer, 403: ErrorSerializer})
     def delete(self, request, tweet_id: str):
         """Delete one of your tweets; someone else's → 403."""
-        post = post_selectors.post_get_bare(post_id=parse_id(tweet_id))
+        post = post_visibility.post_get_visible(viewer=request.user, post_id=parse_id(tweet_id))
         post_services.post_delete(post=post, user=request.user)
         return envelope.ok()
 
@@ -121,14 +121,14 @@ class TweetLikesView(MicroblogView):
     @document(request_body=no_body, responses={200: ResultSerializer})
     def post(self, request, tweet_id: str):
         """Like a tweet (idempotent)."""
-        post = post_selectors.post_get_bare(post_id=parse_id(tweet_id))
+        post = post_visibility.post_get_visible(viewer=request.user, post_id=parse_id(tweet_id))
         post_services.like_create(user=request.user, post=post)
         return envelope.ok()
 
     @document(responses={200: ResultSerializer})
     def delete(self, request, tweet_id: str):
         """Remove your like (idempotent)."""
-        post = post_selectors.post_get_bare(post_id=parse_id(tweet_id))
+        post = post_visibility.post_get_visible(viewer=request.user, post_id=parse_id(tweet_id))
         post_services.like_delete(user=request.user, post=post)
         return envelope.ok()
 
@@ -169,7 +169,7 @@ class MeView(MicroblogView):
     @document(responses={200: UserResultSerializer})
     def get(self, request):
         """You, with your followers and the people you follow."""
-        user = selectors.user_with_follows(user_id=request.user.pk)
+        user = selectors.user_get_with_follows(user_id=request.user.pk)
         return envelope.ok(user=MicroblogUserSerializer(user).data)
 
 
@@ -177,5 +177,5 @@ class UserView(MicroblogView):
     @document(responses={200: UserResultSerializer})
     def get(self, request, user_id: str):
         """A user, with their followers and the people they follow."""
-        user = selectors.user_with_follows(user_id=parse_id(user_id))
+        user = selectors.user_get_with_follows(user_id=parse_id(user_id))
         return envelope.ok(user=MicroblogUserSerializer(user).data)

@@ -6,7 +6,7 @@ import django_filters
 from mini_twitter.api.ids import MAX_ID
 
 from . import selectors
-from .models import Post, PostHashtag
+from .models import Post
 
 
 class PostFilter(django_filters.FilterSet):
@@ -23,9 +23,8 @@ class PostFilter(django_filters.FilterSet):
         fields = ("author", "hashtag", "search", "created_after", "created_before")
 
     def filter_hashtag(self, queryset, name, value):
-        tag = value.strip().lstrip("#").lower()
-        return queryset.filter(pk__in=PostHashtag.objects.filter(hashtag__name=tag).values("post_id"))
+        return selectors.post_filter_by_hashtag(queryset, value.strip())
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
-        return selectors.filter_posts_by_text(queryset, value) if value else queryset
+        return selectors.post_filter_by_text(queryset, value) if value else queryset

@@ -1,30 +1,32 @@
-"""Feed items from cached representations: a page of entries becomes the exact fields of
-``FeedItemSerializer`` with one cache multi-get for the posts and the viewer's flags, one for the
-users, and at most two database queries for whatever was missing (none when everything is cached).
+"""Feed items from cached representations: a page of entries becomes ``FeedItemSerializer``'s
+representation (:func:`posts.serializers.feed_item_render`) with one cache multi-get for the posts
+and the viewer's flags, one for the users, and at most two database queries for whatever was
+missing (none when everything is cached). Posts the viewer may not see are left out
+(:mod:`posts.visibility`).
 
-Cached, each under its own key in the default cache: a post's representation without the viewer's
-flags (``feed:post:<id>``), a user's short form (``feed:user:<id>``) and a viewer's like/retweet
-flags on a post (``feed:flags:<viewer>:<post>``). URLs are cached relative and made absolute per
-request. The services delete the keys after commit whenever what they hold changes (likes,
-retweets, replies, edits, deletes, profile changes); the keys also expire after an hour, which
-bounds the effect of a read that raced with such a write.
+Cached, each under its own key in the default cache: a post's :func:`posts.serializers.post_data`
+(``feed:post:<id>``), a user's short form (``feed:user:<id>``) and a viewer's like/retweet flags on a
+post (``feed:flags:<viewer>:<post>``). URLs are cached relative and made absolute per request. The
+services delete the keys after commit whenever what they hold changes (likes, retweets, replies,
+edits, deletes, profile changes); the keys also expire after an hour, which bounds the effect of a
+read that raced with such a write.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db.models import F, IntegerField, TextField, Value
-from rest_framework import serializers
 
 from media.models import Media
-from users.models import Profile, User
+from users.selectors import user_list_active
 
-from .models import Like, Mention, Post, PostHashtag, Retweet
+from . import visibility
+from .models import Like, Mention, PostHashtag, Retweet
+from .serializers import feed_item_render, post_data, user_short_data
 
 CACHE_SECONDS = 3600
 LIKED, RETWEETED = 1, 2
-_datetime = serializers.DateTimeField()
 
 
 def post_key(post_id: int) -> str:
@@ -53,29 +55,13 @@ def forget_users(user_ids: Iterable[int]) -> None:
     cache.delete_many([user_key(user_id) for user_id in set(user_ids)])
 
 
-def _file_url(field, name: str | None) -> str | None:
-    return field.storage.url(name) if name else None
-
-
-_AVATAR = Profile._meta.get_field("avatar")
-_MEDIA_FILE = Media._meta.get_field("file")
-_MEDIA_THUMB = Media._meta.get_field("thumbnail")
-
-
-def _user(user_id: int, username: str, display_name: str | None, avatar: str | None) -> dict:
-    return {
-        "id": user_id,
-        "username": username,
-        "display_name": display_name or "",
-        "avatar": _file_url(_AVATAR, avatar),
-    }
-
-
-def _load_posts(post_ids: list[int], users: dict[int, dict]) -> dict[int, dict]:
-    """Query 1: the posts and their authors (the relations are filled by :func:`_load_related`)."""
+def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int, dict]:
+    """Query 1: the posts the viewer may see and their authors, as keyword arguments of
+    :func:`post_data` still missing the relations (filled by :func:`_load_related`)."""
     posts = {}
     rows = (
-        Post.objects.filter(pk__in=post_ids, author__is_active=True)
+        visibility.post_list_visible(viewer)
+        .filter(pk__in=post_ids)
         .order_by()
         .values_list(
             "id",
@@ -95,11 +81,11 @@ def _load_posts(post_ids: list[int], users: dict[int, dict]) -> dict[int, dict]:
     for pid, author, content, created, edited, reply_to, likes, retweets, replies, username, name, avatar in rows:
         posts[pid] = {
             "id": pid,
-            "author": author,
+            "author_id": author,
             "content": content,
-            "created_at": _datetime.to_representation(created),
-            "edited_at": _datetime.to_representation(edited) if edited else None,
-            "reply_to": reply_to,
+            "created_at": created,
+            "edited_at": edited,
+            "reply_to_id": reply_to,
             "likes_count": likes,
             "retweets_count": retweets,
             "replies_count": replies,
@@ -107,7 +93,7 @@ def _load_posts(post_ids: list[int], users: dict[int, dict]) -> dict[int, dict]:
             "mentions": [],
             "media": [],
         }
-        users[author] = _user(author, username, name, avatar)
+        users[author] = user_short_data(id=author, username=username, display_name=name, avatar=avatar)
     return posts
 
 
@@ -123,8 +109,8 @@ def _rows(qs, kind: int, p: str, ints: tuple = (), strs: tuple = ()):
 
 
 def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], flag_posts: list[int]):
-    """Query 2, one UNION: hashtags, mentions and media of new posts, missing users, and the
-    viewer's likes and retweets among ``flag_posts``."""
+    """Query 2, one UNION: hashtags, mentions and media of new posts, missing (active) users, and
+    the viewer's likes and retweets among ``flag_posts``."""
     parts = []
     if new_posts:
         parts += [
@@ -143,7 +129,7 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
     if user_ids:
         parts.append(
             _rows(
-                User.objects.filter(pk__in=user_ids, is_active=True),
+                user_list_active().filter(pk__in=user_ids),
                 4,
                 "id",
                 strs=("username", "profile__display_name", "profile__avatar"),
@@ -160,8 +146,10 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
     return list(query)
 
 
-def feed_items(*, viewer_id: int, entries: list, absolute: Callable[[str], str]) -> list[dict]:
-    """The page's items, in the entries' order; entries whose post is gone are left out."""
+def feed_items(*, viewer, entries: list, request=None) -> list[dict]:
+    """The page's items, in the entries' order, URLs absolute for ``request``; entries whose post is
+    gone or hidden from the viewer are left out."""
+    viewer_id = viewer.pk
     post_ids = list(dict.fromkeys(entry.post_id for entry in entries))
     if not post_ids:
         return []
@@ -169,14 +157,10 @@ def feed_items(*, viewer_id: int, entries: list, absolute: Callable[[str], str])
     posts = {pid: found[post_key(pid)] for pid in post_ids if post_key(pid) in found}
     flags = {pid: found[flags_key(viewer_id, pid)] for pid in post_ids if flags_key(viewer_id, pid) in found}
     users: dict[int, dict] = {}
-    new_posts = [pid for pid in post_ids if pid not in posts]
-    if new_posts:
-        loaded = _load_posts(new_posts, users)
-        posts.update(loaded)
-        new_posts = list(loaded)
-    wanted_users = {post["author"] for post in posts.values()} | {
-        e.retweeted_by_id for e in entries if e.retweeted_by_id
-    }
+    missing_posts = [pid for pid in post_ids if pid not in posts]
+    loaded = _load_posts(viewer, missing_posts, users) if missing_posts else {}
+    wanted_users = {post["author"] for post in posts.values()} | {row["author_id"] for row in loaded.values()}
+    wanted_users |= {e.retweeted_by_id for e in entries if e.retweeted_by_id}
     lookup = [user_id for user_id in wanted_users if user_id not in users]
     fresh_users = dict(users)
     if lookup:
@@ -185,74 +169,51 @@ def feed_items(*, viewer_id: int, entries: list, absolute: Callable[[str], str])
             (user_id, cached_users[user_key(user_id)]) for user_id in lookup if user_key(user_id) in cached_users
         )
     missing_users = [user_id for user_id in lookup if user_id not in users]
-    missing_flags = [pid for pid in post_ids if pid in posts and pid not in flags]
+    missing_flags = [pid for pid in post_ids if (pid in posts or pid in loaded) and pid not in flags]
     fresh_flags = dict.fromkeys(missing_flags, 0)
     media = defaultdict(list)
-    for k, p, i1, i2, i3, i4, s1, s2, s3 in _load_related(viewer_id, new_posts, missing_users, missing_flags):
+    for k, p, i1, i2, i3, i4, s1, s2, s3 in _load_related(viewer_id, list(loaded), missing_users, missing_flags):
         if k == 1:
-            posts[p]["hashtags"].append(s1)
+            loaded[p]["hashtags"].append(s1)
         elif k == 2:
-            posts[p]["mentions"].append({"id": i1, "username": s1})
+            loaded[p]["mentions"].append((i1, s1))
         elif k == 3:
-            media[p].append(
-                (
-                    i4,
-                    i1,
-                    {
-                        "id": i1,
-                        "url": _file_url(_MEDIA_FILE, s1),
-                        "thumbnail_url": _file_url(_MEDIA_THUMB, s2),
-                        "width": i2,
-                        "height": i3,
-                    },
-                )
-            )
+            media[p].append((i4, i1, s1, s2, i2, i3))
         elif k == 4:
-            users[p] = fresh_users[p] = _user(p, s1, s2, s3)
+            users[p] = fresh_users[p] = user_short_data(id=p, username=s1, display_name=s2, avatar=s3)
         else:
             fresh_flags[p] |= LIKED if k == 5 else RETWEETED
-    for pid in new_posts:
-        post = posts[pid]
-        post["hashtags"].sort()
-        post["mentions"].sort(key=lambda mention: mention["username"].lower())
-        post["media"] = [item for *_, item in sorted(media[pid], key=lambda row: row[:2])]
+    for pid, row in loaded.items():
+        row["hashtags"].sort()
+        row["mentions"].sort(key=lambda mention: mention[1].lower())
+        row["media"] = [(media_id, *rest) for _, media_id, *rest in sorted(media[pid])]
+        posts[pid] = post_data(**row)
     flags.update(fresh_flags)
-    to_cache = {post_key(pid): posts[pid] for pid in new_posts}
+    to_cache = {post_key(pid): posts[pid] for pid in loaded}
     to_cache.update((user_key(user_id), user) for user_id, user in fresh_users.items())
     to_cache.update((flags_key(viewer_id, pid), value) for pid, value in fresh_flags.items())
     if to_cache:
         cache.set_many(to_cache, CACHE_SECONDS)
 
-    def user_out(user_id: int | None) -> dict | None:
-        user = users.get(user_id) if user_id else None
-        if user is None:
-            return None
-        return {**user, "avatar": absolute(user["avatar"]) if user["avatar"] else None}
-
     items = []
     for entry in entries:
         post = posts.get(entry.post_id)
-        author = post and user_out(post["author"])
-        if post is None or author is None:
-            continue  # deleted since the page was computed, or by an account deactivated since
+        if post is None:
+            continue  # deleted since the page was computed, or hidden from the viewer
+        author = users.get(post["author"])
+        if not visibility.post_visible(viewer, post=post, author=author):
+            continue
         flag = flags.get(entry.post_id, 0)
         items.append(
-            {
-                **post,
-                "author": author,
-                "media": [
-                    {
-                        **item,
-                        "url": absolute(item["url"]) if item["url"] else None,
-                        "thumbnail_url": absolute(item["thumbnail_url"]) if item["thumbnail_url"] else None,
-                    }
-                    for item in post["media"]
-                ],
-                "is_liked": bool(flag & LIKED),
-                "is_retweeted": bool(flag & RETWEETED),
+            feed_item_render(
+                post,
+                author=author,
+                is_liked=flag & LIKED,
+                is_retweeted=flag & RETWEETED,
                 # A retweet by an account deactivated since shows the post without naming it.
-                "retweeted_by": user_out(entry.retweeted_by_id),
-                "feed_id": entry.feed_id,
-            }
+                retweeted_by=users.get(entry.retweeted_by_id) if entry.retweeted_by_id else None,
+                feed_id=entry.feed_id,
+                request=request,
+            )
         )
     return items

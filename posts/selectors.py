@@ -1,5 +1,6 @@
 """Reads for posts: querysets that carry what the post serializer needs (author, hashtags, mentions
-and the viewer's like/retweet flags) in a fixed number of queries."""
+and the viewer's like/retweet flags) in a fixed number of queries, holding only the posts the viewer
+may see (:mod:`posts.visibility`)."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Value
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils import timezone
 from media.models import Media
 from users.models import User
 
-from . import feed, hydration
+from . import feed, hydration, visibility
 from .models import Hashtag, Like, Post, PostHashtag, Retweet
 
 TRENDING_CACHE_SECONDS = 60
@@ -24,9 +25,10 @@ SEARCH_CONFIG = "simple"
 SEARCH_CANDIDATES = 1000
 
 
-def post_queryset(*, viewer=None) -> QuerySet[Post]:
+def post_list(*, viewer=None) -> QuerySet[Post]:
+    """The posts the viewer may see, unordered, with what ``PostSerializer`` shows."""
     qs = (
-        Post.objects.filter(author__is_active=True)
+        visibility.post_list_visible(viewer)
         .select_related("author__profile")
         .prefetch_related(
             Prefetch("hashtags", queryset=Hashtag.objects.order_by("name").only("id", "name")),
@@ -43,19 +45,14 @@ def post_queryset(*, viewer=None) -> QuerySet[Post]:
 
 
 def post_get(*, post_id: int, viewer=None) -> Post:
-    return get_object_or_404(post_queryset(viewer=viewer), pk=post_id)
-
-
-def post_get_bare(*, post_id: int) -> Post:
-    """The post alone (no relations or viewer flags), for writes and existence checks."""
-    return get_object_or_404(Post.objects.filter(author__is_active=True), pk=post_id)
+    return get_object_or_404(post_list(viewer=viewer), pk=post_id)
 
 
 def _search_query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
-def filter_posts_by_text(qs: QuerySet[Post], text: str) -> QuerySet[Post]:
+def post_filter_by_text(qs: QuerySet[Post], text: str) -> QuerySet[Post]:
     """On PostgreSQL a match of the stored, GIN-indexed ``search_vector`` (kept by a trigger with
     the same ``simple`` configuration); elsewhere a substring match."""
     if settings.IS_POSTGRES:
@@ -68,26 +65,29 @@ def post_search(*, text: str, viewer=None) -> QuerySet[Post]:
     match first (ranking re-reads each candidate's text, so it is bounded: a very common word costs no
     more than a rare one). On the embedded SQLite fallback: every match, newest first."""
     if not settings.IS_POSTGRES:
-        return filter_posts_by_text(post_queryset(viewer=viewer), text).order_by("-created_at", "-id")
-    candidates = filter_posts_by_text(Post.objects.filter(author__is_active=True), text).order_by("-created_at", "-id")[
+        return post_filter_by_text(post_list(viewer=viewer), text).order_by("-created_at", "-id")
+    candidates = post_filter_by_text(visibility.post_list_visible(viewer), text).order_by("-created_at", "-id")[
         :SEARCH_CANDIDATES
     ]
     return (
-        post_queryset(viewer=viewer)
+        post_list(viewer=viewer)
         .filter(pk__in=candidates.values("pk"))
         .annotate(rank=SearchRank(F("search_vector"), _search_query(text)))
         .order_by("-rank", "-created_at", "-id")
     )
 
 
-def posts_with_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
-    return post_queryset(viewer=viewer).filter(
-        pk__in=PostHashtag.objects.filter(hashtag__name=name.lower().lstrip("#")).values("post_id")
-    )
+def post_filter_by_hashtag(qs: QuerySet[Post], name: str) -> QuerySet[Post]:
+    """The posts of ``qs`` with the hashtag ``name`` (any case, with or without its ``#``)."""
+    return qs.filter(pk__in=PostHashtag.objects.filter(hashtag__name=name.lower().lstrip("#")).values("post_id"))
 
 
-def replies_of(*, post: Post, viewer=None) -> QuerySet[Post]:
-    return post_queryset(viewer=viewer).filter(reply_to=post)
+def post_list_by_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
+    return post_filter_by_hashtag(post_list(viewer=viewer), name)
+
+
+def post_list_replies(*, post: Post, viewer=None) -> QuerySet[Post]:
+    return post_list(viewer=viewer).filter(reply_to=post)
 
 
 def hashtag_search(*, text: str) -> QuerySet[Hashtag]:
@@ -96,26 +96,18 @@ def hashtag_search(*, text: str) -> QuerySet[Hashtag]:
     )
 
 
-def user_search(*, text: str) -> QuerySet[User]:
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(username__icontains=text) | Q(profile__display_name__icontains=text))
-        .select_related("profile")
-        .annotate(exact=Q(username__iexact=text))
-        .order_by("-exact", Lower("username"))
-    )
-
-
-def trending_hashtags() -> list[dict]:
-    """Top 10 hashtags by posts of the last 24 hours (ties by name), cached briefly."""
+def hashtag_list_trending() -> list[dict]:
+    """Top 10 hashtags by posts of the last 24 hours (ties by name) that anyone may see, cached
+    briefly."""
     key = "posts:trending"
     result = cache.get(key)
     if result is None:
         since = timezone.now() - TRENDING_WINDOW
-        # Count by hashtag id over the (created_at, hashtag) index first, and only then join the
-        # names of the groups, instead of joining every post-hashtag row of the day.
+        # Count by hashtag id over the (created_at, hashtag) index first (each row joined only to
+        # decide, by primary keys, whether its post is visible), and only then join the names of the
+        # groups, instead of joining every post-hashtag row of the day to its hashtag.
         counts = (
-            PostHashtag.objects.filter(created_at__gte=since)
+            PostHashtag.objects.filter(visibility.post_visible_q(None, prefix="post__"), created_at__gte=since)
             .values("hashtag_id")
             .annotate(count=Count("id"))
             .values("hashtag_id", "count")
@@ -132,13 +124,13 @@ def trending_hashtags() -> list[dict]:
     return result
 
 
-def feed_posts(
-    *, viewer, cursor: "feed.Cursor | None", size: int, absolute=lambda url: url
+def feed_item_list(
+    *, viewer, cursor: "feed.Cursor | None", size: int, request=None
 ) -> tuple[list[dict], "feed.Cursor | None", "feed.Cursor | None"]:
-    """One page of the viewer's home feed: the items (``FeedItemSerializer``'s fields, URLs made
-    absolute by ``absolute``), the next page's cursor and the previous page's. Entries come from
+    """One page of the viewer's home feed: the items (``FeedItemSerializer``'s representation, URLs
+    absolute for ``request``), the next page's cursor and the previous page's. Entries come from
     :func:`feed.feed_page` (Redis timelines or the database), posts from cached representations
-    (:mod:`posts.hydration`)."""
+    (:mod:`posts.hydration`), which leaves out what the viewer may not see."""
     page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size)
-    items = hydration.feed_items(viewer_id=viewer.pk, entries=page.entries, absolute=absolute)
+    items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request)
     return items, page.next_cursor, page.previous_cursor

@@ -1,10 +1,17 @@
 """Input and output serializers for posts, the feed, trending and search."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
 from rest_framework import serializers
 
+from media.models import Media
 from media.serializers import PostMediaSerializer
 from mini_twitter.api.ids import IdField
-from users.serializers import UserShortSerializer
+from mini_twitter.api.serializers import absolute_url, file_url
+from users.models import Profile, User
+from users.serializers import UserSerializer, UserShortSerializer
 
 from .models import MAX_POST_LENGTH, Hashtag, Post
 
@@ -14,12 +21,146 @@ class MentionSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
+# --- The post representation -----------------------------------------------------------------
+# Built once, here, from plain values: the serializers below render model instances through these
+# functions, and the feed (:mod:`posts.hydration`) renders its cached data through them too. A post
+# is kept in two steps: ``post_data`` (no viewer, file URLs relative, the author as an id: what the
+# feed caches) and ``post_render`` (the author's short form, the viewer's flags, URLs absolute).
+
+_datetime = serializers.DateTimeField()
+_AVATAR_STORAGE = Profile._meta.get_field("avatar").storage
+_MEDIA_STORAGE = Media._meta.get_field("file").storage
+_THUMBNAIL_STORAGE = Media._meta.get_field("thumbnail").storage
+
+
+def user_short_data(*, id: int, username: str, display_name: str | None, avatar: str | None) -> dict:
+    """``UserShortSerializer``'s fields; ``avatar`` is the stored file's name, its URL kept relative."""
+    return {
+        "id": id,
+        "username": username,
+        "display_name": display_name or "",
+        "avatar": file_url(avatar, storage=_AVATAR_STORAGE),
+    }
+
+
+def user_short_data_of(user: User) -> dict:
+    profile = user.profile
+    return user_short_data(
+        id=user.pk, username=user.username, display_name=profile.display_name, avatar=profile.avatar.name
+    )
+
+
+def post_data(
+    *,
+    id: int,
+    author_id: int,
+    content: str,
+    created_at: datetime,
+    edited_at: datetime | None,
+    reply_to_id: int | None,
+    likes_count: int,
+    retweets_count: int,
+    replies_count: int,
+    hashtags: Iterable[str],
+    mentions: Iterable[tuple[int, str]],
+    media: Iterable[tuple[int, str, str, int, int]],
+) -> dict:
+    """A post without the viewer: hashtags by name, mentions as (id, username) by username (any
+    case), media as (id, file name, thumbnail name, width, height) in their order."""
+    return {
+        "id": id,
+        "author": author_id,
+        "content": content,
+        "created_at": _datetime.to_representation(created_at),
+        "edited_at": _datetime.to_representation(edited_at) if edited_at else None,
+        "reply_to": reply_to_id,
+        "likes_count": likes_count,
+        "retweets_count": retweets_count,
+        "replies_count": replies_count,
+        "hashtags": list(hashtags),
+        "mentions": [{"id": user_id, "username": username} for user_id, username in mentions],
+        "media": [
+            {
+                "id": media_id,
+                "url": file_url(file, storage=_MEDIA_STORAGE),
+                "thumbnail_url": file_url(thumbnail, storage=_THUMBNAIL_STORAGE),
+                "width": width,
+                "height": height,
+            }
+            for media_id, file, thumbnail, width, height in media
+        ],
+    }
+
+
+def post_data_of(post: Post) -> dict:
+    """:func:`post_data` of a post loaded with its hashtags, mentions and media (in their orders)."""
+    return post_data(
+        id=post.pk,
+        author_id=post.author_id,
+        content=post.content,
+        created_at=post.created_at,
+        edited_at=post.edited_at,
+        reply_to_id=post.reply_to_id,
+        likes_count=post.likes_count,
+        retweets_count=post.retweets_count,
+        replies_count=post.replies_count,
+        hashtags=[tag.name for tag in post.hashtags.all()],
+        mentions=[(user.pk, user.username) for user in post.mentions.all()],
+        media=[(m.pk, m.file.name, m.thumbnail.name, m.width, m.height) for m in post.media.all()],
+    )
+
+
+def user_render(user: dict | None, *, request=None) -> dict | None:
+    """A short form from :func:`user_short_data`, its avatar's URL made absolute for ``request``."""
+    if user is None:
+        return None
+    return {**user, "avatar": absolute_url(user["avatar"], request=request)}
+
+
+def post_render(post: dict, *, author: dict, is_liked: bool, is_retweeted: bool, request=None) -> dict:
+    """``PostSerializer``'s representation: a post's :func:`post_data` with its author's
+    :func:`user_short_data` and the viewer's flags, URLs made absolute for ``request``."""
+    return {
+        **post,
+        "author": user_render(author, request=request),
+        "media": [
+            {
+                **item,
+                "url": absolute_url(item["url"], request=request),
+                "thumbnail_url": absolute_url(item["thumbnail_url"], request=request),
+            }
+            for item in post["media"]
+        ],
+        "is_liked": bool(is_liked),
+        "is_retweeted": bool(is_retweeted),
+    }
+
+
+def feed_item_render(
+    post: dict,
+    *,
+    author: dict,
+    is_liked: bool,
+    is_retweeted: bool,
+    retweeted_by: dict | None,
+    feed_id: int,
+    request=None,
+) -> dict:
+    """``FeedItemSerializer``'s representation: :func:`post_render` with who retweeted the post
+    into the feed (a short form, or None) and the entry's id."""
+    item = post_render(post, author=author, is_liked=is_liked, is_retweeted=is_retweeted, request=request)
+    item["retweeted_by"] = user_render(retweeted_by, request=request)
+    item["feed_id"] = feed_id
+    return item
+
+
 class PostSerializer(serializers.ModelSerializer):
-    """A post; ``is_liked``/``is_retweeted`` are the viewer's (false for anonymous viewers)."""
+    """A post; ``is_liked``/``is_retweeted`` are the viewer's (false for anonymous viewers). Renders
+    a post loaded by ``posts.selectors`` through :func:`post_render`; the fields declare the shape."""
 
     author = UserShortSerializer(read_only=True)
-    reply_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    hashtags = serializers.SerializerMethodField()
+    reply_to = serializers.IntegerField(source="reply_to_id", read_only=True, allow_null=True)
+    hashtags = serializers.ListField(child=serializers.CharField(), read_only=True)
     mentions = MentionSerializer(many=True, read_only=True)
     media = PostMediaSerializer(many=True, read_only=True)
     is_liked = serializers.BooleanField(read_only=True, default=False)
@@ -45,13 +186,20 @@ class PostSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
-    def get_hashtags(self, post) -> list[str]:
-        return [tag.name for tag in post.hashtags.all()]
+    def to_representation(self, post: Post) -> dict:
+        return post_render(
+            post_data_of(post),
+            author=user_short_data_of(post.author),
+            is_liked=getattr(post, "is_liked", False),
+            is_retweeted=getattr(post, "is_retweeted", False),
+            request=self.context.get("request"),
+        )
 
 
 class FeedItemSerializer(PostSerializer):
     """A post in the home feed: ``retweeted_by`` is who put it there by retweeting (null for a post
-    by someone you follow or by you); ``feed_id`` identifies the entry."""
+    by someone you follow or by you); ``feed_id`` identifies the entry. Renders through
+    :func:`feed_item_render`, as the feed's cached path does."""
 
     retweeted_by = UserShortSerializer(read_only=True, allow_null=True)
     feed_id = serializers.IntegerField(read_only=True)
@@ -59,6 +207,18 @@ class FeedItemSerializer(PostSerializer):
     class Meta(PostSerializer.Meta):
         fields = (*PostSerializer.Meta.fields, "retweeted_by", "feed_id")
         read_only_fields = fields
+
+    def to_representation(self, post: Post) -> dict:
+        retweeted_by = getattr(post, "retweeted_by", None)
+        return feed_item_render(
+            post_data_of(post),
+            author=user_short_data_of(post.author),
+            is_liked=getattr(post, "is_liked", False),
+            is_retweeted=getattr(post, "is_retweeted", False),
+            retweeted_by=user_short_data_of(retweeted_by) if retweeted_by else None,
+            feed_id=post.feed_id,
+            request=self.context.get("request"),
+        )
 
 
 class PostCreateSerializer(serializers.Serializer):
@@ -87,46 +247,23 @@ class HashtagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _of(kind: str, field_class, **kwargs):
-    return field_class(read_only=True, help_text=f"type={kind}", **kwargs)
-
-
 class SearchResultSerializer(serializers.Serializer):
     """One search result: a post (`type=posts`, the default), a user (`type=users`) or a hashtag
     (`type=hashtags`), with the fields of that kind only. Swagger 2.0 has no ``oneOf``, so this
-    documents the union of the three shapes, every field optional, each saying which type gives it
-    (``id`` is a post's or a user's id; ``posts_count`` a user's or a hashtag's count)."""
+    documents the union of the three serializers' fields, every field optional, each saying which
+    types give it (``id`` is a post's or a user's id; ``posts_count`` a user's or a hashtag's count)."""
 
-    id = _of("posts, users", serializers.IntegerField)
-    # posts
-    author = UserShortSerializer(read_only=True, help_text="type=posts")
-    content = _of("posts", serializers.CharField)
-    created_at = _of("posts", serializers.DateTimeField)
-    edited_at = _of("posts", serializers.DateTimeField, allow_null=True)
-    reply_to = _of("posts", serializers.IntegerField, allow_null=True)
-    likes_count = _of("posts", serializers.IntegerField)
-    retweets_count = _of("posts", serializers.IntegerField)
-    replies_count = _of("posts", serializers.IntegerField)
-    hashtags = _of("posts", serializers.ListField, child=serializers.CharField())
-    mentions = MentionSerializer(many=True, read_only=True, help_text="type=posts")
-    media = PostMediaSerializer(many=True, read_only=True, help_text="type=posts")
-    is_liked = _of("posts", serializers.BooleanField)
-    is_retweeted = _of("posts", serializers.BooleanField)
-    # users
-    username = _of("users", serializers.CharField)
-    display_name = _of("users", serializers.CharField)
-    bio = _of("users", serializers.CharField)
-    location = _of("users", serializers.CharField)
-    website = _of("users", serializers.CharField)
-    avatar = _of("users", serializers.URLField, allow_null=True)
-    followers_count = _of("users", serializers.IntegerField)
-    following_count = _of("users", serializers.IntegerField)
-    date_joined = _of("users", serializers.DateTimeField)
-    is_following = _of("users", serializers.BooleanField)
-    follows_you = _of("users", serializers.BooleanField)
-    # hashtags
-    name = _of("hashtags", serializers.CharField)
-    posts_count = _of("users, hashtags", serializers.IntegerField)
+    KINDS = {"posts": PostSerializer, "users": UserSerializer, "hashtags": HashtagSerializer}
 
     class Meta:
         ref_name = "SearchResult"
+
+    def get_fields(self):
+        fields, kinds = {}, defaultdict(list)
+        for kind, serializer in self.KINDS.items():
+            for name, field in serializer().get_fields().items():
+                fields.setdefault(name, field)
+                kinds[name].append(kind)
+        for name, field in fields.items():
+            field.help_text = f"type={', '.join(kinds[name])}"
+        return fields

@@ -19,7 +19,7 @@ from mini_twitter.observability import metrics
 from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 
-from . import feed, hydration, timelines
+from . import feed, hydration, timelines, visibility
 from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from .parsing import extract_hashtags, extract_mentions
 from .tasks import notify_like_task, notify_post_task, notify_retweet_task
@@ -141,8 +141,8 @@ def _post_insert(
             # The post replied to is counted (and so locked) first, as post_delete locks it first:
             # a post deleted meanwhile updates no row and is refused here, not at commit by its
             # foreign key (a 500).
-            replied = Post.objects.filter(pk=reply_to_id, author__is_active=True).update(
-                replies_count=F("replies_count") + 1
+            replied = (
+                visibility.post_list_visible(author).filter(pk=reply_to_id).update(replies_count=F("replies_count") + 1)
             )
             if not replied:
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})

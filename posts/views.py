@@ -17,10 +17,10 @@ from mini_twitter.api.pagination import CursorPagination, OldestFirstCursorPagin
 from mini_twitter.api.permissions import IsOwner
 from mini_twitter.api.schema import CURSOR_PARAMETERS, VALIDATION_ERROR, paginated
 from mini_twitter.api.serializers import DetailSerializer
-from users.selectors import user_annotate_follow_flags
+from users.selectors import user_annotate_follow_flags, user_search
 from users.serializers import UserSerializer
 
-from . import feed, selectors, services
+from . import feed, selectors, services, visibility
 from .filters import PostFilter
 from .serializers import (
     FeedItemSerializer,
@@ -52,7 +52,7 @@ class PostViewSet(
     swagger_tags = ["posts"]
 
     def get_queryset(self):
-        return selectors.post_queryset(viewer=self.request.user)
+        return selectors.post_list(viewer=self.request.user)
 
     def _post_response(self, post_id: int, status_code=status.HTTP_200_OK) -> Response:
         post = selectors.post_get(post_id=post_id, viewer=self.request.user)
@@ -94,7 +94,7 @@ class PostViewSet(
         request_body=PostUpdateSerializer, responses={200: PostSerializer, 400: "Bad content.", 403: ERROR, 404: ERROR}
     )
     def update(self, request, id=None):
-        post = selectors.post_get_bare(post_id=id)
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
         self.check_object_permissions(request, post)  # someone else's post: 403 whatever the body
         serializer = PostUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -109,46 +109,49 @@ class PostViewSet(
 
     @swagger_auto_schema(responses={204: "Deleted.", 403: ERROR, 404: ERROR})
     def destroy(self, request, id=None):
-        post = selectors.post_get_bare(post_id=id)
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
         self.check_object_permissions(request, post)
         services.post_delete(post=post, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def _toggle(self, request, id, service):
-        post = selectors.post_get_bare(post_id=id)
-        service(user=request.user, post=post)
-        return self._post_response(post.pk)
 
     @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 404: ERROR})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def like(self, request, id=None):
         """Like a post (idempotent)."""
-        return self._toggle(request, id, services.like_create)
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.like_create(user=request.user, post=post)
+        return self._post_response(post.pk)
 
     @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 404: ERROR})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def unlike(self, request, id=None):
         """Remove your like (idempotent)."""
-        return self._toggle(request, id, services.like_delete)
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.like_delete(user=request.user, post=post)
+        return self._post_response(post.pk)
 
     @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 400: ERROR, 404: ERROR})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def retweet(self, request, id=None):
         """Retweet a post (idempotent); your own posts can't be retweeted (400)."""
-        return self._toggle(request, id, services.retweet_create)
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.retweet_create(user=request.user, post=post)
+        return self._post_response(post.pk)
 
     @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 404: ERROR})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def unretweet(self, request, id=None):
         """Undo your retweet (idempotent)."""
-        return self._toggle(request, id, services.retweet_delete)
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.retweet_delete(user=request.user, post=post)
+        return self._post_response(post.pk)
 
     @swagger_auto_schema(manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(PostSerializer), 404: ERROR})
     @action(detail=True, methods=["get"], pagination_class=OldestFirstCursorPagination, filter_backends=[])
     def replies(self, request, id=None):
         """Replies to a post, oldest first."""
-        post = selectors.post_get_bare(post_id=id)
-        page = self.paginate_queryset(selectors.replies_of(post=post, viewer=request.user))
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        page = self.paginate_queryset(selectors.post_list_replies(post=post, viewer=request.user))
         return self.get_paginated_response(PostSerializer(page, many=True, context=self.get_serializer_context()).data)
 
     @swagger_auto_schema(
@@ -168,9 +171,9 @@ class PostViewSet(
             cursor = feed.Cursor.decode(raw_cursor) if raw_cursor else None
         except ValueError as exc:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from exc
-        # Items already have FeedItemSerializer's fields (from cached representations).
-        items, next_cursor, previous_cursor = selectors.feed_posts(
-            viewer=request.user, cursor=cursor, size=size, absolute=request.build_absolute_uri
+        # Items are FeedItemSerializer's representation already (from cached representations).
+        items, next_cursor, previous_cursor = selectors.feed_item_list(
+            viewer=request.user, cursor=cursor, size=size, request=request
         )
         url = request.build_absolute_uri()
         links = {
@@ -184,7 +187,7 @@ class PostViewSet(
     def trending_hashtags(self, request):
         """Top 10 hashtags by the number of posts using them in the last 24 hours, ties by name
         (cached up to 60 s)."""
-        return Response(selectors.trending_hashtags())
+        return Response(selectors.hashtag_list_trending())
 
 
 @method_decorator(
@@ -201,7 +204,7 @@ class HashtagPostsView(ListAPIView):
     swagger_tags = ["posts"]
 
     def get_queryset(self):
-        return selectors.posts_with_hashtag(name=self.kwargs["name"], viewer=self.request.user)
+        return selectors.post_list_by_hashtag(name=self.kwargs["name"], viewer=self.request.user)
 
 
 SEARCH_TYPES = ("posts", "users", "hashtags")
@@ -237,7 +240,7 @@ class SearchView(ListAPIView):
     def get_queryset(self):
         text, kind = self._params()
         if kind == "users":
-            return selectors.user_search(text=text)
+            return user_search(text=text)
         if kind == "hashtags":
             return selectors.hashtag_search(text=text)
         return selectors.post_search(text=text, viewer=self.request.user)

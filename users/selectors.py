@@ -3,24 +3,37 @@
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from .models import ApiKey, Follow, Profile, User
 
 
-def _active_users() -> QuerySet[User]:
+def user_list_active() -> QuerySet[User]:
+    """The users anyone may see (active accounts), with their profiles."""
     return User.objects.filter(is_active=True).select_related("profile")
 
 
+def _named(qs: QuerySet[User], text: str) -> QuerySet[User]:
+    return qs.filter(Q(username__icontains=text) | Q(profile__display_name__icontains=text))
+
+
 def user_list(*, search: str | None = None) -> QuerySet[User]:
-    qs = _active_users()
+    qs = user_list_active()
     if search:
-        qs = qs.filter(Q(username__icontains=search) | Q(profile__display_name__icontains=search))
+        qs = _named(qs, search)
     return qs.order_by("id")
 
 
+def user_search(*, text: str) -> QuerySet[User]:
+    """Users whose username or display name holds ``text``: an exact username first, then by name."""
+    return (
+        _named(user_list_active(), text).annotate(exact=Q(username__iexact=text)).order_by("-exact", Lower("username"))
+    )
+
+
 def user_get(*, user_id: int) -> User:
-    return get_object_or_404(_active_users(), pk=user_id)
+    return get_object_or_404(user_list_active(), pk=user_id)
 
 
 def follow_list_followers(*, user: User) -> QuerySet[Follow]:

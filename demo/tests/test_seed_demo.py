@@ -11,7 +11,7 @@ from django.utils import timezone
 from demo.seeding import SEED_PASSWORD
 from posts.models import Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from posts.parsing import extract_hashtags, extract_mentions
-from posts.selectors import trending_hashtags
+from posts.selectors import hashtag_list_trending
 from users.models import Follow, Profile, User
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_seed_sizes_counters_and_shape():
         assert len(post.content) <= 280
         assert sorted(extract_hashtags(post.content)) == sorted(tag.name for tag in post.hashtags.all())
         assert sorted(extract_mentions(post.content)) == sorted(user.username for user in post.mentions.all())
-    assert trending_hashtags(), "some hashtags are used in the last 24 hours"
+    assert hashtag_list_trending(), "some hashtags are used in the last 24 hours"
 
 
 def test_follower_counts_are_skewed():

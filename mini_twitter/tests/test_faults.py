@@ -78,9 +78,7 @@ def test_reads_and_writes_work_with_redis_down_and_readyz_says_so(redis_down):
 
 @pytest.mark.django_db
 def test_database_errors_fail_cleanly_with_503(auth_client):
-    with mock.patch(
-        "posts.views.selectors.post_queryset", side_effect=OperationalError("server closed the connection")
-    ):
+    with mock.patch("posts.views.selectors.post_list", side_effect=OperationalError("server closed the connection")):
         response = auth_client.get("/api/posts/")
     assert response.status_code == 503
     assert response.json() == {"detail": "The service is temporarily unavailable; try again shortly."}
@@ -96,7 +94,7 @@ def test_database_errors_in_the_microblog_api_are_a_503_envelope(user):
 
     _, key = api_key_create(user=user, name="faults")
     client = APIClient(headers={"api-key": key})
-    with mock.patch("microblog.views.selectors.tweets_feed", side_effect=OperationalError("gone")):
+    with mock.patch("microblog.views.selectors.tweet_list_feed", side_effect=OperationalError("gone")):
         response = client.get("/api/tweets")
     assert response.status_code == 503
     assert response.json() == {

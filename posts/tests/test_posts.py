@@ -48,6 +48,41 @@ def test_create_post(auth_client, user):
     assert Profile.objects.get(pk=user.pk).posts_count == 1
 
 
+def test_a_post_and_a_feed_item_have_the_documented_fields_in_order(auth_client, user):
+    """The representation (``post_render``/``feed_item_render``) and the serializers' declared fields,
+    which the API documentation shows, are one shape."""
+    from posts.serializers import FeedItemSerializer, PostSerializer
+
+    post_id = create(auth_client, "hi #there").json()["id"]
+    assert list(auth_client.get(f"/api/posts/{post_id}/").json()) == list(PostSerializer.Meta.fields)
+    assert list(PostSerializer().get_fields()) == list(PostSerializer.Meta.fields)
+    item = auth_client.get("/api/posts/feed/").json()["results"][0]
+    assert list(item) == list(FeedItemSerializer.Meta.fields) == list(FeedItemSerializer().get_fields())
+
+
+def test_a_posts_author_and_media_have_the_users_and_medias_own_shapes(auth_client, user):
+    """The short user form and the attached image are built from plain data for the feed's cache;
+    they render as users' ``UserShortSerializer`` and media's ``PostMediaSerializer`` do."""
+    from rest_framework.test import APIRequestFactory
+
+    from media.models import Media
+    from media.serializers import PostMediaSerializer
+    from users.serializers import UserShortSerializer
+
+    Profile.objects.filter(pk=user.pk).update(display_name="Me", avatar="avatars/me.png")
+    post_id = create(auth_client, "with a picture").json()["id"]
+    media = Media.objects.create(
+        owner=user, post_id=post_id, position=0, file="m/a.png", content_type="image/png", width=1, height=2, size=3
+    )
+    body = auth_client.get(f"/api/posts/{post_id}/").json()
+    context = {"request": APIRequestFactory().get("/")}
+    user.refresh_from_db()
+    assert body["author"] == UserShortSerializer(user, context=context).data
+    assert body["media"] == [PostMediaSerializer(media, context=context).data]
+    assert body["author"]["avatar"] == "http://testserver/media/avatars/me.png"
+    assert body["media"][0]["thumbnail_url"] is None
+
+
 def test_create_post_with_mentions(auth_client):
     bob = UserFactory(username="Bob")
     alice = UserFactory(username="alice.w")

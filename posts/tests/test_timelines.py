@@ -9,7 +9,7 @@ from rest_framework.test import APIRequestFactory
 
 from media.models import Media
 from posts import timelines
-from posts.selectors import post_queryset
+from posts.selectors import post_list
 from posts.serializers import FeedItemSerializer
 from posts.tests.factories import PostFactory
 from users.models import Profile, User
@@ -69,7 +69,7 @@ def test_feed_items_have_exactly_the_serializer_fields(client_for):
         expected = []
         friend_now = User.objects.select_related("profile").get(pk=friend.pk)
         for post_id, retweeted_by in ((parent.id, friend_now), (post["id"], None)):
-            one = post_queryset(viewer=me).get(pk=post_id)
+            one = post_list(viewer=me).get(pk=post_id)
             one.retweeted_by = retweeted_by
             one.feed_id = next(i["feed_id"] for i in items if i["id"] == post_id)
             expected.append(FeedItemSerializer(one, context={"request": request}).data)

@@ -66,9 +66,9 @@ def test_search_posts_ranks_better_matches_first(api_client):
 @pytest.mark.skipif(not settings.IS_POSTGRES, reason="the GIN index exists on PostgreSQL only")
 def test_post_search_uses_the_gin_index():
     from posts.models import Post
-    from posts.selectors import filter_posts_by_text
+    from posts.selectors import post_filter_by_text
 
-    qs = filter_posts_by_text(Post.objects.all(), "django")
+    qs = post_filter_by_text(Post.objects.all(), "django")
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
