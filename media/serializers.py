@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from mini_twitter.api.serializers import AbsoluteFileUrlField
+from mini_twitter.api.serializers import AbsoluteFileUrlField, absolute_url, file_url
 
 from .models import Media
 
@@ -24,8 +24,40 @@ class MediaSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_FILE_STORAGE = Media._meta.get_field("file").storage
+_THUMBNAIL_STORAGE = Media._meta.get_field("thumbnail").storage
+
+
+def post_media_data(*, id: int, file: str, thumbnail: str | None, width: int, height: int) -> dict:
+    """An image attached to a post from plain values (what cached representations keep): the stored
+    files' names, their URLs kept relative until :func:`post_media_render`."""
+    return {
+        "id": id,
+        "url": file_url(file, storage=_FILE_STORAGE),
+        "thumbnail_url": file_url(thumbnail, storage=_THUMBNAIL_STORAGE),
+        "width": width,
+        "height": height,
+    }
+
+
+def post_media_data_of(media: Media) -> dict:
+    return post_media_data(
+        id=media.pk, file=media.file.name, thumbnail=media.thumbnail.name, width=media.width, height=media.height
+    )
+
+
+def post_media_render(item: dict, *, request=None) -> dict:
+    """An image from :func:`post_media_data`, its URLs made absolute for ``request``."""
+    return {
+        **item,
+        "url": absolute_url(item["url"], request=request),
+        "thumbnail_url": absolute_url(item["thumbnail_url"], request=request),
+    }
+
+
 class PostMediaSerializer(serializers.ModelSerializer):
-    """An image attached to a post."""
+    """An image attached to a post; rendered by :func:`post_media_data` and
+    :func:`post_media_render`, the fields declare the shape."""
 
     url = FileUrlField(source="file")
     thumbnail_url = FileUrlField(source="thumbnail")
@@ -34,6 +66,9 @@ class PostMediaSerializer(serializers.ModelSerializer):
         model = Media
         fields = ("id", "url", "thumbnail_url", "width", "height")
         read_only_fields = fields
+
+    def to_representation(self, media: Media) -> dict:
+        return post_media_render(post_media_data_of(media), request=self.context.get("request"))
 
 
 class MediaUploadSerializer(serializers.Serializer):

@@ -20,10 +20,11 @@ from django.db.models import F, IntegerField, TextField, Value
 
 from media.models import Media
 from users.selectors import user_list_active
+from users.serializers import user_short_data
 
 from . import visibility
 from .models import Like, Mention, PostHashtag, Retweet
-from .serializers import feed_item_render, post_data, user_short_data
+from .serializers import feed_item_render, post_data
 
 CACHE_SECONDS = 3600
 LIKED, RETWEETED = 1, 2

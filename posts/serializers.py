@@ -6,12 +6,9 @@ from datetime import datetime
 
 from rest_framework import serializers
 
-from media.models import Media
-from media.serializers import PostMediaSerializer
+from media.serializers import PostMediaSerializer, post_media_data, post_media_render
 from mini_twitter.api.ids import IdField
-from mini_twitter.api.serializers import absolute_url, file_url
-from users.models import Profile, User
-from users.serializers import UserSerializer, UserShortSerializer
+from users.serializers import UserSerializer, UserShortSerializer, user_short_data_of, user_short_render
 
 from .models import MAX_POST_LENGTH, Hashtag, Post
 
@@ -28,26 +25,6 @@ class MentionSerializer(serializers.Serializer):
 # feed caches) and ``post_render`` (the author's short form, the viewer's flags, URLs absolute).
 
 _datetime = serializers.DateTimeField()
-_AVATAR_STORAGE = Profile._meta.get_field("avatar").storage
-_MEDIA_STORAGE = Media._meta.get_field("file").storage
-_THUMBNAIL_STORAGE = Media._meta.get_field("thumbnail").storage
-
-
-def user_short_data(*, id: int, username: str, display_name: str | None, avatar: str | None) -> dict:
-    """``UserShortSerializer``'s fields; ``avatar`` is the stored file's name, its URL kept relative."""
-    return {
-        "id": id,
-        "username": username,
-        "display_name": display_name or "",
-        "avatar": file_url(avatar, storage=_AVATAR_STORAGE),
-    }
-
-
-def user_short_data_of(user: User) -> dict:
-    profile = user.profile
-    return user_short_data(
-        id=user.pk, username=user.username, display_name=profile.display_name, avatar=profile.avatar.name
-    )
 
 
 def post_data(
@@ -80,13 +57,7 @@ def post_data(
         "hashtags": list(hashtags),
         "mentions": [{"id": user_id, "username": username} for user_id, username in mentions],
         "media": [
-            {
-                "id": media_id,
-                "url": file_url(file, storage=_MEDIA_STORAGE),
-                "thumbnail_url": file_url(thumbnail, storage=_THUMBNAIL_STORAGE),
-                "width": width,
-                "height": height,
-            }
+            post_media_data(id=media_id, file=file, thumbnail=thumbnail, width=width, height=height)
             for media_id, file, thumbnail, width, height in media
         ],
     }
@@ -110,27 +81,13 @@ def post_data_of(post: Post) -> dict:
     )
 
 
-def user_render(user: dict | None, *, request=None) -> dict | None:
-    """A short form from :func:`user_short_data`, its avatar's URL made absolute for ``request``."""
-    if user is None:
-        return None
-    return {**user, "avatar": absolute_url(user["avatar"], request=request)}
-
-
 def post_render(post: dict, *, author: dict, is_liked: bool, is_retweeted: bool, request=None) -> dict:
     """``PostSerializer``'s representation: a post's :func:`post_data` with its author's
     :func:`user_short_data` and the viewer's flags, URLs made absolute for ``request``."""
     return {
         **post,
-        "author": user_render(author, request=request),
-        "media": [
-            {
-                **item,
-                "url": absolute_url(item["url"], request=request),
-                "thumbnail_url": absolute_url(item["thumbnail_url"], request=request),
-            }
-            for item in post["media"]
-        ],
+        "author": user_short_render(author, request=request),
+        "media": [post_media_render(item, request=request) for item in post["media"]],
         "is_liked": bool(is_liked),
         "is_retweeted": bool(is_retweeted),
     }
@@ -149,7 +106,7 @@ def feed_item_render(
     """``FeedItemSerializer``'s representation: :func:`post_render` with who retweeted the post
     into the feed (a short form, or None) and the entry's id."""
     item = post_render(post, author=author, is_liked=is_liked, is_retweeted=is_retweeted, request=request)
-    item["retweeted_by"] = user_render(retweeted_by, request=request)
+    item["retweeted_by"] = user_short_render(retweeted_by, request=request)
     item["feed_id"] = feed_id
     return item
 

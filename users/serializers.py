@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from mini_twitter.api.serializers import AbsoluteFileUrlField
+from mini_twitter.api.serializers import AbsoluteFileUrlField, absolute_url, file_url
 
 from .models import ApiKey, Profile, User
 from .services import EMAIL_UNAVAILABLE
@@ -14,8 +14,37 @@ class AvatarUrlField(AbsoluteFileUrlField):
         swagger_schema_fields = {"type": "string", "format": "uri", "x-nullable": True}
 
 
+_AVATAR_STORAGE = Profile._meta.get_field("avatar").storage
+
+
+def user_short_data(*, id: int, username: str, display_name: str | None, avatar: str | None) -> dict:
+    """The short form of a user from plain values (what cached representations keep): ``avatar`` is
+    the stored file's name, its URL kept relative until :func:`user_short_render`."""
+    return {
+        "id": id,
+        "username": username,
+        "display_name": display_name or "",
+        "avatar": file_url(avatar, storage=_AVATAR_STORAGE),
+    }
+
+
+def user_short_data_of(user: User) -> dict:
+    profile = user.profile
+    return user_short_data(
+        id=user.pk, username=user.username, display_name=profile.display_name, avatar=profile.avatar.name
+    )
+
+
+def user_short_render(user: dict | None, *, request=None) -> dict | None:
+    """A short form from :func:`user_short_data`, its avatar's URL made absolute for ``request``."""
+    if user is None:
+        return None
+    return {**user, "avatar": absolute_url(user["avatar"], request=request)}
+
+
 class UserShortSerializer(serializers.ModelSerializer):
-    """The short form of a user, embedded in posts, notifications and messages."""
+    """The short form of a user, embedded in posts, notifications and messages (cached
+    representations build the same from plain values with :func:`user_short_data`)."""
 
     display_name = serializers.CharField(source="profile.display_name", read_only=True)
     avatar = AvatarUrlField(source="profile.avatar")

@@ -10,11 +10,11 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from posts import hydration, visibility
-from posts.serializers import user_short_data_of
 from posts.tests.conftest import use_feed_backend
 from posts.tests.factories import PostFactory
 from users.models import User
 from users.selectors import user_list_active
+from users.serializers import user_short_data_of
 from users.services import api_key_create
 from users.tests.factories import UserFactory
 
