@@ -243,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_RESEND_QUEUED_SECONDS = env_int("OUTBOX_RESEND_QUEUED_SECONDS", 300)
 OUTBOX_STARTED_GRACE_SECONDS = env_int("OUTBOX_STARTED_GRACE_SECONDS", 15)
 
-# --- Home timelines (posts/timelines.py) ------------------------------------------------------
+# --- Home timelines (posts/feed/) -------------------------------------------------------------
 # "redis": each active user's home timeline is a capped sorted set in Redis, filled by fan-out on
 # write; "db": the feed is computed from the database on read (always so without Redis).
 FEED_BACKEND = os.environ.get("FEED_BACKEND") or ("redis" if REDIS_URL else "db")

@@ -8,8 +8,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from mini_twitter.testing import clear_cache
-from posts import feed, hydration, timelines
+from posts import feed, hydration
 from posts.models import Post, Retweet
+from posts.tasks import timeline_retweet_created
 from posts.tests.factories import PostFactory
 from users.tests.factories import UserFactory
 
@@ -38,7 +39,7 @@ def retweet(user, post, minutes_ago: int) -> Retweet:
     Post.objects.filter(pk=post.pk).update(retweets_count=post.retweets_count + 1)
     feed.invalidate_author(user.pk)
     hydration.forget_posts([post.pk])
-    timelines.retweet_created(rt, author_id=post.author_id)
+    timeline_retweet_created(rt, author_id=post.author_id)
     return rt
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from mini_twitter.testing import wait_for
 from outbox.models import OutboxTask
-from posts import timelines
+from posts.feed import timelines
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory
 
