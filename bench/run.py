@@ -648,15 +648,7 @@ def main() -> int:
         )
 
     def flush_feed_keys() -> int:
-        deleted, batch = 0, []
-        for key in redis_client.scan_iter(match="*feed:*", count=5000):
-            batch.append(key)
-            if len(batch) >= 5000:
-                deleted += redis_client.delete(*batch)
-                batch = []
-        if batch:
-            deleted += redis_client.delete(*batch)
-        return deleted
+        return timelines.unlink_matching(redis_client, "*feed:*")
 
     vocabulary = list(dict.fromkeys(WORDS))
     search_words = [vocabulary[i] for i in (120, 160, 200, 240, 280) if i < len(vocabulary)]

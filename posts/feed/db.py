@@ -83,14 +83,14 @@ def source_user_ids(viewer_id: int) -> list[int]:
 # --- Computing a page -----------------------------------------------------------------------
 
 
-def _post_entries(source_ids: list[int], after: Q, order: tuple[str, str], limit: int) -> list[FeedEntry]:
-    rows = Post.objects.filter(after, author_id__in=source_ids).order_by(*order).values_list("id", "created_at")
+def _post_entries(source_ids: list[int], where: Q, order: tuple[str, str], limit: int) -> list[FeedEntry]:
+    rows = Post.objects.filter(where, author_id__in=source_ids).order_by(*order).values_list("id", "created_at")
     return [FeedEntry.for_post(post_id=post_id, created_at=at) for post_id, at in rows[:limit]]
 
 
-def _retweet_entries(source_ids: list[int], after: Q, order: tuple[str, str], limit: int) -> list[FeedEntry]:
+def _retweet_entries(source_ids: list[int], where: Q, order: tuple[str, str], limit: int) -> list[FeedEntry]:
     rows = (
-        Retweet.objects.filter(after, user_id__in=source_ids)
+        Retweet.objects.filter(where, user_id__in=source_ids)
         .order_by(*order)
         .values_list("id", "post_id", "user_id", "created_at")
     )

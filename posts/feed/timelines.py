@@ -108,17 +108,22 @@ def scripts() -> Scripts:
     return _connect(settings.REDIS_URL)[1]
 
 
-def clear_all() -> int:
-    """Delete every timeline key (tests, benchmarks): they are rebuilt on the next read."""
-    conn, deleted, batch = client(), 0, []
-    for key in conn.scan_iter(match=f"{PREFIX}*", count=5000):
+def unlink_matching(conn: redis.Redis, pattern: str, *, batch_size: int = 5000) -> int:
+    """Delete the keys that match ``pattern``, a batch at a time (SCAN, then UNLINK); how many."""
+    deleted, batch = 0, []
+    for key in conn.scan_iter(match=pattern, count=batch_size):
         batch.append(key)
-        if len(batch) >= 5000:
+        if len(batch) >= batch_size:
             deleted += conn.unlink(*batch)
             batch = []
     if batch:
         deleted += conn.unlink(*batch)
     return deleted
+
+
+def clear_all() -> int:
+    """Delete every timeline key (tests, benchmarks): they are rebuilt on the next read."""
+    return unlink_matching(client(), f"{PREFIX}*")
 
 
 # --- Reading --------------------------------------------------------------------------------

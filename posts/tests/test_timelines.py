@@ -293,3 +293,30 @@ def test_fan_out_batches_and_replayed_entries_that_run_after_a_delete_or_unretwe
     assert post["id"] not in in_timeline(me.id) and post["id"] not in in_timeline(author.id)
     # The retweet is gone from my feed; the author's post itself stays, as its own entry.
     assert ids(client) == [(kept.id, None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_changes_recorded_by_an_earlier_release_as_one_task_with_an_operation_still_apply(client_for):
+    """Outbox rows and queued messages of ``posts.timeline_apply`` run as the named task of their
+    operation."""
+    from posts.feed.entries import FeedEntry
+    from posts.tasks import LEGACY_OPERATIONS, timeline_apply_task
+    from users.models import Follow
+
+    assert set(LEGACY_OPERATIONS) == {"entry_created", "entry_removed", "followed", "unfollowed"}
+    me, author, other = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{author.id}/follow/")
+    assert ids(client) == []
+    post = PostFactory(author=author)  # written without its timeline change
+    entry = FeedEntry.for_post(post_id=post.id, created_at=post.created_at, author_id=author.id)
+    timeline_apply_task.apply(kwargs={"op": "entry_created", "entry": entry.as_list(), "source_id": author.id})
+    assert in_timeline(me.id) == [post.id] and in_timeline(author.id) == [post.id]
+    timeline_apply_task.apply(
+        kwargs={"op": "entry_removed", "post_id": post.id, "feed_id": None, "source_ids": [author.id]}
+    )
+    assert in_timeline(me.id) == [] and in_timeline(author.id) == []
+    theirs = PostFactory(author=other)
+    Follow.objects.bulk_create([Follow(follower=me, followee=other)])  # a follow without its change
+    timeline_apply_task.apply(kwargs={"op": "followed", "follower_id": me.id, "followee_id": other.id})
+    assert in_timeline(me.id) == [theirs.id]
