@@ -307,7 +307,7 @@ def test_changes_recorded_by_an_earlier_release_as_one_task_with_an_operation_st
     me, author, other = UserFactory(), UserFactory(), UserFactory()
     client = client_for(me)
     client.post(f"/api/users/{author.id}/follow/")
-    assert ids(client) == []
+    assert ids(client) == [] and ids(client_for(author)) == []  # both timelines built
     post = PostFactory(author=author)  # written without its timeline change
     entry = FeedEntry.for_post(post_id=post.id, created_at=post.created_at, author_id=author.id)
     timeline_apply_task.apply(kwargs={"op": "entry_created", "entry": entry.as_list(), "source_id": author.id})
