@@ -11,8 +11,9 @@ Two stores answer: the Redis timelines (:mod:`.timelines`, filled by :mod:`.fano
 ``FEED_BACKEND=redis``, and the database (:mod:`.db`), which is the whole feed without Redis and
 answers whatever the timelines can't. Outside this package code calls :func:`feed_page` (and
 imports the names below from here), so the storage can change without touching the API. Imports
-run one way: ``entries`` <- ``db`` <- ``timelines`` <- ``fanout``; the tasks (``posts.tasks``) call
-this package, never the other way.
+run one way: ``entries`` <- ``db`` <- ``timelines`` (with ``scripts``) <- ``fanout``; the tasks
+(``posts.tasks``) call this package, never the other way: what the package needs scheduled it
+returns (:class:`.fanout.FanoutPlan`) or announces (:data:`.timelines.rebuild_wanted`).
 """
 
 import logging

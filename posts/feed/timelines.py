@@ -140,8 +140,11 @@ def read_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage |
     kind = result[0]
     if kind == b"cold":
         for raw in result[1:]:
-            account = int(raw)
-            request_rebuild(home_id=viewer_id) if account == 0 else request_rebuild(user_id=account)
+            account = int(raw)  # 0: the home timeline itself
+            if account == 0:
+                request_rebuild(home_id=viewer_id)
+            else:
+                request_rebuild(user_id=account)
         return None
     if kind == b"db":
         return None
