@@ -531,7 +531,7 @@ def check_redis_timelines(redis_url: str, expected: dict[int, set[int]]) -> list
     feed (above its horizon, if it has one)."""
     import redis
 
-    from posts import timelines
+    from posts.feed import timelines
 
     conn = redis.Redis.from_url(redis_url, socket_timeout=5)
     problems = []

@@ -442,7 +442,7 @@ def activate_timelines(user_ids: list[int]) -> None:
     account without posts: they count as active, so fan-out writes to them."""
     from django.conf import settings
 
-    from posts import timelines
+    from posts.feed import timelines
 
     conn, load = timelines.client(), timelines.scripts().load
     ttl = settings.TIMELINE_ACTIVE_DAYS * 86400
@@ -451,13 +451,13 @@ def activate_timelines(user_ids: list[int]) -> None:
         for user_id in user_ids[start : start + 5000]:
             z, m, b = timelines.home_keys(user_id)
             pipe.unlink(z, m)
-            pipe.set(b, "bench", ex=60)  # the build's token (see timelines._load)
+            pipe.set(b, "bench", ex=60)  # the build's token (see posts.feed.timelines)
             load(keys=[z, m, b], args=[settings.TIMELINE_MAX_ENTRIES, ttl, "", "", "bench"], client=pipe)
         pipe.execute()
 
 
 def count_holding(post_id: int, user_ids: list[int]) -> int:
-    from posts import timelines
+    from posts.feed import timelines
 
     conn, held = timelines.client(), 0
     for start in range(0, len(user_ids), 10000):
@@ -502,7 +502,7 @@ def measure_fanout(port: int, token: str, fans: list[int], batch: int, timeout: 
 
 
 def wait_until_built(user_ids: list[int], timeout: float = 120) -> None:
-    from posts import timelines
+    from posts.feed import timelines
 
     conn = timelines.client()
     deadline = time.monotonic() + timeout
@@ -628,7 +628,7 @@ def main() -> int:
     redis_client = redis.Redis.from_url(redis_url)
     from django.conf import settings
 
-    from posts import timelines
+    from posts.feed import timelines
 
     # Seeding bypasses fan-out, so timelines of earlier runs may be stale: every one is rebuilt.
     redis_client.delete("bench_default", "bench_email")
@@ -648,15 +648,7 @@ def main() -> int:
         )
 
     def flush_feed_keys() -> int:
-        deleted, batch = 0, []
-        for key in redis_client.scan_iter(match="*feed:*", count=5000):
-            batch.append(key)
-            if len(batch) >= 5000:
-                deleted += redis_client.delete(*batch)
-                batch = []
-        if batch:
-            deleted += redis_client.delete(*batch)
-        return deleted
+        return timelines.unlink_matching(redis_client, "*feed:*")
 
     vocabulary = list(dict.fromkeys(WORDS))
     search_words = [vocabulary[i] for i in (120, 160, 200, 240, 280) if i < len(vocabulary)]

@@ -1,7 +1,7 @@
 """Writes for posts, likes and retweets. Counters change with F() inside the writing transaction;
 after commit, feed caches and cached post representations are invalidated and new or removed
-entries go to the Redis home timelines (:mod:`posts.timelines`: the author's at once, followers'
-by fan-out tasks)."""
+entries go to the Redis home timelines (recorded by :mod:`posts.tasks`: the author's at once,
+followers' by fan-out tasks)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -19,10 +19,18 @@ from mini_twitter.observability import metrics
 from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 
-from . import feed, hydration, timelines, visibility
+from . import feed, hydration, visibility
 from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from .parsing import extract_hashtags, extract_mentions
-from .tasks import notify_like_task, notify_post_task, notify_retweet_task
+from .tasks import (
+    notify_like_task,
+    notify_post_task,
+    notify_retweet_task,
+    timeline_post_created,
+    timeline_post_deleted,
+    timeline_retweet_created,
+    timeline_retweet_deleted,
+)
 
 
 def clean_content(content: str) -> str:
@@ -156,7 +164,7 @@ def _post_insert(
         _count_hashtags(tag_deltas)
         Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
-        timelines.post_created(post)
+        timeline_post_created(post)
         if reply_to_id is not None:
             transaction.on_commit(lambda: hydration.forget_posts([reply_to_id]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
@@ -222,7 +230,7 @@ def post_delete(*, post: Post, user: User) -> None:
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
-        timelines.post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids)
+        timeline_post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids)
 
 
 def _forget_reaction(*, user_id: int, post_id: int) -> None:
@@ -266,7 +274,7 @@ def retweet_create(*, user: User, post: Post) -> bool:
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") + 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
-            timelines.retweet_created(retweet, author_id=post.author_id)
+            timeline_retweet_created(retweet, author_id=post.author_id)
     except IntegrityError:
         return False
     return True
@@ -280,5 +288,5 @@ def retweet_delete(*, user: User, post: Post) -> bool:
             Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") - 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
-            timelines.retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)
+            timeline_retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)
     return bool(deleted)

@@ -1,15 +1,19 @@
 """Cache maintenance only: a follow or unfollow changes the follower's feed (the database
-selector's versions, and the Redis home timeline right after commit: the followee's recent entries
-merged in, or removed; recorded with the follow, see :mod:`posts.timelines`), and a changed user or
-profile changes the short user form cached for feed items."""
+store's versions, and the Redis home timeline right after commit: the followee's recent entries
+merged in, or removed; recorded with the follow, see :mod:`posts.tasks`), a read that finds a Redis
+timeline missing has it rebuilt, and a changed user or profile changes the short user form cached
+for feed items."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from outbox.services import enqueue_transient
 from users.models import Follow, Profile, User
 
-from . import feed, hydration, timelines
+from . import feed, hydration
+from .feed import timelines
+from .tasks import timeline_follow_changed, timeline_rebuild_task
 
 
 @receiver(post_save, sender=Follow)
@@ -17,10 +21,17 @@ from . import feed, hydration, timelines
 def follow_changed(sender, instance: Follow, created: bool = False, **kwargs) -> None:
     follower_id, followee_id = instance.follower_id, instance.followee_id
     transaction.on_commit(lambda: feed.invalidate_follows(follower_id))
-    if kwargs.get("signal") is post_delete:
-        timelines.unfollowed(follower_id=follower_id, followee_id=followee_id)
-    elif created:
-        timelines.followed(follower_id=follower_id, followee_id=followee_id)
+    if kwargs.get("signal") is post_delete or created:
+        timeline_follow_changed(follower_id=follower_id, followee_id=followee_id)
+
+
+@receiver(timelines.rebuild_wanted)
+def timeline_missing(sender, *, home_id: int | None, user_id: int | None, **kwargs) -> None:
+    # Asked for again by the next read if lost: no outbox row.
+    if home_id is not None:
+        enqueue_transient(timeline_rebuild_task, home_id=home_id)
+    else:
+        enqueue_transient(timeline_rebuild_task, user_id=user_id)
 
 
 # What the short user form shows (``is_active``: a deactivated author's posts disappear).

@@ -242,7 +242,7 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_RESEND_QUEUED_SECONDS = env_int("OUTBOX_RESEND_QUEUED_SECONDS", 300)
 OUTBOX_STARTED_GRACE_SECONDS = env_int("OUTBOX_STARTED_GRACE_SECONDS", 15)
 
-# --- Home timelines (posts/timelines.py) ------------------------------------------------------
+# --- Home timelines (posts/feed/) -------------------------------------------------------------
 # "redis": each active user's home timeline is a capped sorted set in Redis, filled by fan-out on
 # write; "db": the feed is computed from the database on read (always so without Redis).
 FEED_BACKEND = os.environ.get("FEED_BACKEND") or ("redis" if REDIS_URL else "db")
@@ -256,9 +256,6 @@ TIMELINE_ACTIVE_DAYS = env_int("TIMELINE_ACTIVE_DAYS", 7)
 # Accounts with more followers are not fanned out: their posts are merged in at read time.
 TIMELINE_CELEBRITY_FOLLOWERS = env_int("TIMELINE_CELEBRITY_FOLLOWERS", 200_000)
 TIMELINE_FANOUT_BATCH = env_int("TIMELINE_FANOUT_BATCH", 1000)
-# Seconds a fan-out batch waits before writing: none (the test settings let a test stretch a fan-out
-# so that it can kill the worker in the middle of one).
-TIMELINE_FANOUT_BATCH_DELAY = 0.0
 
 # --- Channels (WebSockets) ---------------------------------------------------------------------
 # Redis carries socket events between processes (web and Celery workers); without Redis the

@@ -18,8 +18,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # CELERY_TASK_ALWAYS_EAGER=false, so the tasks they send go through the broker as well).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 
-# A live test stretches the fan-out batches of the worker it starts, to kill it in the middle of one.
-TIMELINE_FANOUT_BATCH_DELAY = float(os.environ.get("TIMELINE_FANOUT_BATCH_DELAY") or 0)
+# A live test stretches the fan-out batches of the worker it starts, to kill it in the middle of one:
+# that worker imports tests/support/slow_fanout.py.
+if os.environ.get("TIMELINE_FANOUT_BATCH_DELAY"):
+    CELERY_IMPORTS = ["tests.support.slow_fanout"]
 
 # The test client sends JSON unless told otherwise.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}

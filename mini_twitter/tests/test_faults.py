@@ -190,7 +190,7 @@ def test_a_post_made_while_redis_is_down_reaches_the_surviving_timelines_once_it
     is owed to the outbox and reaches the follower's timeline, which had survived without it."""
     from outbox.models import OutboxTask
     from outbox.services import outbox_drain
-    from posts import timelines
+    from posts.feed import timelines
     from posts.tests.conftest import use_feed_backend
     from tests.support import redis_unavailable_reason, skip_unless_available
 
@@ -214,7 +214,7 @@ def test_a_post_made_while_redis_is_down_reaches_the_surviving_timelines_once_it
         author_client.force_authenticate(author)
         created = author_client.post("/api/posts/", {"content": "said during the outage"}, format="json")
         assert created.status_code == 201
-        assert OutboxTask.objects.filter(name="posts.timeline_apply").count() == 1
+        assert OutboxTask.objects.filter(name="posts.timeline_entry_add").count() == 1
     finally:
         settings.REDIS_URL = live_redis
         celery_app.conf.update(task_always_eager=eager, broker_url=broker_url)

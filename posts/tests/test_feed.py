@@ -7,8 +7,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from posts import feed, hydration, timelines
+from posts import feed, hydration
 from posts.models import Post, Retweet
+from posts.tasks import timeline_retweet_created
 from posts.tests.factories import PostFactory
 from tests.support import clear_cache
 from users.tests.factories import UserFactory
@@ -32,13 +33,13 @@ def at(minutes_ago: int):
     return timezone.now() - timedelta(minutes=minutes_ago)
 
 
-def retweet(user, post, minutes_ago: int) -> Retweet:
+def retweet(user, post, minutes_ago: int | None = None, *, created_at=None) -> Retweet:
     """A retweet at a chosen time, with the after-commit effects of ``retweet_create``."""
-    rt = Retweet.objects.create(user=user, post=post, created_at=at(minutes_ago))
+    rt = Retweet.objects.create(user=user, post=post, created_at=created_at or at(minutes_ago))
     Post.objects.filter(pk=post.pk).update(retweets_count=post.retweets_count + 1)
     feed.invalidate_author(user.pk)
     hydration.forget_posts([post.pk])
-    timelines.retweet_created(rt, author_id=post.author_id)
+    timeline_retweet_created(rt, author_id=post.author_id)
     return rt
 
 
@@ -183,6 +184,30 @@ def test_many_retweets_of_one_post_do_not_starve_a_page(client_for):
     second = client.get(first["next"]).json()
     assert [i["id"] for i in second["results"]] == [older[1].id, older[2].id]
     assert second["next"] is None
+
+
+def test_entries_at_the_very_time_of_the_cursor_are_neither_skipped_nor_repeated(client_for):
+    """Retweets made at the same microsecond: a cursor falls between them, and each page still
+    starts right below it."""
+    me, stranger = UserFactory(), UserFactory()
+    friends = UserFactory.create_batch(3)
+    client = client_for(me)
+    for friend in friends:
+        client.post(f"/api/users/{friend.id}/follow/")
+    posts = [PostFactory(author=stranger, created_at=at(100 + i)) for i in range(3)]
+    same = at(10)
+    for friend, post in zip(friends, posts, strict=True):
+        retweet(friend, post, created_at=same)
+    expected = feed_ids(client)
+    assert sorted(expected) == sorted((post.id, friend.id) for friend, post in zip(friends, posts, strict=True))
+    pages = [page_of(client, page_size=1)]
+    while pages[-1]["next"]:
+        pages.append(page_of(client, pages[-1]["next"]))
+    assert [entry for page in pages for entry in page["ids"]] == expected
+    back = [page_of(client, pages[-1]["previous"])]
+    while back[-1]["previous"]:
+        back.append(page_of(client, back[-1]["previous"]))
+    assert [entry for page in reversed(back) for entry in page["ids"]] == expected[:-1]
 
 
 def page_of(client, url=None, **params) -> dict:

@@ -8,7 +8,7 @@ import redis
 from rest_framework.test import APIRequestFactory
 
 from media.models import Media
-from posts import timelines
+from posts.feed import timelines
 from posts.selectors import post_list
 from posts.serializers import FeedItemSerializer
 from posts.tests.factories import PostFactory
@@ -245,13 +245,11 @@ def test_a_fan_out_batch_that_runs_after_its_follower_unfollowed_leaves_their_ti
 
 @pytest.mark.usefixtures("redis_feed")
 def test_an_unfollow_while_a_timeline_is_rebuilt_is_not_undone_by_the_rebuild(client_for):
-    from posts import feed
-
     me, author = UserFactory(), UserFactory()
     client = client_for(me)
     client.post(f"/api/users/{author.id}/follow/")
     post = PostFactory(author=author)
-    compute = feed._compute_page
+    compute = timelines.compute_page
     unfollowed = []
 
     def unfollow_after_the_read(*args, **kwargs):
@@ -260,7 +258,7 @@ def test_an_unfollow_while_a_timeline_is_rebuilt_is_not_undone_by_the_rebuild(cl
             unfollowed.append(client.post(f"/api/users/{author.id}/unfollow/").status_code)
         return page
 
-    with mock.patch("posts.feed._compute_page", side_effect=unfollow_after_the_read):
+    with mock.patch("posts.feed.timelines.compute_page", side_effect=unfollow_after_the_read):
         timelines.rebuild_home(me.id)
     assert unfollowed == [200]
     assert post.id not in in_timeline(me.id)
@@ -269,7 +267,7 @@ def test_an_unfollow_while_a_timeline_is_rebuilt_is_not_undone_by_the_rebuild(cl
 
 @pytest.mark.usefixtures("redis_feed")
 def test_fan_out_batches_and_replayed_entries_that_run_after_a_delete_or_unretweet_write_nothing(client_for):
-    from posts.tasks import timeline_apply_task, timeline_push_task
+    from posts.tasks import timeline_entry_add_task, timeline_push_task
 
     me, author, fan = UserFactory(), UserFactory(), UserFactory()
     client = client_for(me)
@@ -280,7 +278,7 @@ def test_fan_out_batches_and_replayed_entries_that_run_after_a_delete_or_unretwe
     with (
         mock.patch("posts.tasks.timeline_push_task.apply_async") as queued,
         mock.patch("outbox.services._run_here", return_value=False),
-        mock.patch("posts.tasks.timeline_apply_task.apply_async") as owned,
+        mock.patch("posts.tasks.timeline_entry_add_task.apply_async") as owned,
     ):
         post = client_for(author).post("/api/posts/", {"content": "soon gone"}, format="json").json()
         kept = PostFactory(author=author)
@@ -289,9 +287,36 @@ def test_fan_out_batches_and_replayed_entries_that_run_after_a_delete_or_unretwe
     assert client_for(author).delete(f"/api/posts/{post['id']}/").status_code == 204
     assert client_for(fan).post(f"/api/posts/{kept.id}/unretweet/").status_code == 200
     for call in owned.call_args_list:
-        timeline_apply_task.apply(kwargs=call.kwargs["kwargs"])
+        timeline_entry_add_task.apply(kwargs=call.kwargs["kwargs"])
     for call in queued.call_args_list:
         timeline_push_task.apply(kwargs=call.kwargs["kwargs"])
     assert post["id"] not in in_timeline(me.id) and post["id"] not in in_timeline(author.id)
     # The retweet is gone from my feed; the author's post itself stays, as its own entry.
     assert ids(client) == [(kept.id, None)]
+
+
+@pytest.mark.usefixtures("redis_feed")
+def test_changes_recorded_by_an_earlier_release_as_one_task_with_an_operation_still_apply(client_for):
+    """Outbox rows and queued messages of ``posts.timeline_apply`` run as the named task of their
+    operation."""
+    from posts.feed.entries import FeedEntry
+    from posts.tasks import LEGACY_OPERATIONS, timeline_apply_task
+    from users.models import Follow
+
+    assert set(LEGACY_OPERATIONS) == {"entry_created", "entry_removed", "followed", "unfollowed"}
+    me, author, other = UserFactory(), UserFactory(), UserFactory()
+    client = client_for(me)
+    client.post(f"/api/users/{author.id}/follow/")
+    assert ids(client) == [] and ids(client_for(author)) == []  # both timelines built
+    post = PostFactory(author=author)  # written without its timeline change
+    entry = FeedEntry.for_post(post_id=post.id, created_at=post.created_at, author_id=author.id)
+    timeline_apply_task.apply(kwargs={"op": "entry_created", "entry": entry.as_list(), "source_id": author.id})
+    assert in_timeline(me.id) == [post.id] and in_timeline(author.id) == [post.id]
+    timeline_apply_task.apply(
+        kwargs={"op": "entry_removed", "post_id": post.id, "feed_id": None, "source_ids": [author.id]}
+    )
+    assert in_timeline(me.id) == [] and in_timeline(author.id) == []
+    theirs = PostFactory(author=other)
+    Follow.objects.bulk_create([Follow(follower=me, followee=other)])  # a follow without its change
+    timeline_apply_task.apply(kwargs={"op": "followed", "follower_id": me.id, "followee_id": other.id})
+    assert in_timeline(me.id) == [theirs.id]

@@ -9,7 +9,7 @@ import redis
 from django.conf import settings
 
 from outbox.models import OutboxTask
-from posts import timelines
+from posts.feed import timelines
 from tests.support import wait_for
 from users.models import Follow, Profile
 from users.tests.factories import UserFactory

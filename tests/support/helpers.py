@@ -62,7 +62,7 @@ def clear_cache() -> None:
     else:
         cache.clear()
     if settings.REDIS_URL:
-        from posts import timelines
+        from posts.feed import timelines
 
         with contextlib.suppress(redis.RedisError):  # a test that points REDIS_URL at a dead server
             timelines.clear_all()
