@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import pytest
+from channels.layers import channel_layers
 from rest_framework.test import APIClient
 
 from tests.support import LiveServices, clear_cache, skip_unless_available
@@ -12,6 +13,9 @@ def _isolated_state(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     clear_cache()
     yield
+    # Each test's sockets run on an event loop of their own: a channel layer (its connections and
+    # locks) belongs to the loop that used it, so the next test gets a fresh one.
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
