@@ -4,6 +4,7 @@ audit-logged post deletion, and the audit log itself (read-only)."""
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -200,7 +201,17 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class ModeratedUserAdmin(UserAdmin):
-    """The user admin whose (de)activation is suspension: the same rule, logged."""
+    """The user admin whose (de)activation is suspension: the same rule, logged, from the list's
+    actions and from the user's page."""
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "is_active" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            action = AuditLogEntry.Action.USER_UNSUSPENDED if obj.is_active else AuditLogEntry.Action.USER_SUSPENDED
+            services.audit_record(by=request.user, action=action, user=obj, note="from the user's page")
+        return None
 
     @admin.action(description="Suspend selected users (logged out everywhere, hidden from everyone)")
     def deactivate_users(self, request, queryset):

@@ -54,7 +54,10 @@ def report_create(
     return report
 
 
-def _audit(*, by: User, action: str, report: Report | None = None, user: User | None = None, note: str = "", **kw):
+def audit_record(
+    *, by: User, action: str, report: Report | None = None, user: User | None = None, note: str = "", **kw
+) -> AuditLogEntry:
+    """Add an entry to the audit log (inside the caller's transaction, with the change it records)."""
     return AuditLogEntry.objects.create(
         actor=by, actor_username=by.get_username(), action=action, report=report, target_user=user, note=note, **kw
     )
@@ -68,7 +71,7 @@ def report_resolve(*, report: Report, by: User, note: str = "") -> bool:
         )
         if not updated:
             return False
-        _audit(by=by, action=Action.REPORT_RESOLVED, report=report, user=report.user, note=note)
+        audit_record(by=by, action=Action.REPORT_RESOLVED, report=report, user=report.user, note=note)
     report.refresh_from_db()
     return True
 
@@ -81,7 +84,7 @@ def user_suspend(*, user: User, by: User, note: str = "", report: Report | None 
     with transaction.atomic():
         changed = user_active_set(user=user, active=False)
         if changed:
-            _audit(by=by, action=Action.USER_SUSPENDED, report=report, user=user, note=note)
+            audit_record(by=by, action=Action.USER_SUSPENDED, report=report, user=user, note=note)
     return changed
 
 
@@ -90,7 +93,7 @@ def user_unsuspend(*, user: User, by: User, note: str = "", report: Report | Non
     with transaction.atomic():
         changed = user_active_set(user=user, active=True)
         if changed:
-            _audit(by=by, action=Action.USER_UNSUSPENDED, report=report, user=user, note=note)
+            audit_record(by=by, action=Action.USER_UNSUSPENDED, report=report, user=user, note=note)
     return changed
 
 
@@ -101,7 +104,7 @@ def post_delete_by_staff(*, post: Post, by: User, note: str = "", report: Report
     with transaction.atomic():
         # On the author's behalf: the service holds the author rule, staff stand in for them here.
         post_delete(post=post, user=author)
-        _audit(
+        audit_record(
             by=by,
             action=Action.POST_DELETED,
             report=report,

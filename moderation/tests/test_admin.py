@@ -235,3 +235,37 @@ def test_the_post_page_lists_its_reports(client, staff):
     page = client.get(f"{ADMIN_POSTS}{post.pk}/change/").content.decode()
     assert "rude words" in page and "Abuse" in page
     assert "rude" not in client.get(f"{ADMIN_POSTS}{PostFactory().pk}/change/").content.decode()
+
+
+def test_unticking_active_on_the_users_page_is_a_logged_suspension(client, staff):
+    user = UserFactory()
+    url = f"/admin/users/user/{user.pk}/change/"
+    assert client.get(url).status_code == 200
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": "",
+        "last_name": "",
+        "date_joined_0": f"{user.date_joined:%Y-%m-%d}",
+        "date_joined_1": f"{user.date_joined:%H:%M:%S}",
+        # The profile inline, unchanged.
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "1",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-user": str(user.pk),
+        "profile-0-allow_messages_from": "everyone",
+        "profile-0-email_notifications": "on",
+    }
+    response = client.post(url, data)  # is_active not ticked
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert not user.is_active
+    entry = AuditLogEntry.objects.get()
+    assert (entry.action, entry.target_user, entry.actor) == ("user_suspended", user, staff)
+    data["is_active"] = "on"
+    assert client.post(url, data).status_code == 302
+    assert [e.action for e in AuditLogEntry.objects.order_by("id")] == ["user_suspended", "user_unsuspended"]
+    data["first_name"] = "Renamed"
+    assert client.post(url, data).status_code == 302
+    assert AuditLogEntry.objects.count() == 2  # other edits are not moderation
