@@ -54,6 +54,17 @@ def test_the_queue_lists_open_reports_first_then_newest(client, staff):
         assert column in page.lower()
 
 
+def test_the_queue_takes_as_many_queries_for_20_reports_as_for_1(client, staff, django_assert_max_num_queries):
+    report(posts=[PostFactory()])
+    with django_assert_max_num_queries(20) as one:
+        client.get(QUEUE)
+    for _ in range(19):
+        report(posts=[PostFactory()])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(QUEUE)
+    assert len(response.context["cl"].result_list) == 20
+
+
 def test_the_report_page_shows_the_comment_and_the_users_posts(client, staff, django_assert_max_num_queries):
     author = UserFactory()
     reported = PostFactory(author=author, content="the reported one")
