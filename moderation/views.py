@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from mini_twitter.api.pagination import CursorPagination
+from mini_twitter.api.schema import VALIDATION_ERROR
 from mini_twitter.api.serializers import DetailSerializer
 from mini_twitter.api.throttles import UserWriteThrottle, scaled_rate
 
@@ -57,8 +58,11 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request_body=ReportCreateSerializer,
         responses={
             201: ReportSerializer,
-            400: "Nothing named, yourself, an unknown user, posts you can't see, posts by several authors "
-            "or not by user_id, more than 20 posts, a bad reason or a comment over 1000 characters.",
+            400: openapi.Response(
+                "Nothing named, yourself, an unknown user, posts you can't see, posts by several authors or "
+                "not by user_id, more than 20 posts, a bad reason or a comment over 1000 characters.",
+                VALIDATION_ERROR.schema,
+            ),
             401: ERROR,
             429: ERROR,
         },
