@@ -42,9 +42,6 @@ class ReadOnlyObjectMixin:
         # The list (obj None) keeps the model's change permission, so its actions are offered.
         return obj is None and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
@@ -67,6 +64,12 @@ class ReportAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
         "resolution_note",
     )
     readonly_fields = fields
+
+    def get_actions(self, request):
+        # Reports are resolved, not deleted (they go with an account deleted for good).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def get_queryset(self, request):
         # Open reports first, then newest first; the list's post counts come with the page.
@@ -182,6 +185,9 @@ class AuditLogEntryAdmin(ReadOnlyObjectMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="target")

@@ -280,3 +280,14 @@ def test_unticking_active_on_the_users_page_is_a_logged_suspension(client, staff
     data["first_name"] = "Renamed"
     assert client.post(url, data).status_code == 302
     assert AuditLogEntry.objects.count() == 2  # other edits are not moderation
+
+
+def test_a_reported_user_can_still_be_deleted_for_good(client, staff):
+    r = report(user=UserFactory())
+    act(client, "resolve_with_note", [r], apply="1", note="closed")
+    assert "delete_selected" not in client.get(QUEUE).content.decode()
+    response = client.post(f"/admin/users/user/{r.user_id}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Report.objects.filter(pk=r.pk).exists()
+    entry = AuditLogEntry.objects.get()  # the log keeps the entry, without the row it named
+    assert (entry.target_user, entry.report, entry.action) == (None, None, "report_resolved")
