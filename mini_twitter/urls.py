@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/", include("rooms.urls")),
     path("api/", include("media.urls")),
     path("api/", include("posts.urls")),
+    path("api/", include("moderation.urls")),
     # The admin's password check is throttled as the API's login is (same classes, same rates).
     path("admin/login/", throttled_view(sensitive_throttles("username"))(admin.site.login)),
     path("admin/", admin.site.urls),

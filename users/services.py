@@ -336,3 +336,21 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
             api_key.last_used_at = now
     return api_key
+
+
+# --- Suspension (staff) ------------------------------------------------------------------------
+
+
+def user_active_set(*, user: User, active: bool) -> bool:
+    """Deactivate (suspend) or reactivate an account; True when that changed it. Deactivation is the
+    one rule that hides an account: ``User.save`` ends its sessions (refresh tokens revoked, sockets
+    closed), authentication refuses it, and every read filters inactive users out. Reactivation
+    deletes nothing to undo: its api keys work again, its revoked refresh tokens stay revoked."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().filter(pk=user.pk).first()
+        if locked is None or locked.is_active == active:
+            return False
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+    user.is_active = active
+    return True

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "messaging",
     "media",
     "microblog",
+    "moderation",
     "realtime",
     "rooms",
     "outbox",
