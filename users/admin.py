@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils import timezone
 
 from .models import ApiKey, Follow, PasswordResetCode, Profile, User
@@ -9,6 +10,8 @@ from .services import api_key_create, follow_create, follow_delete
 
 
 class ProfileInline(admin.StackedInline):
+    # A website typed without a scheme is taken as https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     model = Profile
     can_delete = False
     readonly_fields = ("followers_count", "following_count", "posts_count", "updated_at")
