@@ -179,9 +179,7 @@ def test_someone_elses_or_an_unknown_request_is_404(client_for, locked, action):
     assert FollowRequest.objects.count() == 1 and not Follow.objects.exists()
 
 
-def test_turning_protection_off_approves_every_pending_request(
-    client_for, locked, django_capture_on_commit_callbacks
-):
+def test_turning_protection_off_approves_every_pending_request(client_for, locked, django_capture_on_commit_callbacks):
     fans = UserFactory.create_batch(3)
     with django_capture_on_commit_callbacks(execute=True):
         for fan in fans:
