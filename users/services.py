@@ -110,15 +110,16 @@ def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
         Profile.objects.filter(pk=pk).update(**updates[pk])
 
 
-def follow_create(*, follower: User, followee: User) -> FollowResult:
+def follow_create(*, follower: User, followee: User, ask_protected: bool = True) -> FollowResult:
     """Follow; a new follow is announced with ``signals.follow_created`` inside its transaction. A
-    protected account is not followed but asked (:func:`follow_request_create`)."""
+    protected account is not followed but asked (:func:`follow_request_create`), unless
+    ``ask_protected`` is false (staff making the follow in the admin)."""
     if follower.pk == followee.pk:
         raise DomainError("You cannot follow yourself.")
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
     if existing:
         return FollowResult(existing, created=False)
-    if Profile.objects.filter(pk=followee.pk, is_protected=True).exists():
+    if ask_protected and Profile.objects.filter(pk=followee.pk, is_protected=True).exists():
         return follow_request_create(requester=follower, target=followee)
     return _follow_insert(follower=follower, followee=followee)
 
