@@ -235,3 +235,12 @@ def test_follow_requested_flag_comes_in_bulk(client_for, django_assert_max_num_q
     UserFactory.create_batch(17)
     with django_assert_max_num_queries(3):
         assert len(viewer.get("/api/users/").json()["results"]) == 20
+
+
+def test_staff_adding_a_follow_in_the_admin_follow_a_protected_account_directly(admin_client, locked):
+    fan = UserFactory()
+    response = admin_client.post("/admin/users/follow/add/", {"follower": fan.id, "followee": locked.id})
+    assert response.status_code == 302, response.content
+    assert Follow.objects.filter(follower=fan, followee=locked).exists()
+    assert not FollowRequest.objects.exists()
+    assert counts(locked) == (1, 0)
