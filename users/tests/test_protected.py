@@ -5,6 +5,7 @@ import pytest
 
 from notifications.models import Notification
 from users.models import Follow, FollowRequest, Profile
+from users.services import api_key_create
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +245,14 @@ def test_staff_adding_a_follow_in_the_admin_follow_a_protected_account_directly(
     assert Follow.objects.filter(follower=fan, followee=locked).exists()
     assert not FollowRequest.objects.exists()
     assert counts(locked) == (1, 0)
+
+
+def test_the_microblog_follow_of_a_protected_account_is_a_request(api_client, locked):
+    fan = UserFactory()
+    api_client.credentials(HTTP_API_KEY=api_key_create(user=fan, name="front end")[1])
+    response = api_client.post(f"/api/users/{locked.id}/follow")
+    assert response.status_code == 200 and response.json() == {"result": True}
+    assert FollowRequest.objects.filter(requester=fan, target=locked).exists()
+    assert not Follow.objects.exists()
+    assert api_client.delete(f"/api/users/{locked.id}/follow").status_code == 200
+    assert not FollowRequest.objects.exists()
