@@ -7,8 +7,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Lower layers announce, upper layers subscribe: users knows nothing of notifications.
-        from users.signals import follow_created
+        from users.signals import follow_created, follow_requested
 
-        from .handlers import follow_created_notify
+        from .handlers import follow_created_notify, follow_requested_notify
 
         follow_created.connect(follow_created_notify, dispatch_uid="notifications.follow_created_notify")
+        follow_requested.connect(follow_requested_notify, dispatch_uid="notifications.follow_requested_notify")

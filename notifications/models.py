@@ -9,6 +9,8 @@ from django.utils import timezone
 class Notification(models.Model):
     class Type(models.TextChoices):
         FOLLOW = "follow", "Follow"
+        # A request to follow the recipient's protected account (``actor`` asked).
+        FOLLOW_REQUEST = "follow_request", "Follow request"
         LIKE = "like", "Like"
         RETWEET = "retweet", "Retweet"
         REPLY = "reply", "Reply"

@@ -7,7 +7,7 @@ Rules:
 - Each notification has a ``dedupe_key``, unique per recipient, and is inserted with
   ``ON CONFLICT DO NOTHING``: running a task twice, or undoing and redoing an action, inserts nothing
   new. Keys: ``follow:<actor>``, ``like:<actor>:<post>``, ``retweet:<actor>:<post>``,
-  ``reply:<reply>``, ``mention:<post>``, ``message:<message>``.
+  ``reply:<reply>``, ``mention:<post>``, ``message:<message>``, ``follow_request:<actor>``.
 - New notifications are pushed to their recipients' sockets after commit, then their new unread
   counts (``push``).
 """
@@ -101,6 +101,17 @@ def notification_create_for_follow(*, follow_id: int) -> Notification | None:
         Notification.objects.select_related("recipient__profile")
         .filter(recipient_id=recipient_id, dedupe_key=f"follow:{actor_id}")
         .first()
+    )
+
+
+def notification_create_follow_request(*, actor_id: int, recipient_id: int) -> int:
+    """``actor_id`` asked to follow ``recipient_id``'s protected account (approving it adds no follow
+    notification: this one stays the only one about it)."""
+    return _insert(
+        recipient_ids=[recipient_id],
+        actor_id=actor_id,
+        type=Type.FOLLOW_REQUEST,
+        dedupe_key=f"follow_request:{actor_id}",
     )
 
 

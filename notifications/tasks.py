@@ -43,6 +43,12 @@ def notify_follow_task(*, follow_id: int) -> None:
         enqueue_on_commit(send_follow_email_task, notification_id=notification.pk)
 
 
+@shared_task(name="notifications.notify_follow_request", **NOTIFY_OPTIONS)
+def notify_follow_request_task(*, actor_id: int, recipient_id: int) -> None:
+    """A request to follow the recipient's protected account."""
+    services.notification_create_follow_request(actor_id=actor_id, recipient_id=recipient_id)
+
+
 # The name matches the ``*.send_*_email*`` route: it runs on the email queue.
 @shared_task(
     bind=True,

@@ -5,7 +5,8 @@ missing (none when everything is cached). Posts the viewer may not see are left 
 (:mod:`posts.visibility`).
 
 Cached, each under its own key in the default cache: a post's :func:`posts.serializers.post_data`
-(``feed:post:<id>``), a user's short form (``feed:user:<id>``) and a viewer's like/retweet flags on a
+(``feed:post:v2:<id>``), a user's short form with whether the account is protected, for the
+visibility rule (``feed:user:v2:<id>``) and a viewer's like/retweet flags on a
 post (``feed:flags:<viewer>:<post>``). URLs are cached relative and made absolute per request. The
 services delete the keys after commit whenever what they hold changes (likes, retweets, replies,
 edits, deletes, profile changes); the keys also expire after an hour, which bounds the effect of a
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db.models import F, IntegerField, TextField, Value
+from django.db.models.functions import Cast
 
 from media.models import Media
 from users.selectors import user_list_active
@@ -30,12 +32,27 @@ CACHE_SECONDS = 3600
 LIKED, RETWEETED = 1, 2
 
 
+# The versions name the shape of what is cached: a new shape is never read from an older entry.
 def post_key(post_id: int) -> str:
-    return f"feed:post:{post_id}"
+    return f"feed:post:v2:{post_id}"
 
 
 def user_key(user_id: int) -> str:
-    return f"feed:user:{user_id}"
+    return f"feed:user:v2:{user_id}"
+
+
+def _author_data(*, id: int, username: str, display_name: str | None, avatar: str | None, is_protected) -> dict:
+    """What is cached of a user: the short form, and ``is_protected`` for the visibility rule."""
+    data = user_short_data(id=id, username=username, display_name=display_name, avatar=avatar)
+    data["is_protected"] = bool(is_protected)
+    return data
+
+
+def _short(user: dict | None) -> dict | None:
+    """The short form alone, as the representation shows it."""
+    if user is None:
+        return None
+    return {key: value for key, value in user.items() if key != "is_protected"}
 
 
 def flags_key(viewer_id: int, post_id: int) -> str:
@@ -74,12 +91,16 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
             "likes_count",
             "retweets_count",
             "replies_count",
+            "visibility",
             "author__username",
             "author__profile__display_name",
             "author__profile__avatar",
+            "author__profile__is_protected",
         )
     )
-    for pid, author, content, created, edited, reply_to, likes, retweets, replies, username, name, avatar in rows:
+    for row in rows:
+        pid, author, content, created, edited, reply_to, likes, retweets, replies, visibility_, *user = row
+        username, name, avatar, protected = user
         posts[pid] = {
             "id": pid,
             "author_id": author,
@@ -90,11 +111,14 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
             "likes_count": likes,
             "retweets_count": retweets,
             "replies_count": replies,
+            "visibility": visibility_,
             "hashtags": [],
             "mentions": [],
             "media": [],
         }
-        users[author] = user_short_data(id=author, username=username, display_name=name, avatar=avatar)
+        users[author] = _author_data(
+            id=author, username=username, display_name=name, avatar=avatar, is_protected=protected
+        )
     return posts
 
 
@@ -103,7 +127,8 @@ _COLUMNS = ("k", "p", "i1", "i2", "i3", "i4", "s1", "s2", "s3")
 
 def _rows(qs, kind: int, p: str, ints: tuple = (), strs: tuple = ()):
     """One part of the UNION: (kind, post or user id, 4 ints, 3 strings)."""
-    int_cols = [F(name) for name in ints] + [Value(0, IntegerField())] * (4 - len(ints))
+    int_cols = [F(name) if isinstance(name, str) else name for name in ints]
+    int_cols += [Value(0, IntegerField())] * (4 - len(ints))
     str_cols = [F(name) for name in strs] + [Value("", TextField())] * (3 - len(strs))
     annotations = dict(zip(_COLUMNS, [Value(kind, IntegerField()), F(p), *int_cols, *str_cols], strict=True))
     return qs.order_by().annotate(**annotations).values_list(*_COLUMNS)
@@ -133,6 +158,7 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
                 user_list_active().filter(pk__in=user_ids),
                 4,
                 "id",
+                ints=(Cast("profile__is_protected", IntegerField()),),
                 strs=("username", "profile__display_name", "profile__avatar"),
             )
         )
@@ -181,7 +207,7 @@ def feed_items(*, viewer, entries: list, request=None) -> list[dict]:
         elif k == 3:
             media[p].append((i4, i1, s1, s2, i2, i3))
         elif k == 4:
-            users[p] = fresh_users[p] = user_short_data(id=p, username=s1, display_name=s2, avatar=s3)
+            users[p] = fresh_users[p] = _author_data(id=p, username=s1, display_name=s2, avatar=s3, is_protected=i1)
         else:
             fresh_flags[p] |= LIKED if k == 5 else RETWEETED
     for pid, row in loaded.items():
@@ -208,11 +234,11 @@ def feed_items(*, viewer, entries: list, request=None) -> list[dict]:
         items.append(
             feed_item_render(
                 post,
-                author=author,
+                author=_short(author),
                 is_liked=flag & LIKED,
                 is_retweeted=flag & RETWEETED,
                 # A retweet by an account deactivated since shows the post without naming it.
-                retweeted_by=users.get(entry.retweeted_by_id) if entry.retweeted_by_id else None,
+                retweeted_by=_short(users.get(entry.retweeted_by_id)) if entry.retweeted_by_id else None,
                 feed_id=entry.feed_id,
                 request=request,
             )

@@ -24,6 +24,15 @@ class PostManager(models.Manager):
 
 
 class Post(models.Model):
+    class Visibility(models.TextChoices):
+        # Anyone, everywhere.
+        PUBLIC = "public", "Public"
+        # Anyone with the link, followers' feeds and the author's list; not in search, hashtag
+        # lists, trending or the all-posts list.
+        UNLISTED = "unlisted", "Unlisted"
+        # The author and their followers only (every post of a protected account is treated so).
+        FOLLOWERS = "followers", "Followers"
+
     # Foreign keys whose lookups a composite index below already serves get no index of their own:
     # every index slows every insert.
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts", db_index=False)
@@ -34,6 +43,9 @@ class Post(models.Model):
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies", db_index=False
     )
+    # No index of its own: the lists read their newest-first indexes and filter on it (most posts are
+    # public, so the filter costs little); the partial index below serves the anonymous listings.
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     likes_count = models.PositiveIntegerField(default=0)
     retweets_count = models.PositiveIntegerField(default=0)
     replies_count = models.PositiveIntegerField(default=0)
@@ -54,6 +66,13 @@ class Post(models.Model):
             models.Index(fields=["-created_at", "-id"], name="posts_post_created_idx"),
             # An author's posts (profile pages, the feed's "posts by the people I follow").
             models.Index(fields=["author", "-created_at", "-id"], name="posts_post_author_idx"),
+            # What anyone may list (search, hashtag lists, the all-posts list of an anonymous
+            # viewer): public posts, newest first.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(visibility="public"),
+                name="posts_post_public_created_idx",
+            ),
             # Replies to a post, oldest first.
             models.Index(fields=["reply_to", "created_at", "id"], name="posts_post_replies_idx"),
         ]

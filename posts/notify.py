@@ -7,6 +7,7 @@
   notification for that post, also when an edit adds the mention later. Other mentioned users get
   ``mention`` notifications (``post`` = the mentioning post), all in one INSERT.
 - The rows may be gone when the task runs (unliked, deleted): then nobody is notified.
+- A reply or a mention in a post the recipient may not see (:mod:`posts.visibility`) notifies nobody.
 """
 
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from notifications.services import (
 )
 
 from .models import Like, Mention, Post, Retweet
+from .visibility import post_viewer_ids
 
 
 def like_notify(*, like_id: int) -> int:
@@ -47,7 +49,7 @@ def post_notify(*, post_id: int, mentioned_ids: Iterable[int] = ()) -> int:
         return 0
     author_id, parent_author_id = post["author_id"], post["reply_to__author_id"]
     count = 0
-    if parent_author_id is not None:
+    if parent_author_id is not None and post_viewer_ids(post_id=post_id, user_ids=[parent_author_id]):
         count += notification_create_reply(actor_id=author_id, recipient_id=parent_author_id, reply_id=post_id)
     mentioned_ids = list(mentioned_ids)
     if mentioned_ids:
@@ -56,5 +58,6 @@ def post_notify(*, post_id: int, mentioned_ids: Iterable[int] = ()) -> int:
             .exclude(user_id=parent_author_id)  # the reply notification covers them
             .values_list("user_id", flat=True)
         )
-        count += notification_create_mentions(actor_id=author_id, recipient_ids=still_mentioned, post_id=post_id)
+        recipients = post_viewer_ids(post_id=post_id, user_ids=still_mentioned)
+        count += notification_create_mentions(actor_id=author_id, recipient_ids=sorted(recipients), post_id=post_id)
     return count

@@ -25,10 +25,12 @@ SEARCH_CONFIG = "simple"
 SEARCH_CANDIDATES = 1000
 
 
-def post_list(*, viewer=None) -> QuerySet[Post]:
-    """The posts the viewer may see, unordered, with what ``PostSerializer`` shows."""
+def post_list(*, viewer=None, listing: bool = False) -> QuerySet[Post]:
+    """The posts the viewer may see, unordered, with what ``PostSerializer`` shows; ``listing``:
+    browsed rather than reached by link, feed or author (no ``unlisted`` posts, see
+    :mod:`posts.visibility`)."""
     qs = (
-        visibility.post_list_visible(viewer)
+        visibility.post_list_visible(viewer, listing=listing)
         .select_related("author__profile")
         .prefetch_related(
             Prefetch("hashtags", queryset=Hashtag.objects.order_by("name").only("id", "name")),
@@ -65,12 +67,11 @@ def post_search(*, text: str, viewer=None) -> QuerySet[Post]:
     match first (ranking re-reads each candidate's text, so it is bounded: a very common word costs no
     more than a rare one). On the embedded SQLite fallback: every match, newest first."""
     if not settings.IS_POSTGRES:
-        return post_filter_by_text(post_list(viewer=viewer), text).order_by("-created_at", "-id")
-    candidates = post_filter_by_text(visibility.post_list_visible(viewer), text).order_by("-created_at", "-id")[
-        :SEARCH_CANDIDATES
-    ]
+        return post_filter_by_text(post_list(viewer=viewer, listing=True), text).order_by("-created_at", "-id")
+    listed = visibility.post_list_visible(viewer, listing=True)
+    candidates = post_filter_by_text(listed, text).order_by("-created_at", "-id")[:SEARCH_CANDIDATES]
     return (
-        post_list(viewer=viewer)
+        post_list(viewer=viewer, listing=True)
         .filter(pk__in=candidates.values("pk"))
         .annotate(rank=SearchRank(F("search_vector"), _search_query(text)))
         .order_by("-rank", "-created_at", "-id")
@@ -83,7 +84,7 @@ def post_filter_by_hashtag(qs: QuerySet[Post], name: str) -> QuerySet[Post]:
 
 
 def post_list_by_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
-    return post_filter_by_hashtag(post_list(viewer=viewer), name)
+    return post_filter_by_hashtag(post_list(viewer=viewer, listing=True), name)
 
 
 def post_list_replies(*, post: Post, viewer=None) -> QuerySet[Post]:
@@ -97,8 +98,8 @@ def hashtag_search(*, text: str) -> QuerySet[Hashtag]:
 
 
 def hashtag_list_trending() -> list[dict]:
-    """Top 10 hashtags by posts of the last 24 hours (ties by name) that anyone may see, cached
-    briefly."""
+    """Top 10 hashtags by posts of the last 24 hours (ties by name) that anyone may list (``public``
+    posts of accounts that are not protected), cached briefly."""
     key = "posts:trending"
     result = cache.get(key)
     if result is None:
@@ -107,7 +108,9 @@ def hashtag_list_trending() -> list[dict]:
         # decide, by primary keys, whether its post is visible), and only then join the names of the
         # groups, instead of joining every post-hashtag row of the day to its hashtag.
         counts = (
-            PostHashtag.objects.filter(visibility.post_visible_q(None, prefix="post__"), created_at__gte=since)
+            PostHashtag.objects.filter(
+                visibility.post_visible_q(None, prefix="post__", listing=True), created_at__gte=since
+            )
             .values("hashtag_id")
             .annotate(count=Count("id"))
             .values("hashtag_id", "count")

@@ -38,6 +38,7 @@ def post_data(
     likes_count: int,
     retweets_count: int,
     replies_count: int,
+    visibility: str,
     hashtags: Iterable[str],
     mentions: Iterable[tuple[int, str]],
     media: Iterable[tuple[int, str, str, int, int]],
@@ -54,6 +55,7 @@ def post_data(
         "likes_count": likes_count,
         "retweets_count": retweets_count,
         "replies_count": replies_count,
+        "visibility": visibility,
         "hashtags": list(hashtags),
         "mentions": [{"id": user_id, "username": username} for user_id, username in mentions],
         "media": [
@@ -75,6 +77,7 @@ def post_data_of(post: Post) -> dict:
         likes_count=post.likes_count,
         retweets_count=post.retweets_count,
         replies_count=post.replies_count,
+        visibility=post.visibility,
         hashtags=[tag.name for tag in post.hashtags.all()],
         mentions=[(user.pk, user.username) for user in post.mentions.all()],
         media=[(m.pk, m.file.name, m.thumbnail.name, m.width, m.height) for m in post.media.all()],
@@ -135,6 +138,7 @@ class PostSerializer(serializers.ModelSerializer):
             "likes_count",
             "retweets_count",
             "replies_count",
+            "visibility",
             "hashtags",
             "mentions",
             "media",
@@ -184,6 +188,16 @@ class PostCreateSerializer(serializers.Serializer):
     )
     media_ids = serializers.ListField(child=IdField(), max_length=4, required=False)
     reply_to = IdField(required=False, allow_null=True)
+    visibility = serializers.ChoiceField(
+        choices=Post.Visibility.choices,
+        required=False,
+        help_text=(
+            "public (default): anyone, everywhere; unlisted: anyone with the link, followers' feeds and "
+            "the author's list, not search, hashtag lists, trending or the all-posts list; followers: "
+            "the author and their followers only, can't be retweeted. A protected account's posts are "
+            "always stored as followers."
+        ),
+    )
 
 
 class PostUpdateSerializer(serializers.Serializer):

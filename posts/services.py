@@ -31,6 +31,7 @@ from .tasks import (
     timeline_retweet_created,
     timeline_retweet_deleted,
 )
+from .visibility import post_is_restricted, post_visibility_for
 
 
 def clean_content(content: str) -> str:
@@ -96,13 +97,19 @@ def post_create(
     reply_to_id: int | None = None,
     media_ids=(),
     idempotency_key: str | None = None,
+    visibility: str | None = None,
 ) -> Post:
-    """Create a post. With an ``idempotency_key`` (:mod:`mini_twitter.api.idempotency`), a post the
+    """Create a post, ``public`` unless ``visibility`` says otherwise (a protected account's posts
+    are all stored as ``followers``). With an ``idempotency_key`` (:mod:`mini_twitter.api.idempotency`), a post the
     author made with the same key less than an hour ago is returned instead, and nothing changes.
     The key is stored in the post's row, in the transaction that creates it, so a retry finds the
     post even when the first answer was lost after commit; a concurrent duplicate waits on the
     unique key until the first commits, then returns its post."""
     content = clean_content(content)
+    if visibility is not None and visibility not in Post.Visibility.values:
+        raise ValidationError({"visibility": [f"Choose one of: {', '.join(Post.Visibility.values)}."]})
+    protected = Profile.objects.filter(pk=author.pk).values_list("is_protected", flat=True).first() or False
+    visibility = post_visibility_for(author_protected=protected, requested=visibility)
     expired_id = None
     if idempotency_key is not None:
         earlier = _post_with_key(author=author, key=idempotency_key)
@@ -118,6 +125,7 @@ def post_create(
             media_ids=media_ids,
             idempotency_key=idempotency_key,
             expired_id=expired_id,
+            audience=visibility,
         )
     except IntegrityError:
         if idempotency_key is None:
@@ -140,6 +148,7 @@ def _post_insert(
     media_ids,
     idempotency_key: str | None,
     expired_id: int | None,
+    audience: str,
 ) -> Post:
     with transaction.atomic():
         if expired_id is not None:
@@ -155,7 +164,11 @@ def _post_insert(
             if not replied:
                 raise ValidationError({"reply_to": ["The post you reply to does not exist."]})
         post = Post.objects.create(
-            author=author, content=content, reply_to_id=reply_to_id, idempotency_key=idempotency_key
+            author=author,
+            content=content,
+            reply_to_id=reply_to_id,
+            idempotency_key=idempotency_key,
+            visibility=audience,
         )
         media_attach(post=post, owner=author, media_ids=media_ids)
         tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
@@ -265,6 +278,11 @@ def like_delete(*, user: User, post: Post) -> bool:
 def retweet_create(*, user: User, post: Post) -> bool:
     if post.author_id == user.pk:
         raise DomainError("You cannot retweet your own post.")
+    protected = getattr(post, "author_is_protected", None)
+    if protected is None:
+        protected = Profile.objects.filter(pk=post.author_id).values_list("is_protected", flat=True).first() or False
+    if post_is_restricted(post, author_protected=protected):
+        raise PermissionDenied("Posts for followers only and posts of protected accounts can't be retweeted.")
     if Retweet.objects.filter(user=user, post=post).exists():
         return False
     try:

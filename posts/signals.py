@@ -34,8 +34,9 @@ def timeline_missing(sender, *, home_id: int | None, user_id: int | None, **kwar
         enqueue_transient(timeline_rebuild_task, user_id=user_id)
 
 
-# What the short user form shows (``is_active``: a deactivated author's posts disappear).
-SHORT_FORM_FIELDS = {"username", "display_name", "avatar", "is_active"}
+# What the short user form shows, and what the visibility rule reads with it (``is_active``: a
+# deactivated author's posts disappear; ``is_protected``: a protected author's are for followers).
+SHORT_FORM_FIELDS = {"username", "display_name", "avatar", "is_active", "is_protected"}
 
 
 @receiver(post_save, sender=User)

@@ -52,13 +52,19 @@ class PostViewSet(
     swagger_tags = ["posts"]
 
     def get_queryset(self):
-        return selectors.post_list(viewer=self.request.user)
+        # The all-posts list is browsed (no unlisted posts); an author's list shows all theirs.
+        listing = self.action == "list" and not self.request.query_params.get("author")
+        return selectors.post_list(viewer=self.request.user, listing=listing)
 
     def _post_response(self, post_id: int, status_code=status.HTTP_200_OK) -> Response:
         post = selectors.post_get(post_id=post_id, viewer=self.request.user)
         return Response(PostSerializer(post, context=self.get_serializer_context()).data, status=status_code)
 
-    @swagger_auto_schema(operation_description="All posts, newest first (cursor pagination).")
+    @swagger_auto_schema(
+        operation_description=(
+            "All posts the viewer may see, newest first (cursor pagination); `unlisted` posts only with `?author=`."
+        )
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -71,7 +77,10 @@ class PostViewSet(
         manual_parameters=[idempotency.PARAMETER],
         responses={
             201: PostSerializer,
-            400: "Empty or too long content, unknown reply_to or media ids, a bad Idempotency-Key.",
+            400: (
+                "Empty or too long content, unknown reply_to or media ids, a bad Idempotency-Key, an unknown "
+                "visibility."
+            ),
         },
     )
     def create(self, request):
@@ -87,6 +96,7 @@ class PostViewSet(
             reply_to_id=data.get("reply_to"),
             media_ids=data.get("media_ids") or (),
             idempotency_key=key,
+            visibility=data.get("visibility"),
         )
         return self._post_response(post.pk, status.HTTP_201_CREATED)
 
@@ -130,10 +140,11 @@ class PostViewSet(
         services.like_delete(user=request.user, post=post)
         return self._post_response(post.pk)
 
-    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 400: ERROR, 404: ERROR})
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 400: ERROR, 403: ERROR, 404: ERROR})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def retweet(self, request, id=None):
-        """Retweet a post (idempotent); your own posts can't be retweeted (400)."""
+        """Retweet a post (idempotent); your own posts can't be retweeted (400), nor `followers` posts
+        or a protected account's (403)."""
         post = visibility.post_get_visible(viewer=request.user, post_id=id)
         services.retweet_create(user=request.user, post=post)
         return self._post_response(post.pk)

@@ -1,41 +1,127 @@
 """Which posts a viewer may see: the one rule every read of posts goes through (lists, filters,
 detail, the actions naming a post, replies, hashtags, search, trending, the feed's items, the
-microblog API).
+microblog API, notifications).
 
-Today a post is visible when its author's account is active. The rule takes the viewer so that it
-can grow (blocks, mutes, protected accounts, a post's own visibility) in this module alone. It has two
-forms that must agree: :func:`post_visible_q`, a filter for queries, and :func:`post_visible`, the same
-test for a post already loaded as plain data (the feed's cached representations), which costs no
-query.
+A post is visible when its author's account is active and its audience takes the viewer in: a
+``public`` or ``unlisted`` post by an account that is not protected is for anyone; a ``followers``
+post, and every post of a protected account, is for its author and the author's followers only.
+Where posts are *listed* for everyone to browse (search, hashtag lists, trending, the all-posts list
+without an author) ``unlisted`` posts are left out (``listing=True``); a link, the feed and an
+author's own list show them.
+
+The rule has two forms that must agree: :func:`post_visible_q`, a filter for queries, and
+:func:`post_visible`, the same test for a post already loaded as plain data (the feed's cached
+representations), which costs no query when every post on the page is open to anyone, and one
+cached set of the viewer's followees otherwise.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from users.models import Follow
+
+from .feed.db import source_user_ids
 from .models import Post
 
+Visibility = Post.Visibility
+# Visibilities open to anyone (when the author is not protected).
+OPEN = (Visibility.PUBLIC, Visibility.UNLISTED)
 
-def post_visible_q(viewer, *, prefix: str = "") -> Q:
+
+def _authenticated(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
+
+
+# --- Post visibility and protected accounts -----------------------------------------------------
+
+
+def _audience_q(viewer, prefix: str) -> Q:
+    """Posts whose audience takes the viewer in: open ones, and the restricted ones of the viewer
+    and of the accounts they follow (a subquery: no query of its own)."""
+    open_to_all = Q(**{f"{prefix}visibility__in": OPEN, f"{prefix}author__profile__is_protected": False})
+    if not _authenticated(viewer):
+        return open_to_all
+    followees = Follow.objects.filter(follower_id=viewer.pk).values("followee_id")
+    return open_to_all | Q(**{f"{prefix}author_id": viewer.pk}) | Q(**{f"{prefix}author_id__in": followees})
+
+
+def _audience_allows(viewer, *, post: Mapping, author: Mapping) -> bool:
+    """:func:`_audience_q` for plain data: ``post`` a cached representation (``visibility``),
+    ``author`` carrying ``is_protected``."""
+    if post.get("visibility", Visibility.PUBLIC) in OPEN and not author.get("is_protected"):
+        return True
+    if not _authenticated(viewer):
+        return False
+    # The viewer and whom they follow, cached until their follows change.
+    return post["author"] in source_user_ids(viewer.pk)
+
+
+def post_is_restricted(post: Post, *, author_protected: bool) -> bool:
+    """Whether the post is for its author's followers only (so it can't be retweeted)."""
+    return post.visibility == Visibility.FOLLOWERS or author_protected
+
+
+def post_visibility_for(*, author_protected: bool, requested: str | None) -> str:
+    """The visibility a new post is stored with: a protected account's posts are all ``followers``."""
+    if author_protected:
+        return Visibility.FOLLOWERS
+    return requested or Visibility.PUBLIC
+
+
+def post_viewer_ids(*, post_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Those of ``user_ids`` who may see the post (whom its notifications may reach), in at most
+    two queries."""
+    user_ids = set(user_ids)
+    post = (
+        Post.objects.filter(pk=post_id, author__is_active=True)
+        .values("author_id", "visibility", "author__profile__is_protected")
+        .first()
+    )
+    if post is None or not user_ids:
+        return set()
+    if post["visibility"] in OPEN and not post["author__profile__is_protected"]:
+        return user_ids
+    author_id = post["author_id"]
+    followers = set(
+        Follow.objects.filter(followee_id=author_id, follower_id__in=user_ids).values_list("follower_id", flat=True)
+    )
+    return (followers | {author_id}) & user_ids
+
+
+# --- The rule ------------------------------------------------------------------------------------
+
+
+def post_visible_q(viewer, *, prefix: str = "", listing: bool = False) -> Q:
     """The rule as a filter on posts; ``prefix`` reaches the post from another model
-    (``"post__"`` for likes, retweets or post hashtags). ``viewer`` may be anonymous or None."""
-    return Q(**{f"{prefix}author__is_active": True})
+    (``"post__"`` for likes, retweets or post hashtags). ``viewer`` may be anonymous or None.
+    ``listing``: the posts are browsed, not reached by link, feed or author (no ``unlisted`` ones)."""
+    q = Q(**{f"{prefix}author__is_active": True}) & _audience_q(viewer, prefix)
+    if listing:
+        q &= ~Q(**{f"{prefix}visibility": Visibility.UNLISTED})
+    return q
 
 
-def post_visible(viewer, *, post: Mapping, author: Mapping | None) -> bool:
+def post_visible(viewer, *, post: Mapping, author: Mapping | None, listing: bool = False) -> bool:
     """The rule for a post already loaded as plain data: ``post`` is its cached representation,
-    ``author`` its author's short form, loaded for active accounts only (None when the account is
-    deactivated or gone)."""
-    return author is not None
+    ``author`` its author's short form with ``is_protected``, loaded for active accounts only (None
+    when the account is deactivated or gone)."""
+    if author is None:
+        return False
+    if listing and post.get("visibility") == Visibility.UNLISTED:
+        return False
+    return _audience_allows(viewer, post=post, author=author)
 
 
-def post_list_visible(viewer) -> QuerySet[Post]:
+def post_list_visible(viewer, *, listing: bool = False) -> QuerySet[Post]:
     """Every post the viewer may see, unordered and without relations."""
-    return Post.objects.filter(post_visible_q(viewer))
+    return Post.objects.filter(post_visible_q(viewer, listing=listing))
 
 
 def post_get_visible(*, viewer, post_id: int) -> Post:
-    """The post alone (no relations), 404 when it does not exist or the viewer may not see it: for
-    the actions that name a post (like, retweet, reply, delete...)."""
-    return get_object_or_404(post_list_visible(viewer), pk=post_id)
+    """The post alone (no relations; ``author_is_protected`` annotated from the join the rule makes
+    anyway), 404 when it does not exist or the viewer may not see it: for the actions that name a
+    post (like, retweet, reply, delete...)."""
+    posts = post_list_visible(viewer).annotate(author_is_protected=F("author__profile__is_protected"))
+    return get_object_or_404(posts, pk=post_id)

@@ -83,7 +83,7 @@ class FollowAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        result = follow_create(follower=obj.follower, followee=obj.followee)
+        result = follow_create(follower=obj.follower, followee=obj.followee, ask_protected=False)
         obj.pk = result.follow.pk
 
     def delete_model(self, request, obj):

@@ -130,6 +130,8 @@ class Profile(models.Model):
     avatar = models.ImageField(upload_to="avatars/", blank=True, null=True)
     email_notifications = models.BooleanField(default=True)
     allow_messages_from = models.CharField(max_length=16, choices=MessagesFrom.choices, default=MessagesFrom.EVERYONE)
+    # A protected account's follows are requests it approves; its posts are for its followers.
+    is_protected = models.BooleanField(default=False)
     # Denormalised counters, changed only with F() expressions inside the writing transaction.
     followers_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
@@ -160,6 +162,31 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} -> {self.followee_id}"
+
+
+class FollowRequest(models.Model):
+    """A pending request to follow a protected account: approving it makes it a follow, rejecting
+    or cancelling it deletes it."""
+
+    # Served by the unique constraint's leading column.
+    requester = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", db_index=False)
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["requester", "target"], name="users_followrequest_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(requester=models.F("target")), name="users_followrequest_not_self"
+            ),
+        ]
+        indexes = [
+            # The requests to follow me, oldest first.
+            models.Index(fields=["target", "created_at", "id"], name="users_followrequest_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester_id} -> {self.target_id} (requested)"
 
 
 class PasswordResetCode(models.Model):

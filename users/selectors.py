@@ -2,11 +2,11 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
-from .models import ApiKey, Follow, Profile, User
+from .models import ApiKey, Follow, FollowRequest, Profile, User
 
 
 def user_list_active() -> QuerySet[User]:
@@ -50,16 +50,24 @@ def profile_list() -> QuerySet[Profile]:
 
 
 def user_annotate_follow_flags(users: Iterable[User], viewer) -> None:
-    """Set ``is_following`` (viewer follows them) and ``follows_you`` on each user, in one query."""
+    """Set ``is_following`` (viewer follows them), ``follows_you`` and ``follow_requested`` (the
+    viewer's request to follow them is pending) on each user, in one query."""
     users = list(users)
     following: set[int] = set()
     followers: set[int] = set()
+    requested: set[int] = set()
     if viewer is not None and viewer.is_authenticated and users:
         ids = {u.pk for u in users}
-        rows = Follow.objects.filter(
-            Q(follower=viewer, followee_id__in=ids) | Q(followee=viewer, follower_id__in=ids)
-        ).values_list("follower_id", "followee_id")
-        for follower_id, followee_id in rows:
+        follows = (
+            Follow.objects.filter(Q(follower=viewer, followee_id__in=ids) | Q(followee=viewer, follower_id__in=ids))
+            .annotate(kind=Value(0, IntegerField()))
+            .values_list("follower_id", "followee_id", "kind")
+        )
+        rows = follows.union(_follow_requests_rows(viewer, ids), all=True)
+        for follower_id, followee_id, kind in rows:
+            if kind == 1:
+                requested.add(followee_id)
+                continue
             if follower_id == viewer.pk:
                 following.add(followee_id)
             if followee_id == viewer.pk:
@@ -67,6 +75,26 @@ def user_annotate_follow_flags(users: Iterable[User], viewer) -> None:
     for user in users:
         user.is_following = user.pk in following
         user.follows_you = user.pk in followers
+        user.follow_requested = user.pk in requested
+
+
+def _follow_requests_rows(viewer, ids: set[int]):
+    """The viewer's pending requests to follow any of ``ids``, as rows of the follows' union."""
+    return (
+        FollowRequest.objects.filter(requester=viewer, target_id__in=ids)
+        .annotate(kind=Value(1, IntegerField()))
+        .values_list("requester_id", "target_id", "kind")
+    )
+
+
+def follow_request_list(*, target: User) -> QuerySet[FollowRequest]:
+    """Pending requests to follow ``target`` from active accounts, with the requester loaded
+    (ordered by the caller: oldest first)."""
+    return FollowRequest.objects.filter(target=target, requester__is_active=True).select_related("requester__profile")
+
+
+def user_is_protected(*, user: User) -> bool:
+    return Profile.objects.filter(pk=user.pk, is_protected=True).exists()
 
 
 def api_key_list(*, user) -> QuerySet[ApiKey]:

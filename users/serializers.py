@@ -56,8 +56,8 @@ class UserShortSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(UserShortSerializer):
-    """The public view of a user; ``is_following``/``follows_you`` are set in bulk by the selector
-    (``user_annotate_follow_flags``) and are false for anonymous viewers."""
+    """The public view of a user; ``is_following``/``follows_you``/``follow_requested`` are set in
+    bulk by the selector (``user_annotate_follow_flags``) and are false for anonymous viewers."""
 
     bio = serializers.CharField(source="profile.bio", read_only=True)
     location = serializers.CharField(source="profile.location", read_only=True)
@@ -67,6 +67,14 @@ class UserSerializer(UserShortSerializer):
     posts_count = serializers.IntegerField(source="profile.posts_count", read_only=True)
     is_following = serializers.BooleanField(read_only=True, default=False)
     follows_you = serializers.BooleanField(read_only=True, default=False)
+    is_protected = serializers.BooleanField(
+        source="profile.is_protected",
+        read_only=True,
+        help_text="Follows are requests the user approves; their posts are for their followers only.",
+    )
+    follow_requested = serializers.BooleanField(
+        read_only=True, default=False, help_text="The viewer's request to follow this user is pending."
+    )
 
     class Meta(UserShortSerializer.Meta):
         fields = (
@@ -83,6 +91,8 @@ class UserSerializer(UserShortSerializer):
             "date_joined",
             "is_following",
             "follows_you",
+            "is_protected",
+            "follow_requested",
         )
         read_only_fields = fields
 
@@ -133,6 +143,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "followers_count",
             "following_count",
             "posts_count",
+            "is_protected",
             "updated_at",
         )
         read_only_fields = fields
@@ -159,6 +170,21 @@ class ProfileUpdateSerializer(serializers.Serializer):
     )
     email_notifications = serializers.BooleanField(required=False)
     allow_messages_from = serializers.ChoiceField(choices=Profile.MessagesFrom.choices, required=False)
+    is_protected = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "Protect the account: follows become requests to approve, posts are for followers only. "
+            "Turning it off approves every pending request; turning it on keeps existing followers."
+        ),
+    )
+
+
+class FollowRequestSerializer(serializers.Serializer):
+    """A pending request to follow me: ``user`` is who asked."""
+
+    id = serializers.IntegerField(read_only=True)
+    user = UserShortSerializer(source="requester", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
 
 
 class TokenPairSerializer(serializers.Serializer):

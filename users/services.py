@@ -12,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -26,9 +27,9 @@ from outbox.services import enqueue_on_commit
 from realtime.events import CLOSE_AUTH_FAILED, close_group, session_sockets_group
 
 from .authentication import revoked_sessions_after_ending, session_of
-from .models import ApiKey, Follow, PasswordResetCode, Profile, User
+from .models import ApiKey, Follow, FollowRequest, PasswordResetCode, Profile, User
 from .password_reset import code_hash
-from .signals import follow_created
+from .signals import follow_created, follow_requested
 from .tasks import send_password_reset_email_task
 from .usernames import USERNAME_TAKEN, normalize_username, username_skeleton, validate_username_scripts
 
@@ -90,8 +91,12 @@ def user_create(*, username: str, email: str, password: str, display_name: str =
 
 @dataclass(frozen=True)
 class FollowResult:
-    follow: Follow
+    """``follow`` the follow (None when the followee is protected and it became ``requested``);
+    ``created`` whether it (or the request) is new."""
+
+    follow: Follow | None
     created: bool
+    requested: bool = False
 
 
 def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
@@ -105,18 +110,27 @@ def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
         Profile.objects.filter(pk=pk).update(**updates[pk])
 
 
-def follow_create(*, follower: User, followee: User) -> FollowResult:
-    """Follow; a new follow is announced with ``signals.follow_created`` inside its transaction."""
+def follow_create(*, follower: User, followee: User, ask_protected: bool = True) -> FollowResult:
+    """Follow; a new follow is announced with ``signals.follow_created`` inside its transaction. A
+    protected account is not followed but asked (:func:`follow_request_create`), unless
+    ``ask_protected`` is false (staff making the follow in the admin)."""
     if follower.pk == followee.pk:
         raise DomainError("You cannot follow yourself.")
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
     if existing:
         return FollowResult(existing, created=False)
+    if ask_protected and Profile.objects.filter(pk=followee.pk, is_protected=True).exists():
+        return follow_request_create(requester=follower, target=followee)
+    return _follow_insert(follower=follower, followee=followee)
+
+
+def _follow_insert(*, follower: User, followee: User, requested: bool = False) -> FollowResult:
+    """Store a follow with its counts; ``requested``: an approved request (see ``signals``)."""
     try:
         with transaction.atomic():
             follow = Follow.objects.create(follower=follower, followee=followee)
             _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=1)
-            follow_created.send(sender=Follow, follow=follow)
+            follow_created.send(sender=Follow, follow=follow, requested=requested)
     except IntegrityError:
         # A concurrent request created the same follow first: the outcome is "already following".
         return FollowResult(Follow.objects.get(follower=follower, followee=followee), created=False)
@@ -124,14 +138,87 @@ def follow_create(*, follower: User, followee: User) -> FollowResult:
 
 
 def follow_delete(*, follower: User, followee: User) -> bool:
+    """Unfollow, or cancel a pending request to follow. The request goes first: an approval running
+    at the same moment holds it locked, so this waits for its follow and then undoes that too."""
     with transaction.atomic():
+        FollowRequest.objects.filter(requester=follower, target=followee).delete()
         deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
         if deleted:
             _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=-1)
     return bool(deleted)
 
 
-PROFILE_FIELDS = ("display_name", "bio", "location", "website", "email_notifications", "allow_messages_from")
+# --- Follow requests (protected accounts) ------------------------------------------------------
+
+
+def follow_request_create(*, requester: User, target: User) -> FollowResult:
+    """Ask to follow a protected account; a new request is announced with
+    ``signals.follow_requested`` inside its transaction (the target's notification)."""
+    try:
+        with transaction.atomic():
+            request, created = FollowRequest.objects.get_or_create(requester=requester, target=target)
+            if created:
+                follow_requested.send(sender=FollowRequest, follow_request=request)
+    except IntegrityError:
+        created = False  # a concurrent request asked first
+    return FollowResult(None, created=created, requested=True)
+
+
+def _follow_request_take(*, target: User, request_id: int) -> FollowRequest:
+    """Delete one of the target's pending requests, locked first (see :func:`follow_delete`);
+    404 when it is not theirs or gone. Inside the caller's transaction."""
+    request = (
+        FollowRequest.objects.select_for_update(of=("self",))
+        .select_related("requester__profile")
+        .filter(pk=request_id, target=target)
+        .first()
+    )
+    if request is None:
+        raise Http404("No such follow request.")
+    FollowRequest.objects.filter(pk=request.pk).delete()
+    return request
+
+
+def follow_request_approve(*, target: User, request_id: int) -> FollowRequest:
+    """Approve a request to follow me: it becomes a follow (counts, feeds) in this transaction; no
+    follow notification (the request's is the one)."""
+    with transaction.atomic():
+        request = _follow_request_take(target=target, request_id=request_id)
+        if request.requester.is_active:
+            _follow_insert(follower=request.requester, followee=target, requested=True)
+    return request
+
+
+def follow_request_reject(*, target: User, request_id: int) -> FollowRequest:
+    with transaction.atomic():
+        return _follow_request_take(target=target, request_id=request_id)
+
+
+def follow_requests_approve_all(*, target: User) -> int:
+    """Approve every pending request to follow ``target`` (protection turned off), oldest first."""
+    with transaction.atomic():
+        requests = list(
+            FollowRequest.objects.select_for_update(of=("self",))
+            .select_related("requester")
+            .filter(target=target)
+            .order_by("created_at", "id")
+        )
+        FollowRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        for request in requests:
+            if request.requester.is_active:
+                _follow_insert(follower=request.requester, followee=target, requested=True)
+    return len(requests)
+
+
+PROFILE_FIELDS = (
+    "display_name",
+    "bio",
+    "location",
+    "website",
+    "email_notifications",
+    "allow_messages_from",
+    "is_protected",
+)
 
 
 def profile_update(*, user: User, data: dict) -> Profile:
@@ -145,6 +232,7 @@ def profile_update(*, user: User, data: dict) -> Profile:
             data["location"], field="location", noun="location", max_length=100, single_line=True, allow_empty=True
         )
     profile = user.profile
+    unprotected = profile.is_protected and data.get("is_protected") is False
     changed = [field for field in PROFILE_FIELDS if field in data]
     for field in changed:
         setattr(profile, field, data[field])
@@ -169,6 +257,9 @@ def profile_update(*, user: User, data: dict) -> Profile:
         if new_avatar:
             profile.avatar.storage.delete(new_avatar)
         raise
+    if unprotected:
+        # No longer protected: whoever asked now follows (turning protection on keeps followers).
+        follow_requests_approve_all(target=user)
     if "avatar" in data and old_avatar and old_avatar != (profile.avatar.name if profile.avatar else None):
         storage = Profile._meta.get_field("avatar").storage
         transaction.on_commit(lambda: storage.delete(old_avatar))

@@ -1,11 +1,16 @@
 """Domain events of accounts and relationships, for the layers above to subscribe to (in their
 ``AppConfig.ready``): users announce, and never import who listens (notifications, the feeds).
 
-``follow_created(sender=Follow, follow=<Follow>)`` is sent by ``services.follow_create`` inside the
-transaction that stores the follow, so a receiver that enqueues work with
-``outbox.services.enqueue_on_commit`` owes it exactly when the follow exists.
+``follow_created(sender=Follow, follow=<Follow>, requested=<bool>)`` is sent by
+``services.follow_create`` inside the transaction that stores the follow, so a receiver that enqueues
+work with ``outbox.services.enqueue_on_commit`` owes it exactly when the follow exists; ``requested``
+is true when the follow is an approved follow request (whose own announcement came first).
+
+``follow_requested(sender=FollowRequest, follow_request=<FollowRequest>)`` is sent, the same way,
+when a request to follow a protected account is stored.
 """
 
 from django.dispatch import Signal
 
 follow_created = Signal()
+follow_requested = Signal()

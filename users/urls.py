@@ -8,6 +8,7 @@ from . import views
 profiles = SimpleRouter()
 profiles.register("profiles", views.ProfileViewSet, basename="profile")
 profiles.register("api_keys", views.ApiKeyViewSet, basename="api-key")
+profiles.register("follow_requests", views.FollowRequestViewSet, basename="follow-request")
 
 users = SimpleRouter()
 users.register("", views.UserViewSet, basename="user")

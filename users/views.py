@@ -3,7 +3,7 @@
 from django.db import transaction
 from drf_yasg import openapi
 from drf_yasg.utils import no_body, swagger_auto_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -25,6 +25,7 @@ from .serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
+    FollowRequestSerializer,
     MeSerializer,
     MyProfileSerializer,
     PasswordResetConfirmSerializer,
@@ -113,26 +114,46 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @swagger_auto_schema(
         request_body=no_body,
-        responses={201: UserSerializer, 200: UserSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
-        operation_description="Follow a user: 201 on a new follow, 200 if already following; yourself → 400.",
+        responses={
+            201: UserSerializer,
+            200: UserSerializer,
+            202: openapi.Response("A protected account: the follow is requested (`follow_requested`).", UserSerializer),
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+        },
+        operation_description=(
+            "Follow a user: 201 on a new follow, 200 if already following; yourself → 400. A protected "
+            "account is asked instead: 202 (also when asked already), and they get a `follow_request` "
+            "notification."
+        ),
     )
     @action(detail=True, methods=["post"])
     def follow(self, request, id=None):
         followee = selectors.user_get(user_id=id)
         result = services.follow_create(follower=request.user, followee=followee)
         followee = selectors.user_get(user_id=id)
+        if result.requested:
+            return self._users_response(followee, status_code=status.HTTP_202_ACCEPTED)
         return self._users_response(followee, status_code=201 if result.created else 200)
 
     @swagger_auto_schema(
         request_body=no_body,
         responses={200: UserSerializer, 404: ERROR_RESPONSE},
-        operation_description="Stop following a user (200 also when not following).",
+        operation_description="Stop following a user, or cancel a pending request to follow them (200 also when "
+        "neither).",
     )
     @action(detail=True, methods=["post"])
     def unfollow(self, request, id=None):
         followee = selectors.user_get(user_id=id)
         services.follow_delete(follower=request.user, followee=followee)
         return self._users_response(selectors.user_get(user_id=id))
+
+    def _check_follow_list_access(self, user) -> None:
+        """A protected account's followers and following are its own to see."""
+        if self.request.user.pk != user.pk and selectors.user_is_protected(user=user):
+            if not self.request.user.is_authenticated:
+                raise exceptions.NotAuthenticated()
+            raise exceptions.PermissionDenied("This account is protected.")
 
     def _follow_list(self, follows, attribute):
         paginator = FollowCursorPagination()
@@ -143,22 +164,77 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return paginator.get_paginated_response(data)
 
     @swagger_auto_schema(
-        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(UserSerializer), 404: ERROR_RESPONSE}
+        manual_parameters=CURSOR_PARAMETERS,
+        responses={200: paginated(UserSerializer), 401: ERROR_RESPONSE, 403: ERROR_RESPONSE, 404: ERROR_RESPONSE},
     )
     @action(detail=True, methods=["get"], pagination_class=FollowCursorPagination)
     def followers(self, request, id=None):
-        """The user's followers, most recent follow first."""
+        """The user's followers, most recent follow first. A protected account's: for itself only (403
+        for anyone else, 401 without a token)."""
         user = selectors.user_get(user_id=id)
+        self._check_follow_list_access(user)
         return self._follow_list(selectors.follow_list_followers(user=user), "follower")
 
     @swagger_auto_schema(
-        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(UserSerializer), 404: ERROR_RESPONSE}
+        manual_parameters=CURSOR_PARAMETERS,
+        responses={200: paginated(UserSerializer), 401: ERROR_RESPONSE, 403: ERROR_RESPONSE, 404: ERROR_RESPONSE},
     )
     @action(detail=True, methods=["get"], pagination_class=FollowCursorPagination)
     def following(self, request, id=None):
-        """Whom the user follows, most recent follow first."""
+        """Whom the user follows, most recent follow first. A protected account's: for itself only (403
+        for anyone else, 401 without a token)."""
         user = selectors.user_get(user_id=id)
+        self._check_follow_list_access(user)
         return self._follow_list(selectors.follow_list_following(user=user), "followee")
+
+
+class FollowRequestPagination(CursorPagination):
+    ordering = ("created_at", "id")
+
+
+class FollowRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Pending requests to follow me (a protected account): list, approve, reject."""
+
+    serializer_class = FollowRequestSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = FollowRequestPagination
+    lookup_value_regex = ID_PATTERN
+    lookup_url_kwarg = "id"
+    swagger_tags = ["users"]
+
+    def get_queryset(self):
+        return selectors.follow_request_list(target=self.request.user)
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS,
+        responses={200: paginated(FollowRequestSerializer), 401: ERROR_RESPONSE},
+        operation_description="Pending requests to follow me, oldest first (cursor pagination).",
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={200: FollowRequestSerializer, 401: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        operation_description=(
+            "Approve a request to follow me: the requester follows me now (counts and feeds updated before "
+            "the answer). Only mine: anyone else's or an unknown one → 404."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, id=None):
+        follow_request = services.follow_request_approve(target=request.user, request_id=id)
+        return Response(FollowRequestSerializer(follow_request, context=self.get_serializer_context()).data)
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={200: FollowRequestSerializer, 401: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        operation_description="Reject a request to follow me. Only mine: anyone else's or an unknown one → 404.",
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, id=None):
+        follow_request = services.follow_request_reject(target=request.user, request_id=id)
+        return Response(FollowRequestSerializer(follow_request, context=self.get_serializer_context()).data)
 
 
 class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -19,6 +19,7 @@ POST_FIELDS = {
     "likes_count",
     "retweets_count",
     "replies_count",
+    "visibility",
     "hashtags",
     "mentions",
     "media",

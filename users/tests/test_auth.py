@@ -42,6 +42,8 @@ def test_register_creates_user_and_profile(api_client):
         "date_joined",
         "is_following",
         "follows_you",
+        "is_protected",
+        "follow_requested",
         "email",
     }
     assert body["username"] == "newbie"

@@ -26,6 +26,7 @@ PUBLIC_FIELDS = {
     "followers_count",
     "following_count",
     "posts_count",
+    "is_protected",
     "updated_at",
 }
 

@@ -22,6 +22,8 @@ USER_FIELDS = {
     "date_joined",
     "is_following",
     "follows_you",
+    "is_protected",
+    "follow_requested",
 }
 
 
