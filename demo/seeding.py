@@ -217,19 +217,27 @@ def seed(
     celebrities: int | None = None,
     random_seed: int = 42,
     batch: int = 20000,
+    followers_share: float = 0.1,
     log: TextIO | None = None,
 ) -> SeedResult:
     """Top the seeded data set up to ``users`` users (at least 2) with about ``follows`` followees
     each (a few celebrities followed by almost everyone, the rest Zipf-popular), ``posts`` posts over
     the last 30 days with #hashtags, @mentions and replies, ``likes`` likes (default 2 per post) and
     ``retweets`` retweets (default 1 per 10 posts); ``celebrities`` defaults to 1 per 2000 users,
-    1..5. The same ``random_seed`` gives the same data; rows go in ``batch`` at a time. Progress goes
-    to ``log`` when given. Raises ``ValueError`` for sizes out of range."""
-    if users < 2 or posts < 0 or follows < 0:
-        raise ValueError("Need users >= 2, and posts, follows >= 0.")
+    1..5. A ``followers_share`` of the posts nobody retweets (about 10% of all by default) are
+    ``followers``-only, the rest public. The same ``random_seed`` gives the same data; rows go in
+    ``batch`` at a time. Progress goes to ``log`` when given. Raises ``ValueError`` for sizes out of range."""
+    if users < 2 or posts < 0 or follows < 0 or not 0 <= followers_share <= 1:
+        raise ValueError("Need users >= 2, posts, follows >= 0 and 0 <= followers_share <= 1.")
     if celebrities is None:
         celebrities = max(1, min(5, round(users / 2000)))
-    seeder = Seeder(random_seed=random_seed, batch=batch, celebrities=max(0, min(celebrities, users - 1)), log=log)
+    seeder = Seeder(
+        random_seed=random_seed,
+        batch=batch,
+        celebrities=max(0, min(celebrities, users - 1)),
+        followers_share=followers_share,
+        log=log,
+    )
     return seeder.run(
         n_users=users,
         n_posts=posts,
@@ -247,8 +255,9 @@ def seeded_users():
 class Seeder:
     """One seeding run (see :func:`seed`)."""
 
-    def __init__(self, *, random_seed: int, batch: int, celebrities: int, log: TextIO | None):
+    def __init__(self, *, random_seed: int, batch: int, celebrities: int, followers_share: float, log: TextIO | None):
         self.seed = random_seed
+        self.followers_share = followers_share
         self.batch = max(100, batch)
         self.n_celebs = celebrities
         self.stream = log
@@ -581,9 +590,13 @@ class Seeder:
                 "likes_count",
                 "retweets_count",
                 "replies_count",
+                "visibility",
             ],
             self.batch,
         )
+        # Its own random stream, so that the other columns stay what the same seed always gave.
+        visibility_rng = random.Random(f"{self.seed}:visibility")
+        followers_share = self.followers_share
         tag_writer = BulkWriter(PostHashtag, ["post_id", "hashtag_id", "created_at"], self.batch)
         mention_writer = BulkWriter(Mention, ["post_id", "user_id"], self.batch)
         recent_since = (self.now - RECENT_WINDOW).timestamp()
@@ -639,6 +652,10 @@ class Seeder:
                         likes_count[j],
                         retweets_count[j],
                         replies_count[j],
+                        # Retweeted posts stay public: a followers-only post can't be retweeted.
+                        Post.Visibility.FOLLOWERS
+                        if visibility_rng.random() < followers_share and not retweets_count[j]
+                        else Post.Visibility.PUBLIC,
                     )
                 )
                 tag_rows.extend((post_id, tag_id[name], created) for name in tags)

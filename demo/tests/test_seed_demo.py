@@ -124,3 +124,16 @@ def test_rerun_tops_up_to_bigger_sizes():
     assert not Profile.objects.filter(user__username__startswith="seed_", following_count=0).exists()
     assert_counters_exact()
     assert not Retweet.objects.filter(user=F("post__author")).exists()
+
+
+def test_about_a_tenth_of_the_posts_are_followers_only_and_none_of_them_is_retweeted():
+    seed(posts=1000)
+    followers_only = Post.objects.filter(visibility=Post.Visibility.FOLLOWERS)
+    assert 0.05 * 1000 <= followers_only.count() <= 0.12 * 1000
+    assert set(Post.objects.values_list("visibility", flat=True)) == {"public", "followers"}
+    assert not Retweet.objects.filter(post__visibility=Post.Visibility.FOLLOWERS).exists()
+
+
+def test_followers_share_zero_seeds_public_posts_only():
+    seed(followers_share=0.0)
+    assert set(Post.objects.values_list("visibility", flat=True)) == {"public"}

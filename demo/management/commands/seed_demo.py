@@ -31,6 +31,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument("--batch", type=int, default=20000, help="rows per insert batch (default 20000)")
+        parser.add_argument(
+            "--followers-share",
+            type=float,
+            default=0.1,
+            help="share of the posts nobody retweets made followers-only (default 0.1)",
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -43,6 +49,7 @@ class Command(BaseCommand):
                 celebrities=opts["celebrities"],
                 random_seed=opts["seed"],
                 batch=opts["batch"],
+                followers_share=opts["followers_share"],
                 log=self.stderr if opts["verbosity"] >= 1 else None,
             )
         except ValueError as error:
