@@ -42,6 +42,9 @@ def test_register_creates_user_and_profile(api_client):
         "date_joined",
         "is_following",
         "follows_you",
+        "is_blocking",
+        "is_blocked_by",
+        "is_muting",
         "email",
     }
     assert body["username"] == "newbie"

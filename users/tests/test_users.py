@@ -22,6 +22,9 @@ USER_FIELDS = {
     "date_joined",
     "is_following",
     "follows_you",
+    "is_blocking",
+    "is_blocked_by",
+    "is_muting",
 }
 
 
