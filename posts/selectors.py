@@ -25,10 +25,11 @@ SEARCH_CONFIG = "simple"
 SEARCH_CANDIDATES = 1000
 
 
-def post_list(*, viewer=None) -> QuerySet[Post]:
-    """The posts the viewer may see, unordered, with what ``PostSerializer`` shows."""
+def post_list(*, viewer=None, context: visibility.Context = "default") -> QuerySet[Post]:
+    """The posts the viewer may see (in ``context``: see :mod:`posts.visibility`), unordered, with
+    what ``PostSerializer`` shows."""
     qs = (
-        visibility.post_list_visible(viewer)
+        visibility.post_list_visible(viewer, context=context)
         .select_related("author__profile")
         .prefetch_related(
             Prefetch("hashtags", queryset=Hashtag.objects.order_by("name").only("id", "name")),
@@ -65,12 +66,12 @@ def post_search(*, text: str, viewer=None) -> QuerySet[Post]:
     match first (ranking re-reads each candidate's text, so it is bounded: a very common word costs no
     more than a rare one). On the embedded SQLite fallback: every match, newest first."""
     if not settings.IS_POSTGRES:
-        return post_filter_by_text(post_list(viewer=viewer), text).order_by("-created_at", "-id")
-    candidates = post_filter_by_text(visibility.post_list_visible(viewer), text).order_by("-created_at", "-id")[
-        :SEARCH_CANDIDATES
-    ]
+        return post_filter_by_text(post_list(viewer=viewer, context="search"), text).order_by("-created_at", "-id")
+    candidates = post_filter_by_text(visibility.post_list_visible(viewer, context="search"), text).order_by(
+        "-created_at", "-id"
+    )[:SEARCH_CANDIDATES]
     return (
-        post_list(viewer=viewer)
+        post_list(viewer=viewer, context="search")
         .filter(pk__in=candidates.values("pk"))
         .annotate(rank=SearchRank(F("search_vector"), _search_query(text)))
         .order_by("-rank", "-created_at", "-id")
@@ -87,7 +88,7 @@ def post_list_by_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
 
 
 def post_list_replies(*, post: Post, viewer=None) -> QuerySet[Post]:
-    return post_list(viewer=viewer).filter(reply_to=post)
+    return post_list(viewer=viewer, context="replies").filter(reply_to=post)
 
 
 def hashtag_search(*, text: str) -> QuerySet[Hashtag]:
@@ -133,4 +134,31 @@ def feed_item_list(
     (:mod:`posts.hydration`), which leaves out what the viewer may not see."""
     page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size)
     items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request)
-    return items, page.next_cursor, page.previous_cursor
+    if cursor is not None and cursor.reverse:
+        return items, page.next_cursor, page.previous_cursor
+    return _feed_filled(viewer, page, items, size=size, request=request)
+
+
+FEED_FILL_ROUNDS = 3
+
+
+def _feed_filled(viewer, page: "feed.FeedPage", items: list[dict], *, size: int, request=None):
+    """A page read downwards, topped up from the pages below it when entries were left out
+    (posts hidden from the viewer: blocked or muted accounts, deleted posts), for at most
+    ``FEED_FILL_ROUNDS`` more reads; the next cursor follows the last entry kept."""
+    previous_cursor = page.previous_cursor
+    kept: list[dict] = []
+    last_entry = None
+    for round_ in range(FEED_FILL_ROUNDS + 1):
+        if round_:
+            page = feed.feed_page(viewer_id=viewer.pk, cursor=page.next_cursor, size=size)
+            items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request)
+        by_feed_id = {entry.feed_id: entry for entry in page.entries}
+        for item in items:
+            if len(kept) == size:
+                return kept, feed.Cursor.after(last_entry), previous_cursor
+            kept.append(item)
+            last_entry = by_feed_id[item["feed_id"]]
+        if len(kept) >= size or page.next_cursor is None:
+            break
+    return kept, page.next_cursor, previous_cursor

@@ -33,12 +33,12 @@ def hide(how: str, post_id: int, monkeypatch) -> None:
     monkeypatch.setattr(
         visibility,
         "post_visible_q",
-        lambda viewer, *, prefix="": rule_q(viewer, prefix=prefix) & ~Q(**{f"{prefix}pk": post_id}),
+        lambda viewer, *, prefix="", **kw: rule_q(viewer, prefix=prefix, **kw) & ~Q(**{f"{prefix}pk": post_id}),
     )
     monkeypatch.setattr(
         visibility,
         "post_visible",
-        lambda viewer, *, post, author: rule(viewer, post=post, author=author) and post["id"] != post_id,
+        lambda viewer, *, post, author, **kw: rule(viewer, post=post, author=author, **kw) and post["id"] != post_id,
     )
 
 
