@@ -129,6 +129,17 @@ def block_exists_between(*, user_id: int, other_id: int) -> bool:
     ).exists()
 
 
+def user_ids_blocked_either_way(*, user_id: int, other_ids: Iterable[int]) -> set[int]:
+    """Those of ``other_ids`` who block ``user_id`` or whom ``user_id`` blocks (one query)."""
+    other_ids = list(other_ids)
+    if not other_ids:
+        return set()
+    rows = Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id__in=other_ids) | Q(blocked_id=user_id, blocker_id__in=other_ids)
+    ).values_list("blocker_id", "blocked_id")
+    return {blocked_id if blocker_id == user_id else blocker_id for blocker_id, blocked_id in rows}
+
+
 def block_list(*, user: User) -> QuerySet[Block]:
     """Whom ``user`` blocks (active accounts), with their profiles; unordered."""
     return Block.objects.filter(blocker=user, blocked__is_active=True).select_related("blocked__profile")
@@ -142,15 +153,19 @@ def mute_list(*, user: User) -> QuerySet[Mute]:
 def relationship_exclude_q(viewer, *, field: str, mutes: bool = False, muted_notifications: bool = False) -> Q:
     """A filter leaving out rows whose user ``field`` (``"author_id"``, ``"actor_id"``...) is someone
     the viewer blocks or who blocks the viewer; with ``mutes``, also someone the viewer mutes now;
-    with ``muted_notifications``, someone the viewer mutes now with notifications. Nothing is left
-    out for an anonymous viewer."""
-    if viewer is None or not viewer.is_authenticated:
+    with ``muted_notifications``, someone the viewer mutes now with notifications. ``viewer`` is a
+    user or a user id; nothing is left out for an anonymous viewer."""
+    if isinstance(viewer, int):
+        viewer_id = viewer
+    elif viewer is None or not viewer.is_authenticated:
         return Q()
-    q = ~Q(**{f"{field}__in": Block.objects.filter(blocker_id=viewer.pk).values("blocked_id")}) & ~Q(
-        **{f"{field}__in": Block.objects.filter(blocked_id=viewer.pk).values("blocker_id")}
+    else:
+        viewer_id = viewer.pk
+    q = ~Q(**{f"{field}__in": Block.objects.filter(blocker_id=viewer_id).values("blocked_id")}) & ~Q(
+        **{f"{field}__in": Block.objects.filter(blocked_id=viewer_id).values("blocker_id")}
     )
     if mutes or muted_notifications:
-        muting = Mute.objects.filter(mute_active_q(), muter_id=viewer.pk)
+        muting = Mute.objects.filter(mute_active_q(), muter_id=viewer_id)
         if not mutes:
             muting = muting.filter(notifications=True)
         q &= ~Q(**{f"{field}__in": muting.values("muted_id")})
