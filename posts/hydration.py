@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db.models import F, IntegerField, TextField, Value
 
 from media.models import Media
-from users.selectors import relationship_sets, user_list_active
+from users.selectors import RelationshipSets, relationship_sets, user_list_active
 from users.serializers import user_short_data
 
 from . import visibility
@@ -147,12 +147,13 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
     return list(query)
 
 
-def feed_items(*, viewer, entries: list, request=None) -> list[dict]:
+def feed_items(*, viewer, entries: list, request=None, relationships: RelationshipSets | None = None) -> list[dict]:
     """The page's items, in the entries' order, URLs absolute for ``request``; entries whose post is
     gone or hidden from the viewer are left out, and so are retweets by accounts the viewer blocks,
     is blocked by or mutes."""
     viewer_id = viewer.pk
-    relationships = relationship_sets(viewer)
+    if relationships is None:
+        relationships = relationship_sets(viewer)
     hidden = relationships.hidden(mutes=True)
     if hidden:
         # Known before any post is loaded: the retweeter, and the author where the entry names it.

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from media.models import Media
 from users.models import User
+from users.selectors import relationship_sets
 
 from . import feed, hydration, visibility
 from .models import Hashtag, Like, Post, PostHashtag, Retweet
@@ -132,17 +133,24 @@ def feed_item_list(
     absolute for ``request``), the next page's cursor and the previous page's. Entries come from
     :func:`feed.feed_page` (Redis timelines or the database), posts from cached representations
     (:mod:`posts.hydration`), which leaves out what the viewer may not see."""
-    page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size)
-    items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request)
+    relationships = relationship_sets(viewer)
+    exclude = relationships.hidden(mutes=True)
+
+    def read(cursor):
+        page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size, exclude=exclude)
+        items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request, relationships=relationships)
+        return page, items
+
+    page, items = read(cursor)
     if cursor is not None and cursor.reverse:
         return items, page.next_cursor, page.previous_cursor
-    return _feed_filled(viewer, page, items, size=size, request=request)
+    return _feed_filled(read, page, items, size=size)
 
 
 FEED_FILL_ROUNDS = 3
 
 
-def _feed_filled(viewer, page: "feed.FeedPage", items: list[dict], *, size: int, request=None):
+def _feed_filled(read, page: "feed.FeedPage", items: list[dict], *, size: int):
     """A page read downwards, topped up from the pages below it when entries were left out
     (posts hidden from the viewer: blocked or muted accounts, deleted posts), for at most
     ``FEED_FILL_ROUNDS`` more reads; the next cursor follows the last entry kept."""
@@ -151,8 +159,7 @@ def _feed_filled(viewer, page: "feed.FeedPage", items: list[dict], *, size: int,
     last_entry = None
     for round_ in range(FEED_FILL_ROUNDS + 1):
         if round_:
-            page = feed.feed_page(viewer_id=viewer.pk, cursor=page.next_cursor, size=size)
-            items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request)
+            page, items = read(page.next_cursor)
         by_feed_id = {entry.feed_id: entry for entry in page.entries}
         for item in items:
             if len(kept) == size:
