@@ -136,7 +136,7 @@ def feed_item_list(
     relationships = relationship_sets(viewer)
     exclude = relationships.hidden(mutes=True)
 
-    def read(cursor):
+    def read(cursor, size=size):
         page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size, exclude=exclude)
         items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request, relationships=relationships)
         return page, items
@@ -148,18 +148,20 @@ def feed_item_list(
 
 
 FEED_FILL_ROUNDS = 3
+FEED_FILL_MAX_READ = 200
 
 
 def _feed_filled(read, page: "feed.FeedPage", items: list[dict], *, size: int):
-    """A page read downwards, topped up from the pages below it when entries were left out
-    (posts hidden from the viewer: blocked or muted accounts, deleted posts), for at most
-    ``FEED_FILL_ROUNDS`` more reads; the next cursor follows the last entry kept."""
+    """A page read downwards, topped up from the entries below it when some were left out (posts
+    hidden from the viewer: blocked or muted accounts, deleted posts), in at most
+    ``FEED_FILL_ROUNDS`` more reads, each twice as long as the one before; the next cursor follows
+    the last entry kept."""
     previous_cursor = page.previous_cursor
     kept: list[dict] = []
     last_entry = None
     for round_ in range(FEED_FILL_ROUNDS + 1):
         if round_:
-            page, items = read(page.next_cursor)
+            page, items = read(page.next_cursor, min(size * 2**round_, FEED_FILL_MAX_READ))
         by_feed_id = {entry.feed_id: entry for entry in page.entries}
         for item in items:
             if len(kept) == size:
