@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from notifications.models import Notification
-from posts.models import Mention
+from posts import hydration
+from posts.models import Mention, Post
 from posts.tests.conftest import use_feed_backend
 from users import services as user_services
 from users.models import Follow, Mute
@@ -272,3 +273,37 @@ def test_feed_pages_stay_full_past_muted_entries(client_for, settings, store):
     assert [item["id"] for item in page["results"]] == quiet_posts[::-1][:2]
     rest = c.get(page["next"]).json()
     assert [item["id"] for item in rest["results"]] == quiet_posts[:1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_the_feed_of_a_viewer_who_blocks_and_mutes_keeps_a_flat_query_count(
+    client_for, settings, django_assert_max_num_queries, store
+):
+    use_feed_backend(settings, store)
+    me, friend, muted, other = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    c = client_for(me)
+    for followee in (friend, muted):
+        c.post(f"/api/users/{followee.id}/follow/")
+    for user in UserFactory.create_batch(3):
+        user_services.block_create(blocker=me, blocked=user)
+    user_services.mute_create(muter=me, muted=muted)
+    client_for(friend).post("/api/posts/", {"content": "one"}, format="json")
+    client_for(muted).post("/api/posts/", {"content": "muted"}, format="json")
+    c.get("/api/posts/feed/")  # Redis: the first read builds the timeline
+    hydration.forget_posts(Post.objects.values_list("pk", flat=True))
+    with django_assert_max_num_queries(10) as one:
+        assert len(c.get("/api/posts/feed/").json()["results"]) == 1
+    queries_for_one = len(one.captured_queries)
+    posted = [
+        client_for(friend).post("/api/posts/", {"content": f"post {i}"}, format="json").json()["id"] for i in range(19)
+    ]
+    for post_id in posted[:5]:
+        client_for(muted).post(f"/api/posts/{post_id}/retweet/")
+        client_for(other).post(f"/api/posts/{post_id}/retweet/")
+    c.get("/api/posts/feed/")
+    hydration.forget_posts(Post.objects.values_list("pk", flat=True))
+    with django_assert_max_num_queries(queries_for_one):
+        results = c.get("/api/posts/feed/").json()["results"]
+    assert len(results) == 20
+    assert all(item["retweeted_by"] is None for item in results)

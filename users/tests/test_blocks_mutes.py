@@ -1,6 +1,7 @@
 """Blocks and mutes: the endpoints, their effects on follows and counters, the relationship flags
 on user representations, and a block racing a follow on PostgreSQL."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -240,3 +241,22 @@ def test_blocks_and_mutes_lists_keep_a_flat_query_count(client_for, django_asser
     for path, queries in counts_for_one.items():
         with django_assert_max_num_queries(queries):
             assert len(viewer.get(path).json()["results"]) == 20
+
+
+def test_swagger_documents_the_endpoints_and_fields(api_client):
+    schema = api_client.get("/swagger.json").json()
+    paths = schema["paths"]
+    for path in ("/users/{id}/block/", "/users/{id}/unblock/", "/users/{id}/mute/", "/users/{id}/unmute/"):
+        assert "post" in paths[path], path
+        assert "404" in paths[path]["post"]["responses"]
+    assert {"201", "200", "400"} <= set(paths["/users/{id}/mute/"]["post"]["responses"])
+    body = next(p for p in paths["/users/{id}/mute/"]["post"]["parameters"] if p["in"] == "body")
+    mute_input = schema["definitions"][body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert {"notifications", "duration"} <= set(mute_input["properties"])
+    for path in ("/users/blocks/", "/users/mutes/"):
+        assert "get" in paths[path]
+    user = schema["definitions"]["User"]["properties"]
+    assert {"is_blocking", "is_blocked_by", "is_muting"} <= set(user)
+    muted = json.dumps(paths["/users/mutes/"]["get"]["responses"]["200"])
+    assert "MutedUser" in muted
+    assert {"mute_expires_at", "mute_notifications"} <= set(schema["definitions"]["MutedUser"]["properties"])
