@@ -226,7 +226,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         users = []
         for row in page:
             user = getattr(row, attribute)
-            user.mute = row
+            user.mute = row  # the mute's settings, for MutedUserSerializer
             users.append(user)
         data = serializer_class(users, many=True, context=self.get_serializer_context()).data
         return paginator.get_paginated_response(data)
