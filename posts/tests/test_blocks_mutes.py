@@ -307,3 +307,14 @@ def test_the_feed_of_a_viewer_who_blocks_and_mutes_keeps_a_flat_query_count(
         results = c.get("/api/posts/feed/").json()["results"]
     assert len(results) == 20
     assert all(item["retweeted_by"] is None for item in results)
+
+
+@pytest.mark.django_db
+def test_the_microblog_api_refuses_a_follow_across_a_block(client_for):
+    me, writer = UserFactory(), UserFactory()
+    _, key = api_key_create(user=me, name="front end")
+    user_services.block_create(blocker=writer, blocked=me)
+    response = microblog(client_for(me), key).post(f"/api/users/{writer.id}/follow")
+    assert response.status_code == 403
+    assert response.json()["result"] is False and response.json()["error_type"] == "Forbidden"
+    assert not Follow.objects.exists()
