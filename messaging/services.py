@@ -29,6 +29,7 @@ from notifications.push import unread_counts_push
 from notifications.services import notification_mark_read_for_conversation
 from outbox.services import enqueue_on_commit
 from users.models import Follow, Profile, User
+from users.selectors import user_ids_blocked_either_way
 
 from .models import MAX_MESSAGE_LENGTH, MAX_PARTICIPANTS, MAX_TITLE_LENGTH, Conversation, Message, Participant
 from .models import direct_key as make_direct_key
@@ -59,6 +60,16 @@ def _refused(refusing: list[User]) -> PermissionDenied:
     return PermissionDenied(f"{names} only accept messages from people they follow.")
 
 
+BLOCKED = "You cannot message a user who blocks you or whom you block."
+
+
+def _check_not_blocked(*, sender: User, others: list[User]) -> None:
+    """Nobody starts a conversation with, or writes one-to-one to, someone blocking them or whom
+    they block (403)."""
+    if user_ids_blocked_either_way(user_id=sender.pk, other_ids=[u.pk for u in others]):
+        raise PermissionDenied(BLOCKED)
+
+
 def conversation_create(*, creator: User, participant_ids: list[int], title: str | None = None) -> ConversationResult:
     other_ids = [pid for pid in dict.fromkeys(participant_ids) if pid != creator.pk]
     title = (
@@ -76,6 +87,7 @@ def conversation_create(*, creator: User, participant_ids: list[int], title: str
     if unknown:
         raise ValidationError({"participant_ids": [f"Unknown users: {', '.join(map(str, unknown))}."]})
     others = [users[pid] for pid in other_ids]
+    _check_not_blocked(sender=creator, others=others)
 
     if len(others) == 1:
         if title is not None:
@@ -139,6 +151,7 @@ def message_send(*, conversation_id: int, sender: User, content: str) -> Message
                 .exclude(user=sender)
                 .select_related("user__profile")
             ]
+            _check_not_blocked(sender=sender, others=others)
             refusing = _refusing(sender=sender, recipients=others)
             if refusing:
                 raise _refused(refusing)

@@ -78,7 +78,9 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             f"{MAX_TITLE_LENGTH} characters.",
             401: ERROR,
             403: openapi.Response(
-                "A user named only accepts messages from people they follow, and does not follow you.", DetailSerializer
+                "A user named only accepts messages from people they follow, and does not follow you; or "
+                "blocks you, or you block them.",
+                DetailSerializer,
             ),
         },
         operation_description="Start a conversation with `participant_ids`, the other users (you are added; "
@@ -130,7 +132,8 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             400: f"Empty (after trimming), over {MAX_MESSAGE_LENGTH} characters, or a NUL character.",
             401: ERROR,
             403: openapi.Response(
-                "One-to-one: the other user only accepts messages from people they follow, and does not follow you.",
+                "One-to-one: the other user only accepts messages from people they follow, and does not follow "
+                "you; or blocks you, or you block them.",
                 DetailSerializer,
             ),
             404: NOT_FOUND,

@@ -11,9 +11,9 @@ from users.models import Follow, User
 from users.selectors import user_list_active
 
 
-def _tweet_list(*, viewer: User) -> QuerySet[Post]:
+def _tweet_list(*, viewer: User, context: visibility.Context = "default") -> QuerySet[Post]:
     return (
-        visibility.post_list_visible(viewer)
+        visibility.post_list_visible(viewer, context=context)
         .select_related("author__profile")
         .prefetch_related(
             "media",
@@ -29,7 +29,7 @@ def tweet_list_feed(*, user: User, page: int, limit: int) -> list[Post]:
     if start + limit > MAX_ID:  # past any table's end, and past the database's OFFSET range
         return []
     qs = (
-        _tweet_list(viewer=user)
+        _tweet_list(viewer=user, context="feed")
         .filter(author_id__in=source_user_ids(user.pk))
         .order_by("-likes_count", "-created_at", "-id")
     )

@@ -1,11 +1,12 @@
 """Reads for notifications: the recipient's own only, with the actor and the post excerpt loaded in
 the same query."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
 
 from users.models import User
+from users.selectors import relationship_exclude_q
 
 from .models import Notification
 
@@ -13,11 +14,17 @@ from .models import Notification
 EXCERPT_LENGTH = 100
 
 
+def _from_allowed_actors(user: User | int) -> Q:
+    """Not from someone the user blocks or who blocks them, nor from someone they mute with
+    notifications (earlier notifications included: they are left out, not deleted)."""
+    return relationship_exclude_q(user, field="actor_id", muted_notifications=True)
+
+
 def notification_list(*, user: User) -> QuerySet[Notification]:
     """The user's notifications, newest first; each carries ``post_head`` (the start of its post's
     content, or null)."""
     return (
-        Notification.objects.filter(recipient=user)
+        Notification.objects.filter(_from_allowed_actors(user), recipient=user)
         .select_related("actor__profile")
         .annotate(post_head=Left("post__content", EXCERPT_LENGTH + 1))
         .order_by("-created_at", "-id")
@@ -29,7 +36,7 @@ def notification_get(*, user: User, notification_id: int) -> Notification:
 
 
 def notification_unread_count(*, user_id: int) -> int:
-    return Notification.objects.filter(recipient_id=user_id, is_read=False).count()
+    return Notification.objects.filter(_from_allowed_actors(user_id), recipient_id=user_id, is_read=False).count()
 
 
 def notification_list_by_ids(*, ids: list[int]) -> list[Notification]:

@@ -4,6 +4,9 @@ notification (users announce a follow with ``users.signals.follow_created``; see
 
 Rules:
 - Nobody is notified of their own action: the actor is never a recipient.
+- Nobody is notified of the actions of someone they block or who blocks them, or whom they mute
+  with notifications (``users.selectors.user_ids_refusing_notifications``); the list leaves out
+  earlier ones from them too (``selectors``).
 - Each notification has a ``dedupe_key``, unique per recipient, and is inserted with
   ``ON CONFLICT DO NOTHING``: running a task twice, or undoing and redoing an action, inserts nothing
   new. Keys: ``follow:<actor>``, ``like:<actor>:<post>``, ``retweet:<actor>:<post>``,
@@ -20,6 +23,7 @@ from django.db import IntegrityError, transaction
 
 from mini_twitter.observability import metrics
 from users.models import Follow, User
+from users.selectors import user_ids_refusing_notifications
 
 from .models import Notification
 from .push import notifications_push, unread_counts_push
@@ -45,6 +49,11 @@ def _insert(
     recipients notified now); returns how many were new. Recipients who have this notification
     already are skipped (and the database skips any a concurrent run inserted)."""
     wanted = [rid for rid in dict.fromkeys(recipient_ids) if rid != actor_id]
+    if not wanted:
+        return 0
+    # Blocks either way, and mutes with notifications: these recipients hear nothing of the actor.
+    refusing = user_ids_refusing_notifications(actor_id=actor_id, recipient_ids=wanted)
+    wanted = [rid for rid in wanted if rid not in refusing]
     if not wanted:
         return 0
     existing = set(

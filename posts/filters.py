@@ -5,7 +5,7 @@ import django_filters
 
 from mini_twitter.api.ids import MAX_ID
 
-from . import selectors
+from . import selectors, visibility
 from .models import Post
 
 
@@ -27,4 +27,8 @@ class PostFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
-        return selectors.post_filter_by_text(queryset, value) if value else queryset
+        if not value:
+            return queryset
+        # Search results also leave out the accounts the viewer mutes.
+        queryset = queryset.filter(visibility.post_visible_q(getattr(self.request, "user", None), context="search"))
+        return selectors.post_filter_by_text(queryset, value)

@@ -21,7 +21,7 @@ from django.db.models import F, IntegerField, TextField, Value
 from django.db.models.functions import Cast
 
 from media.models import Media
-from users.selectors import user_list_active
+from users.selectors import RelationshipSets, relationship_sets, user_list_active
 from users.serializers import user_short_data
 
 from . import visibility
@@ -78,7 +78,7 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
     :func:`post_data` still missing the relations (filled by :func:`_load_related`)."""
     posts = {}
     rows = (
-        visibility.post_list_visible(viewer)
+        visibility.post_list_visible(viewer, context="feed")
         .filter(pk__in=post_ids)
         .order_by()
         .values_list(
@@ -173,10 +173,17 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
     return list(query)
 
 
-def feed_items(*, viewer, entries: list, request=None) -> list[dict]:
+def feed_items(*, viewer, entries: list, request=None, relationships: RelationshipSets | None = None) -> list[dict]:
     """The page's items, in the entries' order, URLs absolute for ``request``; entries whose post is
-    gone or hidden from the viewer are left out."""
+    gone or hidden from the viewer are left out, and so are retweets by accounts the viewer blocks,
+    is blocked by or mutes."""
     viewer_id = viewer.pk
+    if relationships is None:
+        relationships = relationship_sets(viewer)
+    hidden = relationships.hidden(mutes=True)
+    if hidden:
+        # Known before any post is loaded: the retweeter, and the author where the entry names it.
+        entries = [e for e in entries if e.retweeted_by_id not in hidden and e.author_id not in hidden]
     post_ids = list(dict.fromkeys(entry.post_id for entry in entries))
     if not post_ids:
         return []
@@ -228,7 +235,7 @@ def feed_items(*, viewer, entries: list, request=None) -> list[dict]:
         if post is None:
             continue  # deleted since the page was computed, or hidden from the viewer
         author = users.get(post["author"])
-        if not visibility.post_visible(viewer, post=post, author=author):
+        if not visibility.post_visible(viewer, post=post, author=author, context="feed", relationships=relationships):
             continue
         flag = flags.get(entry.post_id, 0)
         items.append(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from media.models import Media
 from users.models import User
+from users.selectors import relationship_sets
 
 from . import feed, hydration, visibility
 from .models import Hashtag, Like, Post, PostHashtag, Retweet
@@ -25,12 +26,12 @@ SEARCH_CONFIG = "simple"
 SEARCH_CANDIDATES = 1000
 
 
-def post_list(*, viewer=None, listing: bool = False) -> QuerySet[Post]:
+def post_list(*, viewer=None, listing: bool = False, context: visibility.Context = "default") -> QuerySet[Post]:
     """The posts the viewer may see, unordered, with what ``PostSerializer`` shows; ``listing``:
-    browsed rather than reached by link, feed or author (no ``unlisted`` posts, see
-    :mod:`posts.visibility`)."""
+    browsed rather than reached by link, feed or author (no ``unlisted`` posts); ``context``: where
+    they are read (see :mod:`posts.visibility`)."""
     qs = (
-        visibility.post_list_visible(viewer, listing=listing)
+        visibility.post_list_visible(viewer, listing=listing, context=context)
         .select_related("author__profile")
         .prefetch_related(
             Prefetch("hashtags", queryset=Hashtag.objects.order_by("name").only("id", "name")),
@@ -67,11 +68,13 @@ def post_search(*, text: str, viewer=None) -> QuerySet[Post]:
     match first (ranking re-reads each candidate's text, so it is bounded: a very common word costs no
     more than a rare one). On the embedded SQLite fallback: every match, newest first."""
     if not settings.IS_POSTGRES:
-        return post_filter_by_text(post_list(viewer=viewer, listing=True), text).order_by("-created_at", "-id")
-    listed = visibility.post_list_visible(viewer, listing=True)
+        return post_filter_by_text(post_list(viewer=viewer, listing=True, context="search"), text).order_by(
+            "-created_at", "-id"
+        )
+    listed = visibility.post_list_visible(viewer, listing=True, context="search")
     candidates = post_filter_by_text(listed, text).order_by("-created_at", "-id")[:SEARCH_CANDIDATES]
     return (
-        post_list(viewer=viewer, listing=True)
+        post_list(viewer=viewer, listing=True, context="search")
         .filter(pk__in=candidates.values("pk"))
         .annotate(rank=SearchRank(F("search_vector"), _search_query(text)))
         .order_by("-rank", "-created_at", "-id")
@@ -88,7 +91,7 @@ def post_list_by_hashtag(*, name: str, viewer=None) -> QuerySet[Post]:
 
 
 def post_list_replies(*, post: Post, viewer=None) -> QuerySet[Post]:
-    return post_list(viewer=viewer).filter(reply_to=post)
+    return post_list(viewer=viewer, context="replies").filter(reply_to=post)
 
 
 def hashtag_search(*, text: str) -> QuerySet[Hashtag]:
@@ -134,6 +137,41 @@ def feed_item_list(
     absolute for ``request``), the next page's cursor and the previous page's. Entries come from
     :func:`feed.feed_page` (Redis timelines or the database), posts from cached representations
     (:mod:`posts.hydration`), which leaves out what the viewer may not see."""
-    page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size)
-    items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request)
-    return items, page.next_cursor, page.previous_cursor
+    relationships = relationship_sets(viewer)
+    exclude = relationships.hidden(mutes=True)
+
+    def read(cursor, size=size):
+        page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size, exclude=exclude)
+        items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request, relationships=relationships)
+        return page, items
+
+    page, items = read(cursor)
+    if cursor is not None and cursor.reverse:
+        return items, page.next_cursor, page.previous_cursor
+    return _feed_filled(read, page, items, size=size)
+
+
+FEED_FILL_ROUNDS = 3
+FEED_FILL_MAX_READ = 200
+
+
+def _feed_filled(read, page: "feed.FeedPage", items: list[dict], *, size: int):
+    """A page read downwards, topped up from the entries below it when some were left out (posts
+    hidden from the viewer: blocked or muted accounts, deleted posts), in at most
+    ``FEED_FILL_ROUNDS`` more reads, each twice as long as the one before; the next cursor follows
+    the last entry kept."""
+    previous_cursor = page.previous_cursor
+    kept: list[dict] = []
+    last_entry = None
+    for round_ in range(FEED_FILL_ROUNDS + 1):
+        if round_:
+            page, items = read(page.next_cursor, min(size * 2**round_, FEED_FILL_MAX_READ))
+        by_feed_id = {entry.feed_id: entry for entry in page.entries}
+        for item in items:
+            if len(kept) == size:
+                return kept, feed.Cursor.after(last_entry), previous_cursor
+            kept.append(item)
+            last_entry = by_feed_id[item["feed_id"]]
+        if len(kept) >= size or page.next_cursor is None:
+            break
+    return kept, page.next_cursor, previous_cursor

@@ -18,6 +18,7 @@ from mini_twitter.api.text import clean_text
 from mini_twitter.observability import metrics
 from outbox.services import enqueue_on_commit
 from users.models import Profile, User
+from users.selectors import relationship_exclude_q
 
 from . import feed, hydration, visibility
 from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
@@ -71,11 +72,12 @@ def _count_hashtags(deltas: dict[int, int]) -> None:
 
 
 def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> list[int]:
-    """Replace the post's mentions; returns the ids of newly mentioned users."""
+    """Replace the post's mentions; returns the ids of newly mentioned users. Someone blocking the
+    author, or blocked by them, is not mentioned: their ``@name`` stays plain text."""
     users = (
         dict(
             User.objects.annotate(lname=Lower("username"))
-            .filter(lname__in=usernames, is_active=True)
+            .filter(relationship_exclude_q(post.author_id, field="id"), lname__in=usernames, is_active=True)
             .values_list("lname", "id")
         )
         if usernames

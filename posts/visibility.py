@@ -2,25 +2,30 @@
 detail, the actions naming a post, replies, hashtags, search, trending, the feed's items, the
 microblog API, notifications).
 
-A post is visible when its author's account is active and its audience takes the viewer in: a
-``public`` or ``unlisted`` post by an account that is not protected is for anyone; a ``followers``
-post, and every post of a protected account, is for its author and the author's followers only.
-Where posts are *listed* for everyone to browse (search, hashtag lists, trending, the all-posts list
-without an author) ``unlisted`` posts are left out (``listing=True``); a link, the feed and an
-author's own list show them.
+A post is visible when its author's account is active, neither the author nor the viewer blocks
+the other, and its audience takes the viewer in: a ``public`` or ``unlisted`` post by an account that
+is not protected is for anyone; a ``followers`` post, and every post of a protected account, is for
+its author and the author's followers only. In the viewer's feed, replies and search results
+(``context``) a post is also hidden while the viewer mutes its author. Where posts are *listed* for
+everyone to browse (search, hashtag lists, trending, the all-posts list without an author)
+``unlisted`` posts are left out (``listing=True``); a link, the feed and an author's own list show
+them.
 
-The rule has two forms that must agree: :func:`post_visible_q`, a filter for queries, and
-:func:`post_visible`, the same test for a post already loaded as plain data (the feed's cached
-representations), which costs no query when every post on the page is open to anyone, and one
-cached set of the viewer's followees otherwise.
+The rule has two forms that must agree: :func:`post_visible_q`, a filter for queries (blocks, mutes
+and follows as subqueries: no query of its own), and :func:`post_visible`, the same test for a post
+already loaded as plain data (the feed's cached representations), which costs no query beyond the
+viewer's cached relationship sets, and one cached set of the viewer's followees when a post on the
+page is restricted.
 """
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from users.models import Follow
+from users.selectors import RelationshipSets, relationship_exclude_q, relationship_sets
 
 from .feed.db import source_user_ids
 from .models import Post
@@ -28,6 +33,12 @@ from .models import Post
 Visibility = Post.Visibility
 # Visibilities open to anyone (when the author is not protected).
 OPEN = (Visibility.PUBLIC, Visibility.UNLISTED)
+
+Context = Literal["default", "feed", "replies", "search"]
+
+# Where a mute hides the muted account's posts; everywhere else (their profile, their posts by id,
+# hashtag lists...) they stay readable.
+MUTED_CONTEXTS = frozenset({"feed", "replies", "search"})
 
 
 def _authenticated(viewer) -> bool:
@@ -93,30 +104,45 @@ def post_viewer_ids(*, post_id: int, user_ids: Iterable[int]) -> set[int]:
 # --- The rule ------------------------------------------------------------------------------------
 
 
-def post_visible_q(viewer, *, prefix: str = "", listing: bool = False) -> Q:
+def post_visible_q(viewer, *, prefix: str = "", listing: bool = False, context: Context = "default") -> Q:
     """The rule as a filter on posts; ``prefix`` reaches the post from another model
     (``"post__"`` for likes, retweets or post hashtags). ``viewer`` may be anonymous or None.
-    ``listing``: the posts are browsed, not reached by link, feed or author (no ``unlisted`` ones)."""
+    ``listing``: the posts are browsed, not reached by link, feed or author (no ``unlisted`` ones);
+    ``context``: where they are read (mutes hide posts in the feed, replies and search)."""
     q = Q(**{f"{prefix}author__is_active": True}) & _audience_q(viewer, prefix)
     if listing:
         q &= ~Q(**{f"{prefix}visibility": Visibility.UNLISTED})
-    return q
+    # Blocks and mutes (subqueries on the viewer's rows: no extra query, never stale).
+    return q & relationship_exclude_q(viewer, field=f"{prefix}author_id", mutes=context in MUTED_CONTEXTS)
 
 
-def post_visible(viewer, *, post: Mapping, author: Mapping | None, listing: bool = False) -> bool:
+def post_visible(
+    viewer,
+    *,
+    post: Mapping,
+    author: Mapping | None,
+    listing: bool = False,
+    context: Context = "default",
+    relationships: RelationshipSets | None = None,
+) -> bool:
     """The rule for a post already loaded as plain data: ``post`` is its cached representation,
     ``author`` its author's short form with ``is_protected``, loaded for active accounts only (None
-    when the account is deactivated or gone)."""
+    when the account is deactivated or gone). ``relationships`` are the viewer's sets when the caller
+    has them already (one lookup for a page of posts)."""
     if author is None:
         return False
     if listing and post.get("visibility") == Visibility.UNLISTED:
         return False
+    if relationships is None:
+        relationships = relationship_sets(viewer)
+    if author["id"] in relationships.hidden(mutes=context in MUTED_CONTEXTS):
+        return False
     return _audience_allows(viewer, post=post, author=author)
 
 
-def post_list_visible(viewer, *, listing: bool = False) -> QuerySet[Post]:
+def post_list_visible(viewer, *, listing: bool = False, context: Context = "default") -> QuerySet[Post]:
     """Every post the viewer may see, unordered and without relations."""
-    return Post.objects.filter(post_visible_q(viewer, listing=listing))
+    return Post.objects.filter(post_visible_q(viewer, listing=listing, context=context))
 
 
 def post_get_visible(*, viewer, post_id: int) -> Post:

@@ -14,6 +14,7 @@ from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
 from realtime.events import close_group, send_to_group
 from users.models import User
+from users.selectors import block_exists_between
 from users.serializers import UserShortSerializer
 
 from .models import Participant, Room
@@ -55,6 +56,8 @@ def room_join(*, room_id: int, user: User) -> Room:
         room = _locked(room_id)
         if not room.is_live:
             raise DomainError("This room has ended.")
+        if block_exists_between(user_id=user.pk, other_id=room.host_id):
+            raise PermissionDenied("You cannot join a room whose host blocks you or whom you block.")
         if Participant.objects.filter(room=room, user=user).exists():
             return room  # joining again changes nothing
         if Participant.objects.filter(room=room).count() >= settings.ROOM_MAX_PARTICIPANTS:

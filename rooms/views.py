@@ -52,10 +52,11 @@ class RoomViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """A room with its participants and their roles."""
         return self._room(id)
 
-    @swagger_auto_schema(request_body=no_body, responses={200: RoomJoinedSerializer, **ERRORS})
+    @swagger_auto_schema(request_body=no_body, responses={200: RoomJoinedSerializer, 403: DetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def join(self, request, id=None):
-        """Join as a listener (again: no change) and get the ICE servers; an ended or full room → 400."""
+        """Join as a listener (again: no change) and get the ICE servers; an ended or full room → 400;
+        a room whose host blocks you or whom you block → 403."""
         services.room_join(room_id=id, user=request.user)
         return self._room(id, RoomJoinedSerializer)
 

@@ -224,3 +224,53 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user_id}"
+
+
+class Block(models.Model):
+    """``blocker`` blocks ``blocked``: until removed, neither sees nor reaches the other."""
+
+    # Both lookups ("whom do I block", "who blocks me") are served by the indexes below.
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made", db_index=False)
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_received", db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="users_block_unique"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="users_block_not_self"),
+        ]
+        indexes = [
+            # "my blocks, most recent first"; the unique constraint serves "does A block B".
+            models.Index(fields=["blocker", "-created_at"], name="users_block_blocker_idx"),
+            models.Index(fields=["blocked", "blocker"], name="users_block_blocked_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class Mute(models.Model):
+    """``muter`` mutes ``muted``: their posts leave the muter's feed, replies and search, and with
+    ``notifications`` their actions notify the muter no more. A mute with ``expires_at`` ends by
+    itself: every read compares it with the current time."""
+
+    muter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes_made", db_index=False)
+    muted = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes_received", db_index=False)
+    notifications = models.BooleanField(default=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["muter", "muted"], name="users_mute_unique"),
+            models.CheckConstraint(condition=~models.Q(muter=models.F("muted")), name="users_mute_not_self"),
+        ]
+        indexes = [
+            # "my mutes, most recent first"; the unique constraint serves "does A mute B"; the
+            # second serves "who mutes X" (notifications to drop at creation).
+            models.Index(fields=["muter", "-created_at"], name="users_mute_muter_idx"),
+            models.Index(fields=["muted", "muter"], name="users_mute_muted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muter_id} mutes {self.muted_id}"

@@ -1,12 +1,16 @@
 """Reads for users, profiles and follows, with what their serializers need already loaded."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import IntegerField, Q, QuerySet, Value
+from django.core.cache import cache
+from django.db.models import F, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from .models import ApiKey, Follow, FollowRequest, Profile, User
+from .models import ApiKey, Block, Follow, FollowRequest, Mute, Profile, User
 
 
 def user_list_active() -> QuerySet[User]:
@@ -49,42 +53,62 @@ def profile_list() -> QuerySet[Profile]:
     return Profile.objects.filter(user__is_active=True).select_related("user")
 
 
+def _flag_rows(qs: QuerySet, kind: int, source: str, target: str) -> QuerySet:
+    """One part of the flags' UNION: (kind, source user id, target user id)."""
+    return qs.order_by().annotate(k=Value(kind, IntegerField()), a=F(source), b=F(target)).values_list("k", "a", "b")
+
+
+FOLLOW, BLOCK, MUTE, REQUEST = 0, 1, 2, 3
+
+
 def user_annotate_follow_flags(users: Iterable[User], viewer) -> None:
-    """Set ``is_following`` (viewer follows them), ``follows_you`` and ``follow_requested`` (the
-    viewer's request to follow them is pending) on each user, in one query."""
+    """Set the viewer's relationship flags on each user in one query: ``is_following`` (viewer
+    follows them), ``follows_you``, ``follow_requested`` (the viewer's request to follow them is
+    pending), ``is_blocking`` (viewer blocks them), ``is_blocked_by`` and ``is_muting`` (an active
+    mute)."""
     users = list(users)
-    following: set[int] = set()
-    followers: set[int] = set()
-    requested: set[int] = set()
+    found: dict[tuple[int, bool], set[int]] = {}
     if viewer is not None and viewer.is_authenticated and users:
         ids = {u.pk for u in users}
-        follows = (
-            Follow.objects.filter(Q(follower=viewer, followee_id__in=ids) | Q(followee=viewer, follower_id__in=ids))
-            .annotate(kind=Value(0, IntegerField()))
-            .values_list("follower_id", "followee_id", "kind")
-        )
-        rows = follows.union(_follow_requests_rows(viewer, ids), all=True)
-        for follower_id, followee_id, kind in rows:
-            if kind == 1:
-                requested.add(followee_id)
-                continue
-            if follower_id == viewer.pk:
-                following.add(followee_id)
-            if followee_id == viewer.pk:
-                followers.add(follower_id)
+        parts = [
+            _flag_rows(
+                Follow.objects.filter(
+                    Q(follower=viewer, followee_id__in=ids) | Q(followee=viewer, follower_id__in=ids)
+                ),
+                FOLLOW,
+                "follower_id",
+                "followee_id",
+            ),
+            _flag_rows(
+                FollowRequest.objects.filter(requester=viewer, target_id__in=ids),
+                REQUEST,
+                "requester_id",
+                "target_id",
+            ),
+            _flag_rows(
+                Block.objects.filter(Q(blocker=viewer, blocked_id__in=ids) | Q(blocked=viewer, blocker_id__in=ids)),
+                BLOCK,
+                "blocker_id",
+                "blocked_id",
+            ),
+            _flag_rows(
+                Mute.objects.filter(mute_active_q(), muter=viewer, muted_id__in=ids), MUTE, "muter_id", "muted_id"
+            ),
+        ]
+        for kind, source_id, target_id in parts[0].union(*parts[1:], all=True):
+            # (kind, True): the viewer is the source (follows, requests, blocks, mutes them); False: the target.
+            if source_id == viewer.pk:
+                found.setdefault((kind, True), set()).add(target_id)
+            if target_id == viewer.pk:
+                found.setdefault((kind, False), set()).add(source_id)
+    empty: set[int] = set()
     for user in users:
-        user.is_following = user.pk in following
-        user.follows_you = user.pk in followers
-        user.follow_requested = user.pk in requested
-
-
-def _follow_requests_rows(viewer, ids: set[int]):
-    """The viewer's pending requests to follow any of ``ids``, as rows of the follows' union."""
-    return (
-        FollowRequest.objects.filter(requester=viewer, target_id__in=ids)
-        .annotate(kind=Value(1, IntegerField()))
-        .values_list("requester_id", "target_id", "kind")
-    )
+        user.is_following = user.pk in found.get((FOLLOW, True), empty)
+        user.follows_you = user.pk in found.get((FOLLOW, False), empty)
+        user.follow_requested = user.pk in found.get((REQUEST, True), empty)
+        user.is_blocking = user.pk in found.get((BLOCK, True), empty)
+        user.is_blocked_by = user.pk in found.get((BLOCK, False), empty)
+        user.is_muting = user.pk in found.get((MUTE, True), empty)
 
 
 def follow_request_list(*, target: User) -> QuerySet[FollowRequest]:
@@ -99,3 +123,152 @@ def user_is_protected(*, user: User) -> bool:
 
 def api_key_list(*, user) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")
+
+
+# --- Blocks and mutes -------------------------------------------------------------------------
+# Two forms of the same relations: filters for queries (:func:`relationship_exclude_q`, subqueries,
+# so a list costs no extra query and is never stale) and per-viewer sets for data already loaded
+# (:func:`relationship_sets`, cached per viewer, forgotten whenever a block or mute of either side
+# changes). A mute's expiry is compared with the current time on every read.
+
+RELATIONSHIPS_CACHE_SECONDS = 3600
+
+
+def mute_active_q(*, prefix: str = "", now: datetime | None = None) -> Q:
+    """Mutes that have not ended: forever, or expiring later than now."""
+    now = now or timezone.now()
+    return Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})
+
+
+def block_exists_between(*, user_id: int, other_id: int) -> bool:
+    """Whether either of the two blocks the other."""
+    return Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
+    ).exists()
+
+
+def user_ids_blocked_either_way(*, user_id: int, other_ids: Iterable[int]) -> set[int]:
+    """Those of ``other_ids`` who block ``user_id`` or whom ``user_id`` blocks (one query)."""
+    other_ids = list(other_ids)
+    if not other_ids:
+        return set()
+    rows = Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id__in=other_ids) | Q(blocked_id=user_id, blocker_id__in=other_ids)
+    ).values_list("blocker_id", "blocked_id")
+    return {blocked_id if blocker_id == user_id else blocker_id for blocker_id, blocked_id in rows}
+
+
+def block_list(*, user: User) -> QuerySet[Block]:
+    """Whom ``user`` blocks (active accounts), with their profiles; unordered."""
+    return Block.objects.filter(blocker=user, blocked__is_active=True).select_related("blocked__profile")
+
+
+def mute_list(*, user: User) -> QuerySet[Mute]:
+    """Whom ``user`` mutes now (active accounts, mutes not ended), with their profiles; unordered."""
+    return Mute.objects.filter(mute_active_q(), muter=user, muted__is_active=True).select_related("muted__profile")
+
+
+def relationship_exclude_q(viewer, *, field: str, mutes: bool = False, muted_notifications: bool = False) -> Q:
+    """A filter leaving out rows whose user ``field`` (``"author_id"``, ``"actor_id"``...) is someone
+    the viewer blocks or who blocks the viewer; with ``mutes``, also someone the viewer mutes now;
+    with ``muted_notifications``, someone the viewer mutes now with notifications. ``viewer`` is a
+    user or a user id; nothing is left out for an anonymous viewer."""
+    if isinstance(viewer, int):
+        viewer_id = viewer
+    elif viewer is None or not viewer.is_authenticated:
+        return Q()
+    else:
+        viewer_id = viewer.pk
+    q = ~Q(**{f"{field}__in": Block.objects.filter(blocker_id=viewer_id).values("blocked_id")}) & ~Q(
+        **{f"{field}__in": Block.objects.filter(blocked_id=viewer_id).values("blocker_id")}
+    )
+    if mutes or muted_notifications:
+        muting = Mute.objects.filter(mute_active_q(), muter_id=viewer_id)
+        if not mutes:
+            muting = muting.filter(notifications=True)
+        q &= ~Q(**{f"{field}__in": muting.values("muted_id")})
+    return q
+
+
+def user_ids_refusing_notifications(*, actor_id: int, recipient_ids: Iterable[int]) -> set[int]:
+    """Those of ``recipient_ids`` who may not be notified of ``actor_id``'s actions: they block the
+    actor or are blocked by them, or mute the actor with notifications (one query)."""
+    recipient_ids = list(recipient_ids)
+    if not recipient_ids:
+        return set()
+    parts = [
+        Block.objects.filter(blocked_id=actor_id, blocker_id__in=recipient_ids).order_by().values_list("blocker_id"),
+        Block.objects.filter(blocker_id=actor_id, blocked_id__in=recipient_ids).order_by().values_list("blocked_id"),
+        Mute.objects.filter(mute_active_q(), muted_id=actor_id, muter_id__in=recipient_ids, notifications=True)
+        .order_by()
+        .values_list("muter_id"),
+    ]
+    return {row[0] for row in parts[0].union(*parts[1:], all=True)}
+
+
+@dataclass(frozen=True)
+class RelationshipSets:
+    """A viewer's blocks and mutes as sets of user ids. ``mutes`` maps each muted id to its
+    ``(expires_at or None, notifications)``: which mutes count is decided at read time."""
+
+    blocking: frozenset[int] = frozenset()
+    blocked_by: frozenset[int] = frozenset()
+    mutes: tuple[tuple[int, datetime | None, bool], ...] = ()
+
+    @property
+    def blocked_either_way(self) -> frozenset[int]:
+        return self.blocking | self.blocked_by
+
+    def muted(self, *, now: datetime | None = None) -> frozenset[int]:
+        """Ids muted now."""
+        now = now or timezone.now()
+        return frozenset(muted for muted, expires_at, _ in self.mutes if expires_at is None or expires_at > now)
+
+    def muted_notifications(self, *, now: datetime | None = None) -> frozenset[int]:
+        """Ids muted now with their notifications."""
+        now = now or timezone.now()
+        return frozenset(
+            muted for muted, expires_at, notify in self.mutes if notify and (expires_at is None or expires_at > now)
+        )
+
+    def hidden(self, *, mutes: bool, now: datetime | None = None) -> frozenset[int]:
+        """Whose posts the viewer does not see: blocked either way, and, with ``mutes``, muted now."""
+        return self.blocked_either_way | self.muted(now=now) if mutes else self.blocked_either_way
+
+
+NO_RELATIONSHIPS = RelationshipSets()
+
+
+def _relationships_key(user_id: int) -> str:
+    return f"users:relationships:{user_id}"
+
+
+def relationship_sets(viewer) -> RelationshipSets:
+    """The viewer's blocks (both ways) and mutes, from the cache or in two queries. Empty for an
+    anonymous viewer, without a lookup."""
+    if viewer is None or not viewer.is_authenticated:
+        return NO_RELATIONSHIPS
+    key = _relationships_key(viewer.pk)
+    sets = cache.get(key)
+    if sets is None:
+        blocking, blocked_by = set(), set()
+        rows = Block.objects.filter(Q(blocker_id=viewer.pk) | Q(blocked_id=viewer.pk)).values_list(
+            "blocker_id", "blocked_id"
+        )
+        for blocker_id, blocked_id in rows:
+            if blocker_id == viewer.pk:
+                blocking.add(blocked_id)
+            else:
+                blocked_by.add(blocker_id)
+        # Ended mutes are left out here; those ending later are left out by the readers.
+        mutes = Mute.objects.filter(mute_active_q(), muter_id=viewer.pk).values_list(
+            "muted_id", "expires_at", "notifications"
+        )
+        sets = RelationshipSets(frozenset(blocking), frozenset(blocked_by), tuple(sorted(mutes)))
+        cache.set(key, sets, RELATIONSHIPS_CACHE_SECONDS)
+    return sets
+
+
+def relationship_sets_forget(user_ids: Iterable[int]) -> None:
+    """Drop the cached sets of these users (a block or a mute between them changed)."""
+    cache.delete_many([_relationships_key(user_id) for user_id in set(user_ids)])

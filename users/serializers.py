@@ -56,8 +56,9 @@ class UserShortSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(UserShortSerializer):
-    """The public view of a user; ``is_following``/``follows_you``/``follow_requested`` are set in
-    bulk by the selector (``user_annotate_follow_flags``) and are false for anonymous viewers."""
+    """The public view of a user; ``is_following``/``follows_you``/``follow_requested`` and the
+    block and mute flags are set in bulk by the selector (``user_annotate_follow_flags``) and are
+    false for anonymous viewers."""
 
     bio = serializers.CharField(source="profile.bio", read_only=True)
     location = serializers.CharField(source="profile.location", read_only=True)
@@ -75,6 +76,10 @@ class UserSerializer(UserShortSerializer):
     follow_requested = serializers.BooleanField(
         read_only=True, default=False, help_text="The viewer's request to follow this user is pending."
     )
+    # Blocks and mutes (set with the follow flags, in the same query).
+    is_blocking = serializers.BooleanField(read_only=True, default=False, help_text="The viewer blocks this user.")
+    is_blocked_by = serializers.BooleanField(read_only=True, default=False, help_text="This user blocks the viewer.")
+    is_muting = serializers.BooleanField(read_only=True, default=False, help_text="The viewer mutes this user now.")
 
     class Meta(UserShortSerializer.Meta):
         fields = (
@@ -93,6 +98,9 @@ class UserSerializer(UserShortSerializer):
             "follows_you",
             "is_protected",
             "follow_requested",
+            "is_blocking",
+            "is_blocked_by",
+            "is_muting",
         )
         read_only_fields = fields
 
@@ -227,3 +235,34 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+
+
+# --- Blocks and mutes -------------------------------------------------------------------------
+
+
+class MutedUserSerializer(UserShortSerializer):
+    """A user I mute: the short form with the mute's settings."""
+
+    mute_expires_at = serializers.DateTimeField(
+        source="mute.expires_at", read_only=True, allow_null=True, help_text="When the mute ends; null: never."
+    )
+    mute_notifications = serializers.BooleanField(
+        source="mute.notifications", read_only=True, help_text="Their actions do not notify me."
+    )
+
+    class Meta(UserShortSerializer.Meta):
+        fields = (*UserShortSerializer.Meta.fields, "mute_expires_at", "mute_notifications")
+        read_only_fields = fields
+
+
+class MuteInputSerializer(serializers.Serializer):
+    notifications = serializers.BooleanField(
+        required=False, default=True, help_text="Also stop their notifications to me (default true)."
+    )
+    duration = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=60,
+        max_value=10 * 365 * 24 * 3600,
+        help_text="Seconds the mute lasts (at least 60); absent or null: until unmuted.",
+    )

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import Http404
@@ -27,8 +27,9 @@ from outbox.services import enqueue_on_commit
 from realtime.events import CLOSE_AUTH_FAILED, close_group, session_sockets_group
 
 from .authentication import revoked_sessions_after_ending, session_of
-from .models import ApiKey, Follow, FollowRequest, PasswordResetCode, Profile, User
+from .models import ApiKey, Block, Follow, FollowRequest, Mute, PasswordResetCode, Profile, User
 from .password_reset import code_hash
+from .selectors import block_exists_between, relationship_sets_forget
 from .signals import follow_created, follow_requested
 from .tasks import send_password_reset_email_task
 from .usernames import USERNAME_TAKEN, normalize_username, username_skeleton, validate_username_scripts
@@ -110,12 +111,24 @@ def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
         Profile.objects.filter(pk=pk).update(**updates[pk])
 
 
+BLOCKED_FOLLOW = "You cannot follow this user."
+
+
+def _pair_lock(*user_ids: int) -> None:
+    """Lock the two users' profiles (in id order, as the counters are updated): a follow and a
+    block between the same two users run one after the other, so no follow outlives a block."""
+    list(Profile.objects.select_for_update().filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True))
+
+
 def follow_create(*, follower: User, followee: User, ask_protected: bool = True) -> FollowResult:
     """Follow; a new follow is announced with ``signals.follow_created`` inside its transaction. A
     protected account is not followed but asked (:func:`follow_request_create`), unless
-    ``ask_protected`` is false (staff making the follow in the admin)."""
+    ``ask_protected`` is false (staff making the follow in the admin). Between two users of whom one
+    blocks the other → ``PermissionDenied``."""
     if follower.pk == followee.pk:
         raise DomainError("You cannot follow yourself.")
+    if block_exists_between(user_id=follower.pk, other_id=followee.pk):
+        raise PermissionDenied(BLOCKED_FOLLOW)
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
     if existing:
         return FollowResult(existing, created=False)
@@ -128,6 +141,10 @@ def _follow_insert(*, follower: User, followee: User, requested: bool = False) -
     """Store a follow with its counts; ``requested``: an approved request (see ``signals``)."""
     try:
         with transaction.atomic():
+            _pair_lock(follower.pk, followee.pk)
+            # Checked again under the lock: a block committed since the first check wins.
+            if block_exists_between(user_id=follower.pk, other_id=followee.pk):
+                raise PermissionDenied(BLOCKED_FOLLOW)
             follow = Follow.objects.create(follower=follower, followee=followee)
             _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=1)
             follow_created.send(sender=Follow, follow=follow, requested=requested)
@@ -208,6 +225,74 @@ def follow_requests_approve_all(*, target: User) -> int:
             if request.requester.is_active:
                 _follow_insert(follower=request.requester, followee=target, requested=True)
     return len(requests)
+
+
+# --- Blocks and mutes -------------------------------------------------------------------------
+
+
+def _relationships_changed(*user_ids: int) -> None:
+    # Now, for the rest of this transaction, and again after commit: a read between the two may
+    # have cached the sets as they were.
+    relationship_sets_forget(user_ids)
+    transaction.on_commit(lambda: relationship_sets_forget(user_ids))
+
+
+def block_create(*, blocker: User, blocked: User) -> bool:
+    """Block; returns whether the block is new. The follows and pending follow requests between the
+    two go, both ways (counters and feeds follow, as for an unfollow)."""
+    if blocker.pk == blocked.pk:
+        raise DomainError("You cannot block yourself.")
+    with transaction.atomic():
+        _pair_lock(blocker.pk, blocked.pk)
+        _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        for follower, followee in ((blocker, blocked), (blocked, blocker)):
+            follow_delete(follower=follower, followee=followee)  # and a pending request
+        _relationships_changed(blocker.pk, blocked.pk)
+    return created
+
+
+def block_delete(*, blocker: User, blocked: User) -> bool:
+    """Unblock (follows are not restored); returns whether there was a block."""
+    with transaction.atomic():
+        deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+        if deleted:
+            _relationships_changed(blocker.pk, blocked.pk)
+    return bool(deleted)
+
+
+MIN_MUTE_SECONDS = 60
+
+
+def mute_create(
+    *, muter: User, muted: User, notifications: bool = True, duration: int | None = None
+) -> tuple[Mute, bool]:
+    """Mute, for ``duration`` seconds (at least 60) or, without, until unmuted; a mute in force is
+    replaced with these settings. Returns the mute and whether it is new (a mute that had ended
+    counts as none)."""
+    if muter.pk == muted.pk:
+        raise DomainError("You cannot mute yourself.")
+    if duration is not None and duration < MIN_MUTE_SECONDS:
+        raise ValidationError({"duration": [f"Ensure this value is greater than or equal to {MIN_MUTE_SECONDS}."]})
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=duration) if duration is not None else None
+    with transaction.atomic():
+        existing = Mute.objects.select_for_update().filter(muter=muter, muted=muted).first()
+        created = existing is None or (existing.expires_at is not None and existing.expires_at <= now)
+        mute, _ = Mute.objects.update_or_create(
+            muter=muter,
+            muted=muted,
+            defaults={"notifications": notifications, "expires_at": expires_at, "created_at": now},
+        )
+        _relationships_changed(muter.pk, muted.pk)
+    return mute, created
+
+
+def mute_delete(*, muter: User, muted: User) -> bool:
+    with transaction.atomic():
+        deleted, _ = Mute.objects.filter(muter=muter, muted=muted).delete()
+        if deleted:
+            _relationships_changed(muter.pk, muted.pk)
+    return bool(deleted)
 
 
 PROFILE_FIELDS = (

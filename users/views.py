@@ -27,6 +27,8 @@ from .serializers import (
     ApiKeySerializer,
     FollowRequestSerializer,
     MeSerializer,
+    MutedUserSerializer,
+    MuteInputSerializer,
     MyProfileSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
@@ -36,6 +38,7 @@ from .serializers import (
     RegisterSerializer,
     TokenPairSerializer,
     UserSerializer,
+    UserShortSerializer,
 )
 
 ERROR_RESPONSE = openapi.Response("Error", DetailSerializer)
@@ -186,6 +189,90 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = selectors.user_get(user_id=id)
         self._check_follow_list_access(user)
         return self._follow_list(selectors.follow_list_following(user=user), "followee")
+
+    # --- Blocks and mutes ---------------------------------------------------------------------
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={201: UserSerializer, 200: UserSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        operation_description=(
+            "Block a user: 201 on a new block, 200 if already blocking; yourself → 400. The follows between "
+            "you go, both ways. Until unblocked neither of you sees the other's posts or can follow, reply "
+            "to, like, retweet, mention or message the other, or join a room the other hosts."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def block(self, request, id=None):
+        blocked = selectors.user_get(user_id=id)
+        created = services.block_create(blocker=request.user, blocked=blocked)
+        return self._users_response(selectors.user_get(user_id=id), status_code=201 if created else 200)
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={200: UserSerializer, 404: ERROR_RESPONSE},
+        operation_description="Stop blocking a user (200 also when not blocking); follows are not restored.",
+    )
+    @action(detail=True, methods=["post"])
+    def unblock(self, request, id=None):
+        blocked = selectors.user_get(user_id=id)
+        services.block_delete(blocker=request.user, blocked=blocked)
+        return self._users_response(selectors.user_get(user_id=id))
+
+    @swagger_auto_schema(
+        request_body=MuteInputSerializer,
+        responses={201: UserSerializer, 200: UserSerializer, 400: VALIDATION_ERROR, 404: ERROR_RESPONSE},
+        operation_description=(
+            "Mute a user: their posts and retweets leave your feed, replies and search results, and with "
+            "`notifications` (default true) their actions notify you no more. `duration` (seconds, ≥ 60) "
+            "ends it by itself. 201 on a new mute, 200 when a mute in force is replaced with these "
+            "settings; yourself → 400. They are not told."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def mute(self, request, id=None):
+        serializer = MuteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        muted = selectors.user_get(user_id=id)
+        _, created = services.mute_create(muter=request.user, muted=muted, **serializer.validated_data)
+        return self._users_response(selectors.user_get(user_id=id), status_code=201 if created else 200)
+
+    @swagger_auto_schema(
+        request_body=no_body,
+        responses={200: UserSerializer, 404: ERROR_RESPONSE},
+        operation_description="Stop muting a user (200 also when not muting).",
+    )
+    @action(detail=True, methods=["post"])
+    def unmute(self, request, id=None):
+        muted = selectors.user_get(user_id=id)
+        services.mute_delete(muter=request.user, muted=muted)
+        return self._users_response(selectors.user_get(user_id=id))
+
+    def _relation_list(self, rows, attribute, serializer_class):
+        paginator = FollowCursorPagination()
+        page = paginator.paginate_queryset(rows, self.request, view=self)
+        users = []
+        for row in page:
+            user = getattr(row, attribute)
+            user.mute = row  # the mute's settings, for MutedUserSerializer
+            users.append(user)
+        data = serializer_class(users, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(UserShortSerializer), 401: ERROR_RESPONSE}
+    )
+    @action(detail=False, methods=["get"], pagination_class=FollowCursorPagination)
+    def blocks(self, request):
+        """The users I block, most recently blocked first."""
+        return self._relation_list(selectors.block_list(user=request.user), "blocked", UserShortSerializer)
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(MutedUserSerializer), 401: ERROR_RESPONSE}
+    )
+    @action(detail=False, methods=["get"], pagination_class=FollowCursorPagination)
+    def mutes(self, request):
+        """The users I mute now (ended mutes left out), most recently muted first."""
+        return self._relation_list(selectors.mute_list(user=request.user), "muted", MutedUserSerializer)
 
 
 class FollowRequestPagination(CursorPagination):

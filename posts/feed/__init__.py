@@ -41,21 +41,26 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
+def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int, exclude: frozenset[int] = frozenset()) -> FeedPage:
     """One page of the viewer's feed (entries only; the caller hydrates the posts): from the Redis
     timeline with ``FEED_BACKEND=redis``, else, and whenever the timeline can't answer (not built
     yet, a page below what it holds, Redis down, a page read upwards from a ``previous`` cursor),
-    from the database."""
+    from the database. ``exclude``: accounts the viewer blocks, is blocked by or mutes; the caller
+    leaves out their posts, and a page holding a retweet by one of them comes from the database,
+    which shows the retweeted post at its own entry instead (a timeline keeps a post's newest entry
+    only)."""
     if timelines.enabled() and not (cursor and cursor.reverse):
         try:
             page = timelines.read_page(viewer_id=viewer_id, cursor=cursor, size=size)
         except redis.RedisError as exc:
             logger.warning("feed of %s served from the database: %s", viewer_id, exc)
             page = None
+        if page is not None and exclude and any(e.retweeted_by_id in exclude for e in page.entries):
+            page = None
         if page is not None:
             metrics.feed_request(cache_hit=True)
             return _linked_back(page, cursor)
-    return _linked_back(db_feed_page(viewer_id=viewer_id, cursor=cursor, size=size), cursor)
+    return _linked_back(db_feed_page(viewer_id=viewer_id, cursor=cursor, size=size, exclude=exclude), cursor)
 
 
 def _linked_back(page: FeedPage, cursor: Cursor | None) -> FeedPage:

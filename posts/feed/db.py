@@ -187,11 +187,19 @@ def _newest_retweets(post_ids: set[int], source_ids: list[int], cursor: Cursor) 
     )
 
 
-def db_feed_page(*, viewer_id: int, cursor: Cursor | None, size: int) -> FeedPage:
-    """One page computed from posts and retweets, cached under the versions of its sources."""
+def db_feed_page(
+    *, viewer_id: int, cursor: Cursor | None, size: int, exclude: frozenset[int] = frozenset()
+) -> FeedPage:
+    """One page computed from posts and retweets, cached under the versions of its sources.
+    ``exclude``: accounts whose posts and retweets are left out (blocked or muted by the viewer), so
+    a post retweeted by one of them shows at its own entry."""
     source_ids = source_user_ids(viewer_id)
+    if exclude:
+        source_ids = [user_id for user_id in source_ids if user_id not in exclude or user_id == viewer_id]
     versions = _versions([_author_key(user_id) for user_id in source_ids])
-    digest = hashlib.sha1("|".join(versions).encode(), usedforsecurity=False).hexdigest()
+    # The sources are in the key too: leaving one out (a mute, a block, a mute ending) is another page.
+    parts = [*versions, ",".join(map(str, source_ids))] if exclude else versions
+    digest = hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()
     key = f"feed:entries:{viewer_id}:{digest}:{cursor.encode() if cursor else '-'}:{size}"
     cached = cache.get(key)
     metrics.feed_request(cache_hit=cached is not None)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0007_recompute_username_skeletons'),
+        ('users', '0008_block_mute'),
     ]
 
     operations = [

@@ -44,6 +44,9 @@ def test_register_creates_user_and_profile(api_client):
         "follows_you",
         "is_protected",
         "follow_requested",
+        "is_blocking",
+        "is_blocked_by",
+        "is_muting",
         "email",
     }
     assert body["username"] == "newbie"

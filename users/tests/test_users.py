@@ -24,6 +24,9 @@ USER_FIELDS = {
     "follows_you",
     "is_protected",
     "follow_requested",
+    "is_blocking",
+    "is_blocked_by",
+    "is_muting",
 }
 
 
