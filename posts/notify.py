@@ -20,7 +20,7 @@ from notifications.services import (
 )
 
 from .models import Like, Mention, Post, Retweet
-from .visibility import post_viewer_ids
+from .visibility import POST_AUDIENCE_FIELDS, post_viewer_ids
 
 
 def like_notify(*, like_id: int) -> int:
@@ -44,12 +44,12 @@ def retweet_notify(*, retweet_id: int) -> int:
 def post_notify(*, post_id: int, mentioned_ids: Iterable[int] = ()) -> int:
     """For a new or edited post: the reply notification (if it is a reply) and mention notifications
     for ``mentioned_ids`` that the post still mentions."""
-    post = Post.objects.filter(pk=post_id).values("author_id", "reply_to__author_id").first()
+    post = Post.objects.filter(pk=post_id).values("reply_to__author_id", *POST_AUDIENCE_FIELDS).first()
     if post is None:
         return 0
     author_id, parent_author_id = post["author_id"], post["reply_to__author_id"]
     count = 0
-    if parent_author_id is not None and post_viewer_ids(post_id=post_id, user_ids=[parent_author_id]):
+    if parent_author_id is not None and post_viewer_ids(post=post, user_ids=[parent_author_id]):
         count += notification_create_reply(actor_id=author_id, recipient_id=parent_author_id, reply_id=post_id)
     mentioned_ids = list(mentioned_ids)
     if mentioned_ids:
@@ -58,6 +58,6 @@ def post_notify(*, post_id: int, mentioned_ids: Iterable[int] = ()) -> int:
             .exclude(user_id=parent_author_id)  # the reply notification covers them
             .values_list("user_id", flat=True)
         )
-        recipients = post_viewer_ids(post_id=post_id, user_ids=still_mentioned)
+        recipients = post_viewer_ids(post=post, user_ids=still_mentioned)
         count += notification_create_mentions(actor_id=author_id, recipient_ids=sorted(recipients), post_id=post_id)
     return count

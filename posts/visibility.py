@@ -81,16 +81,15 @@ def post_visibility_for(*, author_protected: bool, requested: str | None) -> str
     return requested or Visibility.PUBLIC
 
 
-def post_viewer_ids(*, post_id: int, user_ids: Iterable[int]) -> set[int]:
-    """Those of ``user_ids`` who may see the post (whom its notifications may reach), in at most
-    two queries."""
+# What :func:`post_viewer_ids` needs of a post, as ``Post.objects.values(*POST_AUDIENCE_FIELDS)``.
+POST_AUDIENCE_FIELDS = ("author_id", "visibility", "author__is_active", "author__profile__is_protected")
+
+
+def post_viewer_ids(*, post: Mapping, user_ids: Iterable[int]) -> set[int]:
+    """Those of ``user_ids`` who may see the post (whom its notifications may reach): ``post`` holds
+    :data:`POST_AUDIENCE_FIELDS`. No query for a post open to anyone, one otherwise."""
     user_ids = set(user_ids)
-    post = (
-        Post.objects.filter(pk=post_id, author__is_active=True)
-        .values("author_id", "visibility", "author__profile__is_protected")
-        .first()
-    )
-    if post is None or not user_ids:
+    if not post["author__is_active"] or not user_ids:
         return set()
     if post["visibility"] in OPEN and not post["author__profile__is_protected"]:
         return user_ids
