@@ -9,6 +9,7 @@ bounded time and number of requests:
     me            GET  /api/users/me/                 baseline: auth + one user read
     feed_cold     GET  /api/posts/feed/               each request a different user, feed keys flushed
     feed_warm     GET  /api/posts/feed/               a fixed set of users, after a warm-up
+    feed_warm_blocking  the same, by 20 users who each block 500 and mute 500 accounts
     trending      GET  /api/posts/trending_hashtags/  (cached 60 s by the app)
     search        GET  /api/search/?q=WORD&type=posts a few mid-frequency words in turn
     post_create   POST /api/posts/                    a post with a hashtag and a mention
@@ -395,6 +396,47 @@ def ensure_followee_groups(seeded: list[int]) -> dict[int, list[int]]:
     return groups
 
 
+BLOCKING_USERS = 20
+BLOCKS_EACH = MUTES_EACH = 500
+
+
+def ensure_blocking_viewers(seeded: list[int]) -> list[int]:
+    """``BLOCKING_USERS`` users ``tlbench_blocker_<i>`` following ~100 seeded accounts, each blocking
+    ``BLOCKS_EACH`` accounts they don't follow and muting ``MUTES_EACH`` (a tenth of them among their
+    followees, so the feed has entries to leave out); made once, reused by later runs."""
+    from django.utils import timezone
+
+    from demo.bulk import BulkWriter, fast_transaction
+    from users.models import Block, Follow, Mute, Profile, User
+
+    now = timezone.now()
+    ids = []
+    for i in range(BLOCKING_USERS):
+        username = f"tlbench_blocker_{i:02d}"
+        user = User.objects.filter(username=username).first() or User.objects.create_user(
+            username=username, email=f"{username}@example.com", password=None
+        )
+        ids.append(user.pk)
+        if Mute.objects.filter(muter=user).exists():
+            continue
+        rng = random.Random(username)
+        picked = rng.sample(seeded, min(len(seeded), 100 + BLOCKS_EACH + MUTES_EACH))
+        followees, blocked, muted_others = picked[:100], picked[100 : 100 + BLOCKS_EACH], picked[100 + BLOCKS_EACH :]
+        muted = followees[: MUTES_EACH // 10] + muted_others[: MUTES_EACH - MUTES_EACH // 10]
+        with fast_transaction():
+            BulkWriter(Follow, ["follower_id", "followee_id", "created_at"], 20000).write(
+                [(user.pk, f, now) for f in followees]
+            )
+            BulkWriter(Block, ["blocker_id", "blocked_id", "created_at"], 20000).write(
+                [(user.pk, b, now) for b in blocked]
+            )
+            BulkWriter(Mute, ["muter_id", "muted_id", "notifications", "created_at"], 20000).write(
+                [(user.pk, m, True, now) for m in muted]
+            )
+        Profile.objects.filter(pk=user.pk).update(following_count=len(followees))
+    return ids
+
+
 def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
     """``tlbench_star`` followed by ``n_followers`` accounts ``tlbench_fan_NNNNNN`` (written with
     COPY, once) and without posts; returns its id and its followers' ids, ascending."""
@@ -650,6 +692,10 @@ def main() -> int:
     def flush_feed_keys() -> int:
         return timelines.unlink_matching(redis_client, "*feed:*")
 
+    log(f"== {BLOCKING_USERS} users blocking {BLOCKS_EACH} and muting {MUTES_EACH} accounts each")
+    blocking_ids = ensure_blocking_viewers(seeded)
+    users.update(User.objects.in_bulk(blocking_ids))
+
     vocabulary = list(dict.fromkeys(WORDS))
     search_words = [vocabulary[i] for i in (120, 160, 200, 240, 280) if i < len(vocabulary)]
     trending_tags = [t["name"] for t in Hashtag.objects.order_by("-posts_count").values("name")[:20]] or ["bench"]
@@ -663,6 +709,9 @@ def main() -> int:
 
     def feed_warm(i):
         return Request("GET", "/api/posts/feed/", token(warm_ids[i % len(warm_ids)]))
+
+    def feed_warm_blocking(i):
+        return Request("GET", "/api/posts/feed/", token(blocking_ids[i % len(blocking_ids)]))
 
     def trending(i):
         return Request("GET", "/api/posts/trending_hashtags/", token(me_ids[i % len(me_ids)]))
@@ -683,6 +732,7 @@ def main() -> int:
         ("me", me, 200, args.max_requests, None, None),
         ("feed_cold", feed_cold, 200, min(args.max_requests, len(cold_ids)), flush_feed_keys, flush_feed_keys),
         ("feed_warm", feed_warm, 200, args.max_requests, "warm", None),
+        ("feed_warm_blocking", feed_warm_blocking, 200, args.max_requests, "warm", None),
         ("trending", trending, 200, args.max_requests, None, lambda: cache.delete("posts:trending")),
         ("search", search, 200, args.max_requests, None, None),
         ("post_create", post_create, 201, args.max_requests, None, None),
@@ -692,7 +742,7 @@ def main() -> int:
         scenarios = [s for s in scenarios if s[0] in wanted]
 
     # Tokens first, so minting is not part of any measurement.
-    for user_id in {*me_ids, *warm_ids, *create_ids, *cold_ids}:
+    for user_id in {*me_ids, *warm_ids, *create_ids, *cold_ids, *blocking_ids}:
         token(user_id)
 
     port = free_port()
@@ -717,7 +767,8 @@ def main() -> int:
         for name, make, expected, max_requests, prepare, in_process_prepare in scenarios:
             log(f"== {name}")
             if prepare == "warm":
-                for user_id in warm_ids:  # one request each fills their feed cache
+                viewers = blocking_ids if name == "feed_warm_blocking" else warm_ids
+                for user_id in viewers:  # one request each fills their feed cache
                     conn = http.client.HTTPConnection(HOST, port, timeout=60)
                     conn.request("GET", "/api/posts/feed/", headers={"Authorization": f"Bearer {token(user_id)}"})
                     conn.getresponse().read()
@@ -737,7 +788,7 @@ def main() -> int:
             sample_index = 10**6 + len(rows)  # a request the load did not send (fresh cold user, new post)
             if name == "feed_cold":
                 sample = Request("GET", "/api/posts/feed/", token(cold_ids[-1]))
-            elif name == "feed_warm":
+            elif name in ("feed_warm", "feed_warm_blocking"):
                 sample = make(0)
                 client.get(sample.path, headers={"authorization": f"Bearer {sample.token}"})
             else:
@@ -927,6 +978,13 @@ def timeline_summary(meta: dict, rows: list[dict]) -> list[str]:
         out.append(
             f"- Warm feed throughput: {by['feed_warm']['rps']} req/s = **{ratio:.0%}** of `GET /api/users/me/` "
             f"({by['me']['rps']} req/s) in the same run (target ≥ 70 %; feed backend {meta.get('feed_backend')})."
+        )
+    if "feed_warm" in by and "feed_warm_blocking" in by and by["feed_warm"]["rps"]:
+        ratio = by["feed_warm_blocking"]["rps"] / by["feed_warm"]["rps"]
+        out.append(
+            f"- Warm feed of users blocking 500 and muting 500 accounts: {by['feed_warm_blocking']['rps']} req/s "
+            f"= **{ratio:.0%}** of the warm feed, p99 {by['feed_warm_blocking']['p99_ms']} ms vs "
+            f"{by['feed_warm']['p99_ms']} ms."
         )
     for backend in ("redis", "db"):
         small, large = by.get(f"feed_f100_{backend}"), by.get(f"feed_f5000_{backend}")
