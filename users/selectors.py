@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.core.cache import cache
 from django.db.models import F, IntegerField, Q, QuerySet, Value
@@ -215,14 +216,32 @@ class RelationshipSets:
     blocked_by: frozenset[int] = frozenset()
     mutes: tuple[tuple[int, datetime | None, bool], ...] = ()
 
-    @property
+    # Derived once per instance (a request reads the feed's every post against them).
+    @cached_property
     def blocked_either_way(self) -> frozenset[int]:
         return self.blocking | self.blocked_by
 
+    @cached_property
+    def _muted_forever(self) -> frozenset[int]:
+        return frozenset(muted for muted, expires_at, _ in self.mutes if expires_at is None)
+
+    @cached_property
+    def _muted_until(self) -> tuple[tuple[int, datetime], ...]:
+        return tuple((muted, expires_at) for muted, expires_at, _ in self.mutes if expires_at is not None)
+
+    @cached_property
+    def _hidden_forever(self) -> frozenset[int]:
+        return self.blocked_either_way | self._muted_forever
+
+    def _muted_now(self, now: datetime | None) -> frozenset[int]:
+        if not self._muted_until:
+            return frozenset()
+        now = now or timezone.now()
+        return frozenset(muted for muted, expires_at in self._muted_until if expires_at > now)
+
     def muted(self, *, now: datetime | None = None) -> frozenset[int]:
         """Ids muted now."""
-        now = now or timezone.now()
-        return frozenset(muted for muted, expires_at, _ in self.mutes if expires_at is None or expires_at > now)
+        return self._muted_forever | self._muted_now(now) if self._muted_until else self._muted_forever
 
     def muted_notifications(self, *, now: datetime | None = None) -> frozenset[int]:
         """Ids muted now with their notifications."""
@@ -233,7 +252,9 @@ class RelationshipSets:
 
     def hidden(self, *, mutes: bool, now: datetime | None = None) -> frozenset[int]:
         """Whose posts the viewer does not see: blocked either way, and, with ``mutes``, muted now."""
-        return self.blocked_either_way | self.muted(now=now) if mutes else self.blocked_either_way
+        if not mutes:
+            return self.blocked_either_way
+        return self._hidden_forever | self._muted_now(now) if self._muted_until else self._hidden_forever
 
 
 NO_RELATIONSHIPS = RelationshipSets()
