@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 
 from moderation.services import post_delete_by_staff, user_suspend, user_unsuspend
 from posts.models import Post
+from posts.services import like_delete, retweet_delete
 from posts.tests.factories import PostFactory
 from users.models import Profile
 from users.services import block_create, follow_delete
@@ -125,3 +126,18 @@ def test_counters_never_go_negative_when_a_suspended_users_things_go(scene, djan
     assert (post.likes_count, post.retweets_count, post.replies_count) == (2, 2, 2)
     assert Profile.objects.get(pk=a.pk).followers_count == 0  # both follows are gone
     assert Profile.objects.get(pk=b.pk).following_count == 1  # b still follows spammer
+
+
+def test_a_suspended_users_like_and_retweet_removed_leave_the_counts(scene, django_capture_on_commit_callbacks):
+    staff, spammer, _, _, _, post = scene
+    with django_capture_on_commit_callbacks(execute=True):
+        user_suspend(user=spammer, by=staff)
+    spammer = get_user_model().objects.get(pk=spammer.pk)
+    assert like_delete(user=spammer, post=post) is True
+    assert retweet_delete(user=spammer, post=post) is True
+    post.refresh_from_db()
+    assert (post.likes_count, post.retweets_count) == (1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_unsuspend(user=spammer, by=staff)
+    post.refresh_from_db()
+    assert (post.likes_count, post.retweets_count, post.replies_count) == (1, 1, 2)
