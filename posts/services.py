@@ -5,8 +5,8 @@ followers' by fan-out tasks)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 from django.utils import timezone
 
@@ -239,13 +239,47 @@ def post_delete(*, post: Post, user: User) -> None:
         # Counters last, in post_create's order: hashtags, the author, the post replied to.
         _count_hashtags(dict.fromkeys(tag_ids, -1))
         Profile.objects.filter(pk=author_id).update(posts_count=F("posts_count") - 1)
-        if reply_to_id:
+        if reply_to_id and user.is_active:  # the author (ensure_author)
+            # A deactivated author's replies are already uncounted (reaction_counts_recount).
             Post.objects.filter(pk=reply_to_id).update(replies_count=F("replies_count") - 1)
         transaction.on_commit(lambda: delete_files(files))
         transaction.on_commit(lambda: feed.invalidate_authors([author_id, *retweeter_ids]))
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
         timeline_post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids)
+
+
+def _active_count(qs, field: str):
+    """``qs``'s rows counted per outer post (``field`` = the outer pk), as an UPDATE subquery."""
+    counted = qs.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def reaction_counts_recount(*, user_id: int) -> None:
+    """Recount, one statement per counter, the counts the user's actions are in: ``likes_count``
+    and ``retweets_count`` of the posts the user liked and retweeted, ``replies_count`` of the posts
+    the user replied to, counting active accounts' likes, retweets and replies only. Run when the
+    user is deactivated or reactivated; their cached representations go after commit."""
+    liked = list(Like.objects.filter(user_id=user_id).values_list("post_id", flat=True))
+    retweeted = list(Retweet.objects.filter(user_id=user_id).values_list("post_id", flat=True))
+    replied = list(
+        Post.objects.filter(author_id=user_id, reply_to__isnull=False).values_list("reply_to_id", flat=True).distinct()
+    )
+    if liked:
+        Post.objects.filter(pk__in=liked).update(
+            likes_count=_active_count(Like.objects.filter(user__is_active=True), "post_id")
+        )
+    if retweeted:
+        Post.objects.filter(pk__in=retweeted).update(
+            retweets_count=_active_count(Retweet.objects.filter(user__is_active=True), "post_id")
+        )
+    if replied:
+        Post.objects.filter(pk__in=replied).update(
+            replies_count=_active_count(Post.objects.filter(author__is_active=True), "reply_to_id")
+        )
+    changed = {*liked, *retweeted, *replied}
+    if changed:
+        transaction.on_commit(lambda: hydration.forget_posts(changed))
 
 
 def _forget_reaction(*, user_id: int, post_id: int) -> None:
@@ -272,7 +306,8 @@ def like_delete(*, user: User, post: Post) -> bool:
     with transaction.atomic():
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
-            Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") - 1)
+            if user.is_active:  # a deactivated user's like is already uncounted
+                Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") - 1)
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
     return bool(deleted)
 
@@ -305,7 +340,8 @@ def retweet_delete(*, user: User, post: Post) -> bool:
         retweet_id = Retweet.objects.filter(user=user, post=post).values_list("id", flat=True).first()
         deleted = Retweet.objects.filter(pk=retweet_id).delete()[0] if retweet_id else 0
         if deleted:
-            Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") - 1)
+            if user.is_active:  # a deactivated user's retweet is already uncounted
+                Post.objects.filter(pk=post.pk).update(retweets_count=F("retweets_count") - 1)
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)

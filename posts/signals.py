@@ -2,7 +2,8 @@
 store's versions, and the Redis home timeline right after commit: the followee's recent entries
 merged in, or removed; recorded with the follow, see :mod:`posts.tasks`), a read that finds a Redis
 timeline missing has it rebuilt, and a changed user or profile changes the short user form cached
-for feed items."""
+for feed items. A deactivated or reactivated account's likes, retweets and replies are recounted.
+"""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -10,9 +11,11 @@ from django.dispatch import receiver
 
 from outbox.services import enqueue_transient
 from users.models import Follow, Profile, User
+from users.signals import user_activity_changed
 
 from . import feed, hydration
 from .feed import timelines
+from .services import reaction_counts_recount
 from .tasks import timeline_follow_changed, timeline_rebuild_task
 
 
@@ -47,3 +50,9 @@ def user_changed(sender, instance, update_fields=None, **kwargs) -> None:
         return  # a login, a bio, settings: not in the short form
     user_id = instance.pk
     transaction.on_commit(lambda: hydration.forget_users([user_id]))
+
+
+@receiver(user_activity_changed)
+def user_activity_changed_recount(sender, *, user: User, **kwargs) -> None:
+    """A deactivated or reactivated account's likes, retweets and replies are (un)counted."""
+    reaction_counts_recount(user_id=user.pk)

@@ -7,3 +7,8 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         from mini_twitter import checks  # noqa: F401 - registers the project's system checks
+
+        from . import services, signals
+
+        receiver = services.user_activity_changed_recount
+        signals.user_activity_changed.connect(receiver, dispatch_uid="users.follow_counts")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from mini_twitter.api.text import validate_single_line
 
 from .revocation import user_sessions_end_all
+from .signals import user_activity_changed
 from .usernames import USERNAME_TAKEN, UsernameValidator, username_skeleton, validate_username_scripts
 
 
@@ -97,6 +98,13 @@ class User(AbstractUser):
         deactivated = is_active is False and getattr(self, "_saved_is_active", None) is not False and saved("is_active")
         return password_set or deactivated
 
+    def _activity_changes(self, update_fields) -> bool:
+        """Whether this save deactivates or reactivates a stored account."""
+        if self._state.adding or (update_fields is not None and "is_active" not in update_fields):
+            return False
+        is_active, saved_is_active = self.__dict__.get("is_active"), getattr(self, "_saved_is_active", None)
+        return is_active is not None and saved_is_active is not None and is_active != saved_is_active
+
     def save(self, *args, **kwargs):
         username = self.__dict__.get("username")
         if username is not None and (self._state.adding or username != getattr(self, "_saved_username", None)):
@@ -106,10 +114,16 @@ class User(AbstractUser):
                 kwargs["update_fields"] = {*update_fields, "username_skeleton"}
         # Here rather than in each caller: no path that sets a password or deactivates an
         # account (including ``manage.py changepassword``) can leave its tokens and sockets live.
-        if self._ends_sessions(kwargs.get("update_fields")):
+        ends_sessions = self._ends_sessions(kwargs.get("update_fields"))
+        activity_changed = self._activity_changes(kwargs.get("update_fields"))
+        if ends_sessions or activity_changed:
             with transaction.atomic():
                 super().save(*args, **kwargs)
-                user_sessions_end_all(user_id=self.pk)
+                if ends_sessions:
+                    user_sessions_end_all(user_id=self.pk)
+                if activity_changed:
+                    # Counters of others that count this account's actions are recounted.
+                    user_activity_changed.send(sender=User, user=self, active=self.is_active)
         else:
             super().save(*args, **kwargs)
         self._saved_username = username

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -100,15 +101,43 @@ class FollowResult:
     requested: bool = False
 
 
-def _count_follow(*, follower_id: int, followee_id: int, delta: int) -> None:
+def _count_follow(
+    *, follower_id: int, followee_id: int, delta: int, follower_active: bool = True, followee_active: bool = True
+) -> None:
     """Count a follow made (``delta`` 1) or undone (-1) on both profiles. The two rows are updated
-    in id order, so two users following each other at once never deadlock."""
-    updates = {
-        follower_id: {"following_count": F("following_count") + delta},
-        followee_id: {"followers_count": F("followers_count") + delta},
-    }
+    in id order, so two users following each other at once never deadlock. The counters count
+    active accounts only: a deactivated side was already uncounted (:func:`follow_counts_recount`),
+    so its counterpart's counter is left as it is."""
+    updates = {}
+    if followee_active:
+        updates[follower_id] = {"following_count": F("following_count") + delta}
+    if follower_active:
+        updates[followee_id] = {"followers_count": F("followers_count") + delta}
     for pk in sorted(updates):
         Profile.objects.filter(pk=pk).update(**updates[pk])
+
+
+def _active_count(qs, field: str):
+    """``qs``'s rows counted per outer profile (``field`` = the outer pk), as an UPDATE subquery."""
+    counted = qs.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def follow_counts_recount(*, user_id: int) -> None:
+    """Recount, in two statements, the counters the user's follows are in: ``followers_count`` of
+    everyone the user follows and ``following_count`` of everyone following the user, counting
+    active counterparts only. Run when the user is deactivated or reactivated."""
+    Profile.objects.filter(pk__in=Follow.objects.filter(follower_id=user_id).values("followee_id")).update(
+        followers_count=_active_count(Follow.objects.filter(follower__is_active=True), "followee_id")
+    )
+    Profile.objects.filter(pk__in=Follow.objects.filter(followee_id=user_id).values("follower_id")).update(
+        following_count=_active_count(Follow.objects.filter(followee__is_active=True), "follower_id")
+    )
+
+
+def user_activity_changed_recount(sender, *, user: User, **kwargs) -> None:
+    """``signals.user_activity_changed`` receiver (connected in ``UsersConfig.ready``)."""
+    follow_counts_recount(user_id=user.pk)
 
 
 BLOCKED_FOLLOW = "You cannot follow this user."
@@ -161,7 +190,13 @@ def follow_delete(*, follower: User, followee: User) -> bool:
         FollowRequest.objects.filter(requester=follower, target=followee).delete()
         deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
         if deleted:
-            _count_follow(follower_id=follower.pk, followee_id=followee.pk, delta=-1)
+            _count_follow(
+                follower_id=follower.pk,
+                followee_id=followee.pk,
+                delta=-1,
+                follower_active=follower.is_active,
+                followee_active=followee.is_active,
+            )
     return bool(deleted)
 
 

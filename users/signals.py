@@ -8,9 +8,15 @@ is true when the follow is an approved follow request (whose own announcement ca
 
 ``follow_requested(sender=FollowRequest, follow_request=<FollowRequest>)`` is sent, the same way,
 when a request to follow a protected account is stored.
+
+``user_activity_changed(sender=User, user=<User>, active=<bool>)`` is sent by ``User.save`` inside the
+transaction that deactivates (suspends) or reactivates an account, whichever path saved it (the
+moderation services, the admin): the stored counters that count other accounts' actions count active
+accounts only, so each layer recounts what the account's follows, likes, retweets and replies count.
 """
 
 from django.dispatch import Signal
 
 follow_created = Signal()
 follow_requested = Signal()
+user_activity_changed = Signal()
