@@ -2,6 +2,7 @@
 survives a broker that loses its queues."""
 
 import pytest
+from django.utils import timezone
 
 from mini_twitter.celery import app as celery_app
 from notifications.models import Notification
@@ -29,6 +30,9 @@ def test_likes_acknowledged_before_the_broker_lost_its_queues_still_notify(live_
     # Redis restarted without its data: the queued tasks are gone.
     live_services.purge((settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_EMAIL_QUEUE))
     assert not Notification.objects.exists()
+    # The rows fall due (OUTBOX_RESEND_QUEUED_SECONDS after they were queued) before the worker's
+    # start-up drain looks, as they would long before a restarted Redis came back.
+    wait_for(lambda: not OutboxTask.objects.filter(due_at__gt=timezone.now()).exists(), timeout=10)
 
     # A worker starts and drains what is owed (beat would too, every OUTBOX_DRAIN_SECONDS).
     with live_services.celery_worker(extra_env={"OUTBOX_RESEND_QUEUED_SECONDS": "1"}, purge=False):
