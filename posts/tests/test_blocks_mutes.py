@@ -12,6 +12,7 @@ from notifications.models import Notification
 from posts import hydration
 from posts.models import Mention, Post
 from posts.tests.conftest import use_feed_backend
+from posts.tests.reads import listed_ids
 from users import services as user_services
 from users.models import Follow, Mute
 from users.services import api_key_create
@@ -70,13 +71,6 @@ def world(client_for, django_capture_on_commit_callbacks):
     }
 
 
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    rows = body["results"] if "results" in body else body["tweets"]
-    return [row["id"] for row in rows]
-
-
 def fresh_trending(client) -> dict[str, int]:
     cache.delete("posts:trending")
     return {tag["name"]: tag["count"] for tag in client.get("/api/posts/trending_hashtags/").json()}
@@ -98,21 +92,21 @@ def test_read_paths_by_relationship(world, client_for, how):
     blocked = how in BLOCKS
     muted = how == "muting"
 
-    assert (written in ids(c.get("/api/posts/"))) is not blocked
-    assert (written in ids(c.get("/api/posts/", {"author": writer.id}))) is not blocked
-    assert (written in ids(c.get("/api/posts/", {"hashtag": "topic"}))) is not blocked
-    assert (written in ids(c.get("/api/hashtags/topic/posts/"))) is not blocked
+    assert (written in listed_ids(c.get("/api/posts/"))) is not blocked
+    assert (written in listed_ids(c.get("/api/posts/", {"author": writer.id}))) is not blocked
+    assert (written in listed_ids(c.get("/api/posts/", {"hashtag": "topic"}))) is not blocked
+    assert (written in listed_ids(c.get("/api/hashtags/topic/posts/"))) is not blocked
     # Search results and replies leave muted accounts out too.
-    assert (written in ids(c.get("/api/posts/", {"search": "findme"}))) is not (blocked or muted)
-    assert (written in ids(c.get("/api/search/", {"q": "findme"}))) is not (blocked or muted)
-    assert (written in ids(c.get(f"/api/posts/{world['parent']}/replies/"))) is not (blocked or muted)
+    assert (written in listed_ids(c.get("/api/posts/", {"search": "findme"}))) is not (blocked or muted)
+    assert (written in listed_ids(c.get("/api/search/", {"q": "findme"}))) is not (blocked or muted)
+    assert (written in listed_ids(c.get(f"/api/posts/{world['parent']}/replies/"))) is not (blocked or muted)
     # By id: 404 across a block, readable when muted.
     assert c.get(f"/api/posts/{written}/").status_code == (404 if blocked else 200)
     assert c.get(f"/api/posts/{written}/replies/").status_code == (404 if blocked else 200)
     # Trending counts are global: the same whoever asks.
     assert fresh_trending(c)["topic"] == 4
     # The microblog feed is a feed: muted accounts leave it.
-    assert (written in ids(microblog(client_for(me), world["key"]).get("/api/tweets"))) is not (blocked or muted)
+    assert (written in listed_ids(microblog(client_for(me), world["key"]).get("/api/tweets"))) is not (blocked or muted)
     # Notifications: the writer's like of my post is not listed across a block or a mute.
     actors = [n["actor"]["id"] for n in c.get("/api/notifications/").json()["results"]]
     assert (writer.id in actors) is not (blocked or muted)
@@ -210,10 +204,10 @@ def test_a_mute_ends_by_itself_on_every_path(world, client_for):
     me, writer = world["me"], world["writer"]
     user_services.mute_create(muter=me, muted=writer, duration=60)
     c = client_for(me)
-    assert world["written"] not in ids(c.get("/api/search/", {"q": "findme"}))
+    assert world["written"] not in listed_ids(c.get("/api/search/", {"q": "findme"}))
     Mute.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # as if a minute went by
-    assert world["written"] in ids(c.get("/api/search/", {"q": "findme"}))
-    assert world["written"] in ids(c.get(f"/api/posts/{world['parent']}/replies/"))
+    assert world["written"] in listed_ids(c.get("/api/search/", {"q": "findme"}))
+    assert world["written"] in listed_ids(c.get(f"/api/posts/{world['parent']}/replies/"))
     assert c.get("/api/notifications/unread_count/").json() == {"unread_count": 1}
 
 

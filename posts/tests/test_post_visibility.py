@@ -9,6 +9,7 @@ from notifications.models import Notification
 from posts.feed import timelines
 from posts.models import Post, Retweet
 from posts.tests.conftest import use_feed_backend
+from posts.tests.reads import listed_ids
 from users.services import api_key_create
 from users.tests.factories import UserFactory
 
@@ -26,10 +27,7 @@ def post(client, content, **extra) -> int:
 
 
 def ids(response) -> set[int]:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    rows = body["results"] if isinstance(body, dict) and "results" in body else body["tweets"]
-    return {row["id"] for row in rows}
+    return set(listed_ids(response))
 
 
 @pytest.fixture

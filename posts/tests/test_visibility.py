@@ -12,6 +12,7 @@ from django.db.models import Q
 from posts import hydration, visibility
 from posts.tests.conftest import use_feed_backend
 from posts.tests.factories import PostFactory
+from posts.tests.reads import listed_ids
 from users.models import User
 from users.selectors import user_list_active
 from users.serializers import user_short_data_of
@@ -74,13 +75,6 @@ def world(client_for):
     }
 
 
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    rows = body["results"] if isinstance(body, dict) and "results" in body else body["tweets"]
-    return [row["id"] for row in rows]
-
-
 def fresh_trending(client) -> list[dict]:
     cache.delete("posts:trending")  # cached for a minute by design
     return client.get("/api/posts/trending_hashtags/").json()
@@ -96,10 +90,12 @@ def microblog(client, world):
 # the world and the post ids, and returns what the path shows of the hidden post: True when it shows
 # (or acts on) it, False when it leaves it out (404 for a path naming it).
 READ_PATHS = {
-    ("get", "/posts/"): lambda c, w: w["hidden"] in ids(c.get("/api/posts/")),
-    ("get", "/posts/?author="): lambda c, w: w["hidden"] in ids(c.get("/api/posts/", {"author": w["writer"].id})),
-    ("get", "/posts/?hashtag="): lambda c, w: w["hidden"] in ids(c.get("/api/posts/", {"hashtag": "topic"})),
-    ("get", "/posts/?search="): lambda c, w: w["hidden"] in ids(c.get("/api/posts/", {"search": "findme"})),
+    ("get", "/posts/"): lambda c, w: w["hidden"] in listed_ids(c.get("/api/posts/")),
+    ("get", "/posts/?author="): lambda c, w: (
+        w["hidden"] in listed_ids(c.get("/api/posts/", {"author": w["writer"].id}))
+    ),
+    ("get", "/posts/?hashtag="): lambda c, w: w["hidden"] in listed_ids(c.get("/api/posts/", {"hashtag": "topic"})),
+    ("get", "/posts/?search="): lambda c, w: w["hidden"] in listed_ids(c.get("/api/posts/", {"search": "findme"})),
     ("get", "/posts/{id}/"): lambda c, w: c.get(f"/api/posts/{w['hidden']}/").status_code != 404,
     ("put", "/posts/{id}/"): lambda c, w: c.put(f"/api/posts/{w['hidden']}/", {"content": "x"}).status_code != 404,
     ("patch", "/posts/{id}/"): lambda c, w: c.patch(f"/api/posts/{w['hidden']}/", {"content": "x"}).status_code != 404,
@@ -110,17 +106,17 @@ READ_PATHS = {
     ("post", "/posts/{id}/unretweet/"): lambda c, w: c.post(f"/api/posts/{w['hidden']}/unretweet/").status_code != 404,
     ("get", "/posts/{id}/replies/"): lambda c, w: c.get(f"/api/posts/{w['hidden']}/replies/").status_code != 404,
     ("get", "/posts/{id}/replies/ (of its parent)"): lambda c, w: (
-        w["hidden"] in ids(c.get(f"/api/posts/{w['parent']}/replies/"))
+        w["hidden"] in listed_ids(c.get(f"/api/posts/{w['parent']}/replies/"))
     ),
     ("post", "/posts/"): lambda c, w: (
         c.post("/api/posts/", {"content": "hi", "reply_to": w["hidden"]}, format="json").status_code != 400
     ),
-    ("get", "/hashtags/{name}/posts/"): lambda c, w: w["hidden"] in ids(c.get("/api/hashtags/topic/posts/")),
-    ("get", "/search/"): lambda c, w: w["hidden"] in ids(c.get("/api/search/", {"q": "findme"})),
+    ("get", "/hashtags/{name}/posts/"): lambda c, w: w["hidden"] in listed_ids(c.get("/api/hashtags/topic/posts/")),
+    ("get", "/search/"): lambda c, w: w["hidden"] in listed_ids(c.get("/api/search/", {"q": "findme"})),
     ("get", "/posts/trending_hashtags/"): lambda c, w: any(
         tag["name"] == "onlyhidden" or (tag["name"] == "topic" and tag["count"] != 3) for tag in fresh_trending(c)
     ),
-    ("get", "/tweets"): lambda c, w: w["hidden"] in ids(microblog(c, w).get("/api/tweets")),
+    ("get", "/tweets"): lambda c, w: w["hidden"] in listed_ids(microblog(c, w).get("/api/tweets")),
     ("delete", "/tweets/{tweet_id}"): lambda c, w: (
         microblog(c, w).delete(f"/api/tweets/{w['hidden']}").status_code != 404
     ),
@@ -154,10 +150,10 @@ def test_lists_still_show_the_visible_posts(world, client_for, monkeypatch, how)
     hide(how, world["hidden"], monkeypatch)
     client = client_for(world["me"])
     visible = {world["parent"], world["child"], world["shown"]}
-    assert set(ids(client.get("/api/posts/"))) == visible
-    assert set(ids(client.get("/api/hashtags/topic/posts/"))) == visible
-    assert set(ids(client.get("/api/search/", {"q": "findme"}))) == visible
-    assert ids(client.get(f"/api/posts/{world['parent']}/replies/")) == []
+    assert set(listed_ids(client.get("/api/posts/"))) == visible
+    assert set(listed_ids(client.get("/api/hashtags/topic/posts/"))) == visible
+    assert set(listed_ids(client.get("/api/search/", {"q": "findme"}))) == visible
+    assert listed_ids(client.get(f"/api/posts/{world['parent']}/replies/")) == []
     assert client.get(f"/api/posts/{world['child']}/").json()["reply_to"] == world["hidden"]
 
 
@@ -170,12 +166,12 @@ def test_the_feed_leaves_a_hidden_post_out(world, client_for, settings, monkeypa
     use_feed_backend(settings, store)
     client = client_for(world["me"])
     everything = {world["parent"], world["hidden"], world["child"], world["shown"]}
-    assert set(ids(client.get("/api/posts/feed/"))) == everything  # cached representations warm now
+    assert set(listed_ids(client.get("/api/posts/feed/"))) == everything  # cached representations warm now
     hide(how, world["hidden"], monkeypatch)
-    assert set(ids(client.get("/api/posts/feed/"))) == everything - {world["hidden"]}
+    assert set(listed_ids(client.get("/api/posts/feed/"))) == everything - {world["hidden"]}
     hydration.forget_posts(everything)  # and cold
     hydration.forget_users([world["writer"].pk, world["friend"].pk])
-    assert set(ids(client.get("/api/posts/feed/"))) == everything - {world["hidden"]}
+    assert set(listed_ids(client.get("/api/posts/feed/"))) == everything - {world["hidden"]}
 
 
 @pytest.mark.django_db
