@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/", include("media.urls")),
     path("api/", include("posts.urls")),
     path("api/", include("moderation.urls")),
+    path("", include("mastodon_api.urls")),
     # The admin's password check is throttled as the API's login is (same classes, same rates).
     path("admin/login/", throttled_view(sensitive_throttles("username"))(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "media",
     "microblog",
     "moderation",
+    "mastodon_api",
     "realtime",
     "rooms",
     "outbox",

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MastodonApiConfig(AppConfig):
+    """The Mastodon client API (``/api/v1/``, ``/api/v2/``, ``/oauth/``), an adapter on the same data
+    and services as the native API, so that Mastodon apps and libraries work unchanged."""
+
+    name = "mastodon_api"
+    default_auto_field = "django.db.models.BigAutoField"
