@@ -2,7 +2,8 @@
 failures, server errors and the request limits. A request of the microblog front end gets that
 API's failure envelope ``{"result": false, "error_type", "error_message"}``: one for its own paths
 (``/api/tweets…``, ``/api/medias…``), or one with an ``api-key`` header for a path without a
-trailing slash (the JWT API's paths all end with one). Anyone else gets DRF's ``{"detail": ...}``.
+trailing slash (the JWT API's paths all end with one). A request of the Mastodon API (``/api/v1/``,
+``/api/v2/``, ``/oauth/``) gets Mastodon's ``{"error": ...}``. Anyone else gets DRF's ``{"detail": ...}``.
 Never an HTML page, whatever ``DEBUG`` says."""
 
 import functools
@@ -29,8 +30,14 @@ def is_microblog_request(request) -> bool:
     return "api-key" in request.headers and not path.endswith("/")
 
 
+# The Mastodon client API's paths.
+MASTODON_PATHS = ("/api/v1/", "/api/v2/", "/oauth/")
+
+
 def error_response(request, status: int, message: str) -> JsonResponse:
-    if is_microblog_request(request):
+    if request.path.startswith(MASTODON_PATHS):
+        body = {"error": message}
+    elif is_microblog_request(request):
         body = {"result": False, "error_type": ERROR_TYPES.get(status, "Error"), "error_message": message}
     else:
         body = {"detail": message}

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_yasg",
+    "oauth2_provider",
     "users",
     "posts",
     "notifications",
@@ -357,6 +358,60 @@ REST_FRAMEWORK = {
     # Client addresses are REMOTE_ADDR only (mini_twitter/api/client_address.py): the ASGI server
     # alone decides which proxy's X-Forwarded-For to believe (FORWARDED_ALLOW_IPS).
     "NUM_PROXIES": 0,
+}
+
+# The Mastodon client API's OAuth 2 server (django-oauth-toolkit). Scopes are Mastodon's: the
+# broad ``read``/``write``/``follow``/``push`` and the granular ``read:*``/``write:*`` forms
+# (mastodon_api/scopes.py says which broad scope grants which granular one).
+MASTODON_SCOPES = (
+    {
+        "read": "read all your data",
+        "write": "modify all your data",
+        "follow": "modify account relationships",
+        "push": "receive your push notifications",
+        "profile": "read only your own profile",
+    }
+    | {
+        f"read:{name}": f"read your {name.replace('_', ' ')}"
+        for name in (
+            "accounts",
+            "blocks",
+            "bookmarks",
+            "favourites",
+            "filters",
+            "follows",
+            "lists",
+            "mutes",
+            "notifications",
+            "search",
+            "statuses",
+        )
+    }
+    | {
+        f"write:{name}": f"modify your {name.replace('_', ' ')}"
+        for name in (
+            "accounts",
+            "blocks",
+            "bookmarks",
+            "conversations",
+            "favourites",
+            "filters",
+            "follows",
+            "lists",
+            "media",
+            "mutes",
+            "notifications",
+            "reports",
+            "statuses",
+        )
+    }
+)
+OAUTH2_PROVIDER = {
+    "SCOPES": MASTODON_SCOPES,
+    "DEFAULT_SCOPES": ["read"],
+    # Mastodon's tokens live until they are revoked (or the user is suspended or deleted).
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", 10 * 365 * 24 * 3600),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
 }
 
 SWAGGER_SETTINGS = {
