@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model, set_token_value
 from rest_framework.test import APIClient
 
 
@@ -26,13 +26,11 @@ def mastodon_token(oauth_app):
 
     def make(user, scope: str = "read write follow push") -> str:
         token = secrets.token_urlsafe(32)
-        get_access_token_model().objects.create(
-            user=user,
-            application=oauth_app,
-            token=token,
-            scope=scope,
-            expires=timezone.now() + timedelta(days=1),
+        access_token = get_access_token_model()(
+            user=user, application=oauth_app, scope=scope, expires=timezone.now() + timedelta(days=1)
         )
+        set_token_value(access_token, token)
+        access_token.save()
         return token
 
     return make
