@@ -1,6 +1,8 @@
 """Reads for notifications: the recipient's own only, with the actor and the post excerpt loaded in
 the same query."""
 
+from collections.abc import Callable
+
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
@@ -14,10 +16,26 @@ from .models import Notification
 EXCERPT_LENGTH = 100
 
 
+# Filters from the layers above on what their notifications name, ``filter(user) → Q`` with
+# ``user`` a User (posts: a notification naming a post the user may not see is not listed).
+_visible_filters: list[Callable[[User], Q]] = []
+
+
+def notification_filter_register(visible: Callable[[User], Q]) -> None:
+    """Leave out, wherever notifications are listed or counted, those not matching ``visible(user)``
+    (registered in an ``AppConfig.ready``, as lower layers announce and upper layers subscribe)."""
+    _visible_filters.append(visible)
+
+
 def _from_allowed_actors(user: User | int) -> Q:
-    """Not from someone the user blocks or who blocks them, nor from someone they mute with
-    notifications (earlier notifications included: they are left out, not deleted)."""
-    return relationship_exclude_q(user, field="actor_id", muted_notifications=True)
+    """Not from a suspended account, nor from someone the user blocks or who blocks them, nor from
+    someone they mute with notifications (earlier notifications included: they are left out, not
+    deleted); and nothing the registered filters refuse."""
+    q = Q(actor__is_active=True) & relationship_exclude_q(user, field="actor_id", muted_notifications=True)
+    viewer = user if isinstance(user, User) else User(pk=user)
+    for visible in _visible_filters:
+        q &= visible(viewer)
+    return q
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:

@@ -6,3 +6,11 @@ class RoomsConfig(AppConfig):
 
     name = "rooms"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Lower layers announce, upper layers subscribe: users knows nothing of rooms.
+        from users.signals import block_created
+
+        from .handlers import block_created_leave_rooms
+
+        block_created.connect(block_created_leave_rooms, dispatch_uid="rooms.block_created_leave_rooms")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
@@ -94,6 +94,25 @@ def room_leave(*, room_id: int, user: User, gone_since=None) -> Room:
         if room.is_live and (room.host_id == user.pk or not Participant.objects.filter(room=room).exists()):
             _end(room)
     return room
+
+
+def rooms_leave_across_block(*, user_ids: list[int]) -> int:
+    """A block between two users (``user_ids``, whichever blocked whom): the one who is in a live
+    room the other hosts leaves it, as with :func:`room_leave` (``left`` broadcast, their room
+    sockets closed). Nothing when the block is gone by now. Returns how many left."""
+    one, other = user_ids
+    if not block_exists_between(user_id=one, other_id=other):
+        return 0
+    across = Q(room__host_id=one, user_id=other) | Q(room__host_id=other, user_id=one)
+    participants = Participant.objects.filter(across, room__status=Room.Status.LIVE).select_related("user__profile")
+    left = 0
+    for participant in participants:
+        try:
+            room_leave(room_id=participant.room_id, user=participant.user)
+        except (DomainError, Http404):
+            continue  # left, or the room ended, meanwhile
+        left += 1
+    return left
 
 
 def room_end(*, room_id: int, user: User) -> Room:

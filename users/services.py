@@ -31,7 +31,7 @@ from .authentication import revoked_sessions_after_ending, session_of
 from .models import ApiKey, Block, Follow, FollowRequest, Mute, PasswordResetCode, Profile, User
 from .password_reset import code_hash
 from .selectors import block_exists_between, relationship_sets_forget
-from .signals import follow_created, follow_requested
+from .signals import block_created, follow_created, follow_requested
 from .tasks import send_password_reset_email_task
 from .usernames import USERNAME_TAKEN, normalize_username, username_skeleton, validate_username_scripts
 
@@ -274,15 +274,18 @@ def _relationships_changed(*user_ids: int) -> None:
 
 def block_create(*, blocker: User, blocked: User) -> bool:
     """Block; returns whether the block is new. The follows and pending follow requests between the
-    two go, both ways (counters and feeds follow, as for an unfollow)."""
+    two go, both ways (counters and feeds follow, as for an unfollow); a new block is announced with
+    ``signals.block_created`` inside its transaction."""
     if blocker.pk == blocked.pk:
         raise DomainError("You cannot block yourself.")
     with transaction.atomic():
         _pair_lock(blocker.pk, blocked.pk)
-        _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
         for follower, followee in ((blocker, blocked), (blocked, blocker)):
             follow_delete(follower=follower, followee=followee)  # and a pending request
         _relationships_changed(blocker.pk, blocked.pk)
+        if created:
+            block_created.send(sender=Block, block=block)
     return created
 
 

@@ -9,6 +9,10 @@ is true when the follow is an approved follow request (whose own announcement ca
 ``follow_requested(sender=FollowRequest, follow_request=<FollowRequest>)`` is sent, the same way,
 when a request to follow a protected account is stored.
 
+``block_created(sender=Block, block=<Block>)`` is sent by ``services.block_create`` inside the
+transaction that stores a new block, after the follows between the two went: what the layers above
+keep between the two users (a room one of them hosts and the other is in) ends with it.
+
 ``user_activity_changed(sender=User, user=<User>, active=<bool>)`` is sent by ``User.save`` inside the
 transaction that deactivates (suspends) or reactivates an account, whichever path saved it (the
 moderation services, the admin): the stored counters that count other accounts' actions count active
@@ -19,4 +23,5 @@ from django.dispatch import Signal
 
 follow_created = Signal()
 follow_requested = Signal()
+block_created = Signal()
 user_activity_changed = Signal()

@@ -190,3 +190,29 @@ def test_swagger_documents_the_notification_endpoints_with_their_schemas(api_cli
         for method, operation in ops.items():
             if method != "parameters":
                 assert "security" not in operation  # the global Bearer requirement applies
+
+
+def test_notifications_from_a_suspended_account_are_neither_listed_nor_counted_until_it_returns(auth_client, user):
+    actor = UserFactory()
+    NotificationFactory(recipient=user, actor=actor)
+    actor.is_active = False
+    actor.save()
+    assert auth_client.get(URL).json()["results"] == []
+    assert auth_client.get(f"{URL}unread_count/").json() == {"unread_count": 0}
+    actor.is_active = True
+    actor.save()
+    assert [n["actor"]["id"] for n in auth_client.get(URL).json()["results"]] == [actor.id]
+    assert auth_client.get(f"{URL}unread_count/").json() == {"unread_count": 1}
+
+
+def test_a_notification_naming_a_post_i_may_no_longer_see_is_neither_listed_nor_counted(auth_client, client_for, user):
+    """A mention in a post whose author then protects the account: its text is not shown either."""
+    author = UserFactory()
+    post = PostFactory(author=author, content=f"hello @{user.username}")
+    NotificationFactory(recipient=user, actor=author, type=Notification.Type.MENTION, post=post)
+    protected = {"is_protected": True}
+    client_for(author).patch("/api/users/profiles/update_my_profile/", protected, format="json")
+    assert auth_client.get(URL).json()["results"] == []
+    assert auth_client.get(f"{URL}unread_count/").json() == {"unread_count": 0}
+    client_for(author).patch("/api/users/profiles/update_my_profile/", {"is_protected": False}, format="json")
+    assert [n["post"] for n in auth_client.get(URL).json()["results"]] == [post.id]

@@ -350,3 +350,24 @@ def test_presence_expiry_spares_a_participant_whose_socket_is_back(people, setti
     presence(people, "alice", sockets=0)
     assert presence_expire(room_id=people["room"], user_id=people["alice"].id) is True
     assert participants(people) == {"host", "bob"}
+
+
+def test_a_block_makes_the_blocked_participant_leave_and_closes_their_sockets(people):
+    async def scenario():
+        room = people["room"]
+        host = await open_socket(f"/ws/rooms/{room}/", people["host"])
+        alice = await open_socket(f"/ws/rooms/{room}/", people["alice"])
+        for socket in (host, alice):
+            await receive_type(socket, "auth_ok")
+        response = await post(people["host"], f"/api/users/{people['alice'].id}/block/")
+        assert response.status_code == 201
+        for socket in (host, alice):
+            left = await receive(socket)
+            assert left["type"] == "left" and left["data"]["user"]["id"] == people["alice"].id
+        assert await closed_with(alice) == 1000
+        assert await host.receive_nothing(timeout=0.2)
+        again = await open_socket(f"/ws/rooms/{room}/", people["alice"])
+        assert await closed_with(again) == 4003
+        await host.disconnect()
+
+    run(scenario)

@@ -201,3 +201,62 @@ def test_room_list_runs_a_fixed_number_of_queries(client_for, host, django_asser
         make_room()
     with django_assert_max_num_queries(queries_for_one):
         assert len(host.get("/api/rooms/").json()["results"]) == 5
+
+
+# --- A block ends a shared room at once -------------------------------------------------------
+
+
+def members(room_id: int) -> set[int]:
+    return set(Participant.objects.filter(room_id=room_id).values_list("user_id", flat=True))
+
+
+@pytest.mark.parametrize("who_blocks", ["host", "guest"])
+def test_a_block_makes_the_one_in_the_others_room_leave_it(
+    client_for, host, room, who_blocks, django_capture_on_commit_callbacks
+):
+    guest, bystander = UserFactory(), UserFactory()
+    for user in (guest, bystander):
+        assert client_for(user).post(f"/api/rooms/{room['id']}/join/").status_code == 200
+    # The guest hosts a room of their own, which the host joined.
+    own = client_for(guest).post("/api/rooms/", {"title": "mine"}, format="json").json()["id"]
+    assert host.post(f"/api/rooms/{own}/join/").status_code == 200
+    blocker, blocked = (host.user, guest) if who_blocks == "host" else (guest, host.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(blocker).post(f"/api/users/{blocked.id}/block/").status_code == 201
+    # Each left the room the other hosts; the rooms stay live with everyone else.
+    assert members(room["id"]) == {host.user.id, bystander.id}
+    assert members(own) == {guest.id}
+    assert Room.objects.filter(status=Room.Status.LIVE).count() == 2
+    detail = host.get(f"/api/rooms/{room['id']}/").json()
+    assert {p["user"]["id"] for p in detail["participants"]} == {host.user.id, bystander.id}
+    assert client_for(guest).post(f"/api/rooms/{room['id']}/leave/").status_code == 400
+    assert client_for(guest).post(f"/api/rooms/{room['id']}/join/").status_code == 403
+    # Blocking again changes nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(blocker).post(f"/api/users/{blocked.id}/block/").status_code == 200
+    assert members(room["id"]) == {host.user.id, bystander.id}
+
+
+def test_a_block_between_two_guests_leaves_them_in_a_third_partys_room(
+    client_for, room, django_capture_on_commit_callbacks
+):
+    alice, bob = UserFactory(), UserFactory()
+    for user in (alice, bob):
+        client_for(user).post(f"/api/rooms/{room['id']}/join/")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(alice).post(f"/api/users/{bob.id}/block/").status_code == 201
+    assert {alice.id, bob.id} <= members(room["id"])
+
+
+def test_leaving_across_a_block_does_nothing_once_the_block_is_gone(client_for, host, room):
+    from rooms.services import rooms_leave_across_block
+    from users import services as user_services
+
+    guest = UserFactory()
+    client_for(guest).post(f"/api/rooms/{room['id']}/join/")
+    assert rooms_leave_across_block(user_ids=[host.user.id, guest.id]) == 0  # no block
+    user_services.block_create(blocker=host.user, blocked=guest)  # its task not run yet
+    assert guest.id in members(room["id"])
+    assert rooms_leave_across_block(user_ids=[host.user.id, guest.id]) == 1
+    assert rooms_leave_across_block(user_ids=[host.user.id, guest.id]) == 0  # run twice: nothing more
+    assert members(room["id"]) == {host.user.id}
