@@ -25,6 +25,7 @@ from users.selectors import RelationshipSets, relationship_sets, user_list_activ
 from users.serializers import user_short_data
 
 from . import visibility
+from .feed import source_user_ids
 from .models import Like, Mention, PostHashtag, Retweet
 from .serializers import feed_item_render, post_data
 
@@ -173,10 +174,18 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
     return list(query)
 
 
-def feed_items(*, viewer, entries: list, request=None, relationships: RelationshipSets | None = None) -> list[dict]:
+def feed_items(
+    *,
+    viewer,
+    entries: list,
+    request=None,
+    relationships: RelationshipSets | None = None,
+    limit: int | None = None,
+) -> list[dict]:
     """The page's items, in the entries' order, URLs absolute for ``request``; entries whose post is
     gone or hidden from the viewer are left out, and so are retweets by accounts the viewer blocks,
-    is blocked by or mutes."""
+    is blocked by or mutes. ``limit``: only the first ``limit`` entries left after those known to be
+    hidden are loaded (an entry whose post then turns out hidden makes the list shorter)."""
     viewer_id = viewer.pk
     if relationships is None:
         relationships = relationship_sets(viewer)
@@ -184,6 +193,8 @@ def feed_items(*, viewer, entries: list, request=None, relationships: Relationsh
     if hidden:
         # Known before any post is loaded: the retweeter, and the author where the entry names it.
         entries = [e for e in entries if e.retweeted_by_id not in hidden and e.author_id not in hidden]
+    if limit is not None:
+        entries = entries[:limit]
     post_ids = list(dict.fromkeys(entry.post_id for entry in entries))
     if not post_ids:
         return []
@@ -229,13 +240,19 @@ def feed_items(*, viewer, entries: list, request=None, relationships: Relationsh
     if to_cache:
         cache.set_many(to_cache, CACHE_SECONDS)
 
+    # The viewer's audience (whom they follow), looked up once and only if a post is not open to all.
+    sources = None
+    if any(not visibility.post_is_open(post, users.get(post["author"]) or {}) for post in posts.values()):
+        sources = frozenset(source_user_ids(viewer_id))
     items = []
     for entry in entries:
         post = posts.get(entry.post_id)
         if post is None:
             continue  # deleted since the page was computed, or hidden from the viewer
         author = users.get(post["author"])
-        if not visibility.post_visible(viewer, post=post, author=author, context="feed", relationships=relationships):
+        if not visibility.post_visible(
+            viewer, post=post, author=author, context="feed", relationships=relationships, sources=sources
+        ):
             continue
         flag = flags.get(entry.post_id, 0)
         items.append(

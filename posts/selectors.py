@@ -140,38 +140,45 @@ def feed_item_list(
     relationships = relationship_sets(viewer)
     exclude = relationships.hidden(mutes=True)
 
-    def read(cursor, size=size):
+    def read(cursor, size=size, limit=None):
         page = feed.feed_page(viewer_id=viewer.pk, cursor=cursor, size=size, exclude=exclude)
-        items = hydration.feed_items(viewer=viewer, entries=page.entries, request=request, relationships=relationships)
+        items = hydration.feed_items(
+            viewer=viewer, entries=page.entries, request=request, relationships=relationships, limit=limit
+        )
         return page, items
 
-    page, items = read(cursor)
     if cursor is not None and cursor.reverse:
+        page, items = read(cursor)
         return items, page.next_cursor, page.previous_cursor
-    return _feed_filled(read, page, items, size=size)
+    return _feed_filled(read, cursor, size=size, hiding=bool(exclude))
 
 
 FEED_FILL_ROUNDS = 3
 FEED_FILL_MAX_READ = 200
 
 
-def _feed_filled(read, page: "feed.FeedPage", items: list[dict], *, size: int):
+def _feed_filled(read, cursor: "feed.Cursor | None", *, size: int, hiding: bool):
     """A page read downwards, topped up from the entries below it when some were left out (posts
     hidden from the viewer: blocked or muted accounts, deleted posts), in at most
-    ``FEED_FILL_ROUNDS`` more reads, each twice as long as the one before; the next cursor follows
-    the last entry kept."""
-    previous_cursor = page.previous_cursor
+    ``FEED_FILL_ROUNDS`` more reads, each twice as long as the one before. A viewer who blocks or
+    mutes someone reads half a page more at once, so that the top-up is rarely needed; only the
+    entries the page needs are loaded. The next cursor follows the last entry kept."""
     kept: list[dict] = []
     last_entry = None
+    previous_cursor = None
+    read_size = size + size // 2 if hiding else size
     for round_ in range(FEED_FILL_ROUNDS + 1):
-        if round_:
-            page, items = read(page.next_cursor, min(size * 2**round_, FEED_FILL_MAX_READ))
+        page, items = read(cursor, min(read_size * 2**round_, FEED_FILL_MAX_READ), limit=size - len(kept))
+        if not round_:
+            previous_cursor = page.previous_cursor
         by_feed_id = {entry.feed_id: entry for entry in page.entries}
         for item in items:
-            if len(kept) == size:
-                return kept, feed.Cursor.after(last_entry), previous_cursor
             kept.append(item)
             last_entry = by_feed_id[item["feed_id"]]
-        if len(kept) >= size or page.next_cursor is None:
+        if len(kept) >= size:
+            more = page.next_cursor is not None or last_entry is not page.entries[-1]
+            return kept, feed.Cursor.after(last_entry) if more else None, previous_cursor
+        if page.next_cursor is None:
             break
+        cursor = page.next_cursor
     return kept, page.next_cursor, previous_cursor

@@ -18,7 +18,7 @@ viewer's cached relationship sets, and one cached set of the viewer's followees 
 page is restricted.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Literal
 
 from django.db.models import F, Q, QuerySet
@@ -58,15 +58,23 @@ def _audience_q(viewer, prefix: str) -> Q:
     return open_to_all | Q(**{f"{prefix}author_id": viewer.pk}) | Q(**{f"{prefix}author_id__in": followees})
 
 
-def _audience_allows(viewer, *, post: Mapping, author: Mapping) -> bool:
+def post_is_open(post: Mapping, author: Mapping) -> bool:
+    """Whether a post given as plain data is open to anyone (no audience to check)."""
+    return post.get("visibility", Visibility.PUBLIC) in OPEN and not author.get("is_protected")
+
+
+def _audience_allows(viewer, *, post: Mapping, author: Mapping, sources: Collection[int] | None) -> bool:
     """:func:`_audience_q` for plain data: ``post`` a cached representation (``visibility``),
-    ``author`` carrying ``is_protected``."""
-    if post.get("visibility", Visibility.PUBLIC) in OPEN and not author.get("is_protected"):
+    ``author`` carrying ``is_protected``; ``sources`` the viewer and whom they follow, when the caller
+    has them already."""
+    if post_is_open(post, author):
         return True
     if not _authenticated(viewer):
         return False
-    # The viewer and whom they follow, cached until their follows change.
-    return post["author"] in source_user_ids(viewer.pk)
+    if sources is None:
+        # Cached until the viewer's follows change.
+        sources = source_user_ids(viewer.pk)
+    return post["author"] in sources
 
 
 def post_is_restricted(post: Post, *, author_protected: bool) -> bool:
@@ -123,11 +131,13 @@ def post_visible(
     listing: bool = False,
     context: Context = "default",
     relationships: RelationshipSets | None = None,
+    sources: Collection[int] | None = None,
 ) -> bool:
     """The rule for a post already loaded as plain data: ``post`` is its cached representation,
     ``author`` its author's short form with ``is_protected``, loaded for active accounts only (None
-    when the account is deactivated or gone). ``relationships`` are the viewer's sets when the caller
-    has them already (one lookup for a page of posts)."""
+    when the account is deactivated or gone). ``relationships`` (the viewer's sets) and ``sources``
+    (the viewer and whom they follow, :func:`posts.feed.source_user_ids`) when the caller has them
+    already: one lookup for a page of posts."""
     if author is None:
         return False
     if listing and post.get("visibility") == Visibility.UNLISTED:
@@ -136,7 +146,7 @@ def post_visible(
         relationships = relationship_sets(viewer)
     if author["id"] in relationships.hidden(mutes=context in MUTED_CONTEXTS):
         return False
-    return _audience_allows(viewer, post=post, author=author)
+    return _audience_allows(viewer, post=post, author=author, sources=sources)
 
 
 def post_list_visible(viewer, *, listing: bool = False, context: Context = "default") -> QuerySet[Post]:

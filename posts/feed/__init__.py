@@ -46,21 +46,34 @@ def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int, exclude: froz
     timeline with ``FEED_BACKEND=redis``, else, and whenever the timeline can't answer (not built
     yet, a page below what it holds, Redis down, a page read upwards from a ``previous`` cursor),
     from the database. ``exclude``: accounts the viewer blocks, is blocked by or mutes; the caller
-    leaves out their posts, and a page holding a retweet by one of them comes from the database,
-    which shows the retweeted post at its own entry instead (a timeline keeps a post's newest entry
-    only)."""
+    leaves out their posts, and a page holding a retweet by one of them of a post the viewer would
+    see at its own entry comes from the database, which shows it there (a timeline keeps a post's
+    newest entry only)."""
     if timelines.enabled() and not (cursor and cursor.reverse):
         try:
             page = timelines.read_page(viewer_id=viewer_id, cursor=cursor, size=size)
         except redis.RedisError as exc:
             logger.warning("feed of %s served from the database: %s", viewer_id, exc)
             page = None
-        if page is not None and exclude and any(e.retweeted_by_id in exclude for e in page.entries):
+        if page is not None and exclude and _hides_own_entry(page, viewer_id=viewer_id, exclude=exclude):
             page = None
         if page is not None:
             metrics.feed_request(cache_hit=True)
             return _linked_back(page, cursor)
     return _linked_back(db_feed_page(viewer_id=viewer_id, cursor=cursor, size=size, exclude=exclude), cursor)
+
+
+def _hides_own_entry(page: FeedPage, *, viewer_id: int, exclude: frozenset[int]) -> bool:
+    """Whether a retweet on the page by an excluded account stands in for the post's own entry in
+    the viewer's feed: its author is the viewer or someone they follow (and not excluded), or is
+    not known."""
+    retweeted = [e.author_id for e in page.entries if e.retweeted_by_id in exclude]
+    if not retweeted:
+        return False
+    if None in retweeted:
+        return True
+    sources = set(source_user_ids(viewer_id))
+    return any(author_id in sources and author_id not in exclude for author_id in retweeted)
 
 
 def _linked_back(page: FeedPage, cursor: Cursor | None) -> FeedPage:

@@ -270,6 +270,40 @@ def test_feed_pages_stay_full_past_muted_entries(client_for, settings, store):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_timeline_page_with_muted_entries_is_one_read_from_redis(client_for, settings, monkeypatch):
+    """A viewer who mutes someone reads half a page more at once, so a page with a few muted
+    entries needs no second read; a muted account's retweet of a post the viewer would not see
+    anyway (its author is not followed) keeps the page in Redis."""
+    from posts import feed
+    from posts.feed import timelines
+
+    use_feed_backend(settings, "redis")
+    me, friend, muted, stranger = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    c = client_for(me)
+    for followee in (friend, muted):
+        c.post(f"/api/users/{followee.id}/follow/")
+    strangers = client_for(stranger).post("/api/posts/", {"content": "stranger"}, format="json").json()["id"]
+    posted = []
+    for i in range(24):
+        author = muted if i % 6 == 0 else friend
+        posted.append(client_for(author).post("/api/posts/", {"content": f"p{i}"}, format="json").json()["id"])
+    client_for(muted).post(f"/api/posts/{strangers}/retweet/")
+    assert c.get("/api/posts/feed/").status_code == 200  # builds the timeline
+    c.post(f"/api/users/{muted.id}/mute/", {}, format="json")
+
+    reads = []
+    read_page = timelines.read_page
+    monkeypatch.setattr(timelines, "read_page", lambda **kw: reads.append(kw) or read_page(**kw))
+    monkeypatch.setattr(feed, "db_feed_page", lambda **kw: pytest.fail("served from the database"))
+    page = c.get("/api/posts/feed/").json()
+    friends = [post_id for i, post_id in enumerate(posted) if i % 6][::-1]
+    assert [item["id"] for item in page["results"]] == friends[:20]
+    assert len(reads) == 1
+    rest = c.get(page["next"]).json()
+    assert [item["id"] for item in rest["results"]] == friends[20:]
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("store", ["database", "redis"])
 def test_the_feed_of_a_viewer_who_blocks_and_mutes_keeps_a_flat_query_count(
     client_for, settings, django_assert_max_num_queries, store
