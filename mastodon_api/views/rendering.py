@@ -1,0 +1,47 @@
+"""Pages of posts and accounts rendered as Mastodon entities, shared by the read views."""
+
+from collections.abc import Iterable
+
+from drf_yasg import openapi
+from rest_framework.response import Response
+
+from posts.models import Post
+from posts.serializers import PostSerializer
+
+from ..entities.account import account_entities
+from ..entities.status import status_entities
+from ..pagination import with_link
+
+ERROR = openapi.Response(
+    'Error: `{"error": "..."}`',
+    openapi.Schema(type=openapi.TYPE_OBJECT, properties={"error": openapi.Schema(type=openapi.TYPE_STRING)}),
+)
+PAGE_PARAMETERS = [
+    openapi.Parameter("max_id", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Older than this id."),
+    openapi.Parameter("since_id", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Newer than this id."),
+    openapi.Parameter(
+        "min_id", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="The page just newer than this id."
+    ),
+    openapi.Parameter("limit", openapi.IN_QUERY, type=openapi.TYPE_INTEGER, description="Default 20, at most 40."),
+]
+LINK_HEADER = {
+    "Link": openapi.Schema(type=openapi.TYPE_STRING, description='`<…max_id=…>; rel="next", <…min_id=…>; rel="prev"`')
+}
+
+
+def post_dicts(posts: Iterable[Post], *, request) -> list[dict]:
+    """The native representation of posts loaded by ``posts.selectors.post_list``."""
+    return list(PostSerializer(list(posts), many=True, context={"request": request}).data)
+
+
+def statuses_of(posts: Iterable[Post], *, request) -> list[dict]:
+    items = [(post, None) for post in post_dicts(posts, request=request)]
+    return status_entities(items, viewer=request.user, request=request)
+
+
+def accounts_page(rows: list, attribute: str, *, request, limit: int) -> Response:
+    """A page of rows (follows, blocks, mutes, likes...) paginated by their own ids, answered as the
+    accounts they name."""
+    users = [getattr(row, attribute) for row in rows]
+    response = Response(account_entities(users, request=request))
+    return with_link(response, request, ids=[row.pk for row in rows], limit=limit)
