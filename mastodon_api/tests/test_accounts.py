@@ -149,7 +149,7 @@ def test_lists_take_as_many_queries_for_1_row_as_for_20(api_client, mastodon_cli
 
     def counts(author):
         return [
-            query_count(lambda: api_client.get(f"/api/v1/accounts/{author.pk}/{what}", {"limit": 40}))
+            query_count(lambda what=what: api_client.get(f"/api/v1/accounts/{author.pk}/{what}", {"limit": 40}))
             for what in ("statuses", "followers", "following")
         ]
 
