@@ -12,7 +12,7 @@ def render(text, mentions=()):
 
 
 def test_plain_text_is_escaped_in_a_paragraph():
-    assert render("a <b> & \"c\"") == '<p>a &lt;b&gt; &amp; "c"</p>'
+    assert render('a <b> & "c"') == '<p>a &lt;b&gt; &amp; "c"</p>'
     assert render("") == ""
     assert render("   \n ") == ""
 

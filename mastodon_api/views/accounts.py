@@ -76,6 +76,9 @@ class UpdateCredentialsInput(serializers.Serializer):
     avatar = serializers.FileField(required=False, allow_empty_file=False)
     locked = serializers.BooleanField(required=False, help_text="Protect the account (follows become requests).")
 
+    class Meta:
+        ref_name = "MastodonUpdateCredentials"
+
 
 class UpdateCredentialsView(MastodonView):
     required_scopes = {"PATCH": WRITE_ACCOUNTS}
@@ -229,6 +232,9 @@ class UnblockView(_RelationshipActionView):
 class MuteInput(serializers.Serializer):
     notifications = serializers.BooleanField(required=False, default=True)
     duration = serializers.IntegerField(required=False, min_value=0, default=0, help_text="Seconds; 0: indefinite.")
+
+    class Meta:
+        ref_name = "MastodonMuteInput"
 
 
 class MuteView(_RelationshipActionView):

@@ -9,13 +9,11 @@ from posts.models import Post
 from posts.serializers import PostSerializer
 
 from ..entities.account import account_entities
+from ..entities.schemas import ErrorSerializer
 from ..entities.status import status_entities
 from ..pagination import with_link
 
-ERROR = openapi.Response(
-    'Error: `{"error": "..."}`',
-    openapi.Schema(type=openapi.TYPE_OBJECT, properties={"error": openapi.Schema(type=openapi.TYPE_STRING)}),
-)
+ERROR = openapi.Response('Error: `{"error": "..."}`', ErrorSerializer)
 PAGE_PARAMETERS = [
     openapi.Parameter("max_id", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Older than this id."),
     openapi.Parameter("since_id", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Newer than this id."),
