@@ -207,8 +207,8 @@ def test_lists_still_show_the_visible_posts(world, client_for, monkeypatch, how)
 @pytest.mark.parametrize("how", HIDINGS)
 @pytest.mark.parametrize("store", ["database", "redis"])
 def test_the_feed_leaves_a_hidden_post_out(world, client_for, settings, monkeypatch, store, how):
-    """GET /api/posts/feed/ (and the Mastodon API's home timeline) in both stores (Redis: run for real in CI, skipped without it elsewhere),
-    before and after the feed's cached representations are warm."""
+    """GET /api/posts/feed/ (and the Mastodon API's home timeline) in both stores (Redis: run for real
+    in CI, skipped without it elsewhere), before and after the feed's cached representations are warm."""
     use_feed_backend(settings, store)
     client = client_for(world["me"])
     everything = {world["parent"], world["hidden"], world["child"], world["shown"]}
