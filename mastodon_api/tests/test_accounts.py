@@ -5,6 +5,8 @@ import io
 import pytest
 from PIL import Image
 
+from posts import services as post_services
+from posts.models import Retweet
 from posts.tests.factories import PostFactory
 from users import services
 from users.models import Block, Follow, FollowRequest, Mute
@@ -125,6 +127,29 @@ def test_account_statuses_of_a_protected_account_are_for_followers(mastodon_clie
     assert statuses[0]["visibility"] == "private"
 
 
+def test_account_statuses_mix_posts_and_reblogs_by_time(api_client, mastodon_client, user, other_user):
+    first = PostFactory(author=user)
+    theirs = PostFactory(author=other_user)
+    post_services.retweet_create(user=user, post=theirs)
+    reblog = str(2**62 + Retweet.objects.get().pk)
+    last = PostFactory(author=user)
+    newest_first = [str(last.pk), reblog, str(first.pk)]
+    path = f"/api/v1/accounts/{user.pk}/statuses"
+    body = api_client.get(path).json()
+    assert [s["id"] for s in body] == newest_first
+    assert body[1]["reblog"]["id"] == str(theirs.pk) and body[1]["account"]["id"] == str(user.pk)
+    assert [s["id"] for s in api_client.get(path, {"exclude_reblogs": "true"}).json()] == newest_first[::2]
+    page = api_client.get(path, {"limit": 1, "max_id": last.pk})
+    assert [s["id"] for s in page.json()] == [reblog]
+    assert [s["id"] for s in api_client.get(links(page)["next"]).json()] == [str(first.pk)]
+    assert [s["id"] for s in api_client.get(links(page)["prev"]).json()] == [str(last.pk)]
+    assert [s["id"] for s in api_client.get(path, {"min_id": first.pk}).json()] == newest_first[:2]
+    assert [s["id"] for s in api_client.get(path, {"since_id": reblog}).json()] == [str(last.pk)]
+    # A reblog of a post the viewer may not see is left out.
+    services.block_create(blocker=other_user, blocked=user)
+    assert [s["id"] for s in mastodon_client(user).get(path).json()] == [str(last.pk), str(first.pk)]
+
+
 def test_account_statuses_walk_with_link_headers(api_client, user):
     posts = [PostFactory(author=user) for _ in range(5)]
     newest_first = [p.pk for p in reversed(posts)]
@@ -143,6 +168,7 @@ def test_lists_take_as_many_queries_for_1_row_as_for_20(api_client, mastodon_cli
         author = UserFactory()
         for _ in range(n):
             PostFactory(author=author)
+            post_services.retweet_create(user=author, post=PostFactory(author=UserFactory()))
             Follow.objects.create(follower=UserFactory(), followee=author)
             Follow.objects.create(follower=author, followee=UserFactory())
         return author

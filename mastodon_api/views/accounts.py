@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from media.models import Media
 from mini_twitter.api.ids import parse_id
-from posts import selectors as post_selectors
+from posts import visibility as post_visibility
 from users import selectors, services
 from users.models import User
 from users.serializers import ProfileUpdateSerializer
@@ -22,9 +22,10 @@ from users.serializers import ProfileUpdateSerializer
 from ..entities.account import account_entities, account_entity, last_status_days, source_entity
 from ..entities.relationship import relationship_entities
 from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, RelationshipSerializer, StatusSerializer
+from ..entries import account_entries
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, statuses_of
+from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses
 
 READ_ACCOUNTS = ("read", "read:accounts")
 WRITE_ACCOUNTS = ("write", "write:accounts")
@@ -131,20 +132,25 @@ class AccountStatusesView(MastodonView):
         responses={200: openapi.Response("Statuses", StatusSerializer(many=True), headers=LINK_HEADER), 404: ERROR},
     )
     def get(self, request, id):
-        """The account's posts the viewer may see, newest first (its own list: ``unlisted`` posts
-        too). Retweets are not listed here; ``pinned=true`` lists the pinned posts (none yet)."""
+        """The account's posts and reblogs (its retweets) the viewer may see, newest first by the
+        time each was made (its own list: ``unlisted`` posts too). ``exclude_replies`` and
+        ``only_media`` filter its posts (``only_media`` leaves reblogs out, as Mastodon does);
+        ``pinned=true`` lists the pinned posts (none yet). Paginated by status ids mapped onto
+        entries (:mod:`mastodon_api.entries`)."""
         user = _account(id)
         params = page_params(request)
         if _flag(request, "pinned"):
             return Response([])
-        posts = post_selectors.post_list(viewer=request.user).filter(author=user)
+        posts = post_visibility.post_list_visible(request.user).filter(author=user)
         if _flag(request, "exclude_replies"):
             posts = posts.filter(reply_to__isnull=True)
-        if _flag(request, "only_media"):
+        only_media = _flag(request, "only_media")
+        if only_media:
             posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("pk"))))
-        page = paginate(posts, params)
-        response = Response(statuses_of(page, request=request))
-        return with_link(response, request, ids=[post.pk for post in page], limit=params.limit)
+        reblogs = not (only_media or _flag(request, "exclude_reblogs"))
+        entries = account_entries(viewer=request.user, user=user, params=params, posts=posts, reblogs=reblogs)
+        statuses = entry_statuses(entries, request=request)
+        return with_link(Response(statuses), request, ids=[status["id"] for status in statuses], limit=params.limit)
 
 
 class _FollowListView(MastodonView):

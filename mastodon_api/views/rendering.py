@@ -5,12 +5,14 @@ from collections.abc import Iterable
 from drf_yasg import openapi
 from rest_framework.response import Response
 
+from posts import feed, selectors
+from posts.feed.entries import retweet_id_of
 from posts.models import Post
 from posts.serializers import PostSerializer
 
 from ..entities.account import account_entities
 from ..entities.schemas import ErrorSerializer
-from ..entities.status import status_entities
+from ..entities.status import Reblog, status_entities
 from ..pagination import with_link
 
 ERROR = openapi.Response('Error: `{"error": "..."}`', ErrorSerializer)
@@ -35,6 +37,23 @@ def post_dicts(posts: Iterable[Post], *, request) -> list[dict]:
 def statuses_of(posts: Iterable[Post], *, request) -> list[dict]:
     items = [(post, None) for post in post_dicts(posts, request=request)]
     return status_entities(items, viewer=request.user, request=request)
+
+
+def entry_statuses(entries: list[feed.FeedEntry], *, request) -> list[dict]:
+    """Statuses of feed entries: a post's own entry is the post, a retweet's a reblog of it."""
+    found = selectors.post_list(viewer=request.user).filter(pk__in={entry.post_id for entry in entries})
+    posts = {post["id"]: post for post in post_dicts(found, request=request)}
+    pairs = [
+        (
+            posts[entry.post_id],
+            Reblog(retweet_id_of(entry.feed_id), entry.retweeted_by_id, entry.entry_at)
+            if entry.retweeted_by_id
+            else None,
+        )
+        for entry in entries
+        if entry.post_id in posts
+    ]
+    return status_entities(pairs, viewer=request.user, request=request)
 
 
 def accounts_page(rows: list, attribute: str, *, request, limit: int) -> Response:

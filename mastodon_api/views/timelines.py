@@ -4,10 +4,9 @@ cached representations), public and hashtag (public posts, through ``posts.selec
 Home pagination. The feed is ordered by entries' ``(time, feed id)``, not by ids, and its statuses
 are posts (status id = post id) and reblogs (status id = 2^62 + retweet id, see
 :mod:`mastodon_api.entities.status`). A status id given as ``max_id``, ``min_id`` or ``since_id``
-is mapped onto the feed's cursor at that status's entry (a post's entry is its creation, a reblog's
-its retweet: one query finds the time): ``max_id`` reads the page below it, ``min_id`` the page just
-above it (read upwards, answered newest first), ``since_id`` the newest page, stopping above it.
-An id whose post or retweet is gone stands for the nearest older one of its kind. The ``Link``
+is mapped onto the feed's cursor at that status's entry (:func:`mastodon_api.entries.feed_entry_of`):
+``max_id`` reads the page below it, ``min_id`` the page just above it (read upwards, answered newest
+first), ``since_id`` the newest page, stopping above it. The ``Link``
 header names the page's last and first statuses."""
 
 from django.db.models import Exists, OuterRef
@@ -21,7 +20,8 @@ from posts.feed.entries import retweet_id_of
 from posts.models import Post, Retweet
 
 from ..entities.schemas import StatusSerializer
-from ..entities.status import Reblog, retweet_id_of_status, status_entities
+from ..entities.status import Reblog, status_entities
+from ..entries import feed_entry_of
 from ..pagination import PageParams, page_params, paginate, with_link
 from .base import MastodonView
 from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, statuses_of
@@ -39,24 +39,6 @@ def _flag(request, name: str) -> bool:
 
 
 # --- Home -------------------------------------------------------------------------------------
-
-
-def feed_entry_of(status_id: int) -> feed.FeedEntry | None:
-    """The feed entry a status id stands for (the nearest older one of its kind when it is gone)."""
-    retweet_id = retweet_id_of_status(status_id)
-    if retweet_id is not None:
-        row = (
-            Retweet.objects.filter(pk__lte=retweet_id)
-            .order_by("-pk")
-            .values_list("pk", "post_id", "user_id", "created_at")
-            .first()
-        )
-        if row is None:
-            return None
-        rt_id, post_id, user_id, at = row
-        return feed.FeedEntry.for_retweet(retweet_id=rt_id, post_id=post_id, user_id=user_id, created_at=at)
-    row = Post.objects.filter(pk__lte=status_id).order_by("-pk").values_list("pk", "created_at").first()
-    return feed.FeedEntry.for_post(post_id=row[0], created_at=row[1]) if row else None
 
 
 def home_items(viewer, params: PageParams, *, request) -> list[dict]:
