@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from media.models import Media
+from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.ids import parse_id
 from posts import visibility as post_visibility
 from users import selectors, services
@@ -198,10 +199,15 @@ class _RelationshipActionView(MastodonView):
     def act(self, request, user: User) -> None:
         raise NotImplementedError
 
-    @swagger_auto_schema(request_body=no_body, responses={200: RelationshipSerializer, 404: ERROR, 403: ERROR})
+    @swagger_auto_schema(
+        request_body=no_body, responses={200: RelationshipSerializer, 403: ERROR, 404: ERROR, 422: ERROR}
+    )
     def post(self, request, id):
         user = _account(id)
-        self.act(request, user)
+        try:
+            self.act(request, user)
+        except DomainError as exc:  # yourself: invalid, as Mastodon answers it
+            raise ValidationError(exc.detail) from exc
         return _relationship_response(request.user, user.pk)
 
 
