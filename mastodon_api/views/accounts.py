@@ -26,7 +26,7 @@ from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, R
 from ..entries import account_entries
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses
+from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses, query_flag
 
 READ_ACCOUNTS = ("read", "read:accounts")
 WRITE_ACCOUNTS = ("write", "write:accounts")
@@ -34,13 +34,6 @@ READ_STATUSES = ("read", "read:statuses")
 READ_FOLLOWS = ("read", "read:follows", "follow")
 WRITE_FOLLOWS = ("write", "write:follows", "follow")
 TAGS = ["mastodon"]
-
-
-def _flag(request, name: str, default: bool = False) -> bool:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "true", "t", "yes", "on")
 
 
 def _account(user_id) -> User:
@@ -140,15 +133,15 @@ class AccountStatusesView(MastodonView):
         entries (:mod:`mastodon_api.entries`)."""
         user = _account(id)
         params = page_params(request)
-        if _flag(request, "pinned"):
+        if query_flag(request, "pinned"):
             return Response([])
         posts = post_visibility.post_list_visible(request.user).filter(author=user)
-        if _flag(request, "exclude_replies"):
+        if query_flag(request, "exclude_replies"):
             posts = posts.filter(reply_to__isnull=True)
-        only_media = _flag(request, "only_media")
+        only_media = query_flag(request, "only_media")
         if only_media:
             posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("pk"))))
-        reblogs = not (only_media or _flag(request, "exclude_reblogs"))
+        reblogs = not (only_media or query_flag(request, "exclude_reblogs"))
         entries = account_entries(viewer=request.user, user=user, params=params, posts=posts, reblogs=reblogs)
         statuses = entry_statuses(entries, request=request)
         return with_link(Response(statuses), request, ids=[status["id"] for status in statuses], limit=params.limit)
@@ -339,7 +332,7 @@ class AccountSearchView(MastodonView):
         except ValueError:
             offset = 0
         users = selectors.user_search(text=text[:200])
-        if _flag(request, "following") and request.user.is_authenticated:
+        if query_flag(request, "following") and request.user.is_authenticated:
             users = users.filter(follower_set__follower=request.user)
         return Response(account_entities(users[offset : offset + params.limit], request=request))
 
