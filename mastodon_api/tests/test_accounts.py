@@ -44,7 +44,11 @@ def test_verify_credentials_is_the_account_with_its_source(mastodon_client, user
         "sensitive": False,
         "language": "",
         "follow_requests_count": 0,
+        "hide_collections": False,
+        "discoverable": True,
+        "indexable": True,
     }
+    assert body["role"] == {"id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": False}
 
 
 def test_verify_credentials_errors(api_client, mastodon_client, user):

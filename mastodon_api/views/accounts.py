@@ -20,7 +20,7 @@ from users import selectors, services
 from users.models import User
 from users.serializers import ProfileUpdateSerializer
 
-from ..entities.account import account_entities, account_entity, last_status_days, source_entity
+from ..entities.account import EVERYONE_ROLE, account_entities, account_entity, last_status_days, source_entity
 from ..entities.relationship import relationship_entities
 from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, RelationshipSerializer, StatusSerializer
 from ..entries import account_entries
@@ -47,6 +47,7 @@ def _credential_account(user: User, *, request) -> dict:
     entity = account_entity(user, request=request, last_status_at=last_status_days([user.pk]).get(user.pk))
     requests = selectors.follow_request_list(target=user).count()
     entity["source"] = source_entity(user, follow_requests_count=requests)
+    entity["role"] = dict(EVERYONE_ROLE)
     return entity
 
 
