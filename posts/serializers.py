@@ -289,11 +289,11 @@ class PostUpdateSerializer(serializers.Serializer):
 class PostVersionSerializer(serializers.Serializer):
     """One version of a post, as it read from ``created_at`` until the next version."""
 
-    content = serializers.CharField()
-    spoiler_text = serializers.CharField()
-    sensitive = serializers.BooleanField()
-    media = PostMediaSerializer(many=True)
-    created_at = serializers.DateTimeField()
+    content = serializers.CharField(read_only=True)
+    spoiler_text = serializers.CharField(read_only=True, help_text='The content warning ("" = none).')
+    sensitive = serializers.BooleanField(read_only=True)
+    media = PostMediaSerializer(many=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True, help_text="When this version was written.")
 
     class Meta:
         ref_name = "PostVersion"
