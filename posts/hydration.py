@@ -137,7 +137,8 @@ def _rows(qs, kind: int, p: str, ints: tuple = (), strs: tuple = (), floats: tup
     int_cols = [F(name) if isinstance(name, str) else name for name in ints]
     int_cols += [Value(0, IntegerField())] * (4 - len(ints))
     str_cols = [F(name) for name in strs] + [Value("", TextField())] * (3 - len(strs))
-    float_cols = [F(name) for name in floats] + [Value(None, FloatField())] * (2 - len(floats))
+    # A typed NULL: PostgreSQL reads a bare one in a UNION's first part as text.
+    float_cols = [F(name) for name in floats] + [Cast(Value(None), FloatField())] * (2 - len(floats))
     columns = [Value(kind, IntegerField()), F(p), *int_cols, *str_cols, *float_cols]
     annotations = dict(zip(_COLUMNS, columns, strict=True))
     return qs.order_by().annotate(**annotations).values_list(*_COLUMNS)
