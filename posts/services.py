@@ -1,7 +1,7 @@
-"""Writes for posts, likes, retweets, bookmarks and pins. Counters change with F() inside the writing transaction;
-after commit, feed caches and cached post representations are invalidated and new or removed
-entries go to the Redis home timelines (recorded by :mod:`posts.tasks`: the author's at once,
-followers' by fan-out tasks)."""
+"""Writes for posts (and their edit history), likes, retweets, bookmarks and pins. Counters change
+with F() inside the writing transaction; after commit, feed caches and cached post representations
+are invalidated and new or removed entries go to the Redis home timelines (recorded by
+:mod:`posts.tasks`: the author's at once, followers' by fan-out tasks)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
