@@ -406,6 +406,8 @@ MASTODON_SCOPES = (
         )
     }
 )
+# Named so that models pointing at DOT's applications (mastodon_api.MastodonApp) can migrate.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": MASTODON_SCOPES,
     "DEFAULT_SCOPES": ["read"],
