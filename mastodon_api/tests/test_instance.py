@@ -277,3 +277,24 @@ def test_authorize_page_and_native_api_keep_their_cors_rules(api_client, setting
     assert "Access-Control-Allow-Origin" not in api_client.get("/api/posts/", HTTP_ORIGIN=ORIGIN)
     response = api_client.get("/api/posts/", HTTP_ORIGIN="https://front.example")
     assert response["Access-Control-Allow-Origin"] == "https://front.example"
+
+
+# --- Trailing slashes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/instance/", "/api/v2/instance/", "/nodeinfo/2.0/", "/api/v1/custom_emojis/"])
+def test_mastodon_paths_take_a_trailing_slash(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    assert response.json() == api_client.get(path.rstrip("/")).json()
+
+
+def test_trailing_slash_on_the_authorize_page_and_on_posts(api_client):
+    assert api_client.get("/oauth/authorize/")["Location"].startswith("/auth/sign_in?next=/oauth/authorize")
+    assert api_client.post("/api/v1/apps/", {}, format="json").status_code == 422
+
+
+def test_unknown_mastodon_path_with_a_slash_is_still_404(api_client):
+    response = api_client.get("/api/v1/no_such_thing/")
+    assert response.status_code == 404
+    assert response.json() == {"error": "Not found."}

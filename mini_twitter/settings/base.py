@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Mastodon clients' paths with a trailing slash (before the URL is resolved).
+    "mastodon_api.middleware.TrailingSlashMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -441,6 +443,12 @@ SWAGGER_SETTINGS = {
             "name": "api-key",
             "in": "header",
             "description": "Api key of the microblog front-end API (only its paths accept it).",
+        },
+        "MastodonToken": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "OAuth access token of the Mastodon API (`POST /oauth/token`), as `Bearer <token>`.",
         },
     },
     # The JWT API by default; the microblog endpoints declare the api-key scheme themselves.
