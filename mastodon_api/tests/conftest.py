@@ -84,3 +84,16 @@ def token_for_app(registered_app):
         return application, response.json()["access_token"]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def mastodon_server(django_db_setup, django_db_blocker):
+    """The production web server on the test database and Redis, for real Mastodon clients
+    (tests/support/mastodon.py); its base URL. Skipped without PostgreSQL and Redis, except in CI."""
+    from tests.support import LiveServices, skip_unless_available
+    from tests.support.mastodon import mastodon_web_server
+
+    services = LiveServices()
+    skip_unless_available(services.unavailable_reason(), "the Mastodon client tests")
+    with mastodon_web_server(services) as server:
+        yield server.base
