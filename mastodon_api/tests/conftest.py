@@ -86,10 +86,11 @@ def token_for_app(registered_app):
     return make
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mastodon_server(django_db_setup, django_db_blocker):
     """The production web server on the test database and Redis, for real Mastodon clients
-    (tests/support/mastodon.py); its base URL. Skipped without PostgreSQL and Redis, except in CI."""
+    (tests/support/mastodon.py); its base URL, one server for the whole run. Skipped without
+    PostgreSQL and Redis, except in CI."""
     from tests.support import LiveServices, skip_unless_available
     from tests.support.mastodon import mastodon_web_server
 

@@ -298,3 +298,20 @@ def test_unknown_mastodon_path_with_a_slash_is_still_404(api_client):
     response = api_client.get("/api/v1/no_such_thing/")
     assert response.status_code == 404
     assert response.json() == {"error": "Not found."}
+
+
+# --- Swagger -----------------------------------------------------------------------------------------
+
+
+def test_swagger_documents_the_mastodon_api(api_client):
+    spec = api_client.get("/swagger.json").json()
+    assert spec["securityDefinitions"]["MastodonToken"]["name"] == "Authorization"
+    apps = spec["paths"]["/v1/apps"]["post"]
+    assert apps["tags"] == ["mastodon"]
+    assert apps["security"] == [{"MastodonToken": []}]
+    assert apps["responses"]["422"]["schema"]["properties"] == {"error": {"type": "string"}}
+    assert "client_secret" in spec["definitions"]["MastodonCredentialApplication"]["properties"]
+    markers = spec["paths"]["/v1/markers"]
+    assert {"200", "401", "403", "422", "429"} <= set(markers["post"]["responses"])
+    for path in ("/v2/instance", "/v1/lists", "/v1/preferences", "/v1/apps/verify_credentials"):
+        assert next(iter(spec["paths"][path].values()))["tags"] == ["mastodon"]

@@ -443,3 +443,10 @@ def test_authorization_server_metadata(client, settings):
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }
     assert {"read", "write", "follow", "push", "read:statuses", "write:media"} <= set(body["scopes_supported"])
+
+
+def test_a_body_that_is_not_json_is_an_oauth_error(client):
+    response = client.post("/oauth/token", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] in ("invalid_request", "unsupported_grant_type")
+    assert response.json()["error_description"]
