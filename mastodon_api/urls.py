@@ -22,6 +22,10 @@ urlpatterns += [
 urlpatterns += [
     path("api/v1/instance", instance.InstanceV1View.as_view()),
     path("api/v2/instance", instance.InstanceV2View.as_view()),
+    path("api/v1/instance/rules", instance.InstanceRulesView.as_view()),
+    path("api/v1/instance/peers", instance.InstancePeersView.as_view()),
+    path("api/v1/instance/activity", instance.InstanceActivityView.as_view()),
+    path("api/v1/instance/translation_languages", instance.TranslationLanguagesView.as_view()),
     path(".well-known/nodeinfo", instance.NodeInfoLinksView.as_view()),
     path("nodeinfo/2.0", instance.NodeInfoView.as_view(), name="nodeinfo"),
     path("api/v1/custom_emojis", instance.CustomEmojisView.as_view()),

@@ -143,6 +143,12 @@ def test_preferences_needs_a_user_with_read_accounts(api_client, mastodon_client
     assert mastodon_client(scope="read", app_token=True).get("/api/v1/preferences").status_code == 422
 
 
+def test_translation_languages_is_empty(api_client):
+    response = api_client.get("/api/v1/instance/translation_languages")
+    assert response.status_code == 200
+    assert response.json() == {}
+
+
 def test_streaming_health(api_client):
     response = api_client.get("/api/v1/streaming/health")
     assert response.status_code == 200
@@ -229,8 +235,17 @@ def test_stub_is_an_empty_list_with_its_scope(api_client, mastodon_client, user,
     assert mastodon_client(user, "write").get(path).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/api/v1/trends/statuses", "/api/v1/trends/links"])
-def test_public_trend_stubs(api_client, path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/trends/statuses",
+        "/api/v1/trends/links",
+        "/api/v1/instance/rules",
+        "/api/v1/instance/peers",
+        "/api/v1/instance/activity",
+    ],
+)
+def test_public_stubs(api_client, path):
     response = api_client.get(path)
     assert response.status_code == 200
     assert response.json() == []

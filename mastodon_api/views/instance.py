@@ -272,6 +272,18 @@ FeaturedTagsView = empty_list_view(
 )
 TrendingStatusesView = empty_list_view("TrendingStatusesView", None, summary="Trending statuses (none)")
 TrendingLinksView = empty_list_view("TrendingLinksView", None, summary="Trending links (none)")
+InstanceRulesView = empty_list_view("InstanceRulesView", None, summary="The server's rules (none)")
+InstancePeersView = empty_list_view("InstancePeersView", None, summary="Federated domains (none: no federation)")
+InstanceActivityView = empty_list_view("InstanceActivityView", None, summary="Weekly activity (not published)")
+
+
+class TranslationLanguagesView(MastodonView):
+    public_methods = ("GET",)
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(operation_summary="Translation languages (no translation here)", responses={200: OBJECT})
+    def get(self, request):
+        return Response({})
 
 
 def streaming_health(request):
