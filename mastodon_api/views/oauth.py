@@ -62,6 +62,14 @@ class OAuthServerMixin:
     validator_class = MastodonOAuth2Validator
     oauthlib_backend_class = MastodonOAuthLibCore
 
+    @classmethod
+    def get_oauthlib_core(cls):
+        # DOT caches the core on the class, but finds a parent's cache with hasattr: each of these
+        # views keeps its own, built with the Mastodon validator.
+        if "_oauthlib_core" not in cls.__dict__:
+            cls._oauthlib_core = cls.get_oauthlib_backend_class()(cls.get_server())
+        return cls._oauthlib_core
+
 
 def with_error_description(response):
     """An OAuth error body always carries ``error_description``."""
