@@ -7,3 +7,10 @@ class MastodonApiConfig(AppConfig):
 
     name = "mastodon_api"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from corsheaders.signals import check_request_enabled
+
+        from .cors import allow_any_origin_on_mastodon_paths
+
+        check_request_enabled.connect(allow_any_origin_on_mastodon_paths, dispatch_uid="mastodon_api_cors")
