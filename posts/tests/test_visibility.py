@@ -9,7 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.db.models import Q
 
+from mastodon_api.tests.tokens import issue_token, mastodon_ids
 from posts import hydration, visibility
+from posts.models import Like
 from posts.tests.conftest import use_feed_backend
 from posts.tests.factories import PostFactory
 from posts.tests.reads import listed_ids
@@ -80,6 +82,21 @@ def fresh_trending(client) -> list[dict]:
     return client.get("/api/posts/trending_hashtags/").json()
 
 
+def mastodon(client, world):
+    """The client speaking the Mastodon API as ``me`` (an OAuth token, issued once per world)."""
+    client.force_authenticate(user=None)
+    if "token" not in world:
+        world["token"] = issue_token(world["me"])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['token']}")
+    return client
+
+
+def mastodon_liked(client, world):
+    """My favourites after liking the hidden post (whatever hides it)."""
+    Like.objects.get_or_create(user=world["me"], post_id=world["hidden"])
+    return mastodon_ids(mastodon(client, world).get("/api/v1/favourites"))
+
+
 def microblog(client, world):
     client.force_authenticate(user=None)
     client.credentials(HTTP_API_KEY=world["key"])
@@ -126,6 +143,35 @@ READ_PATHS = {
     ("delete", "/tweets/{tweet_id}/likes"): lambda c, w: (
         microblog(c, w).delete(f"/api/tweets/{w['hidden']}/likes").status_code != 404
     ),
+    ("get", "/v1/statuses/{id}"): lambda c, w: mastodon(c, w).get(f"/api/v1/statuses/{w['hidden']}").status_code != 404,
+    ("get", "/v1/statuses/{id}/context"): lambda c, w: (
+        mastodon(c, w).get(f"/api/v1/statuses/{w['hidden']}/context").status_code != 404
+    ),
+    ("get", "/v1/statuses/{id}/context (of its parent)"): lambda c, w: (
+        str(w["hidden"])
+        in [s["id"] for s in mastodon(c, w).get(f"/api/v1/statuses/{w['parent']}/context").json()["descendants"]]
+    ),
+    ("get", "/v1/statuses/{id}/favourited_by"): lambda c, w: (
+        mastodon(c, w).get(f"/api/v1/statuses/{w['hidden']}/favourited_by").status_code != 404
+    ),
+    ("get", "/v1/statuses/{id}/reblogged_by"): lambda c, w: (
+        mastodon(c, w).get(f"/api/v1/statuses/{w['hidden']}/reblogged_by").status_code != 404
+    ),
+    # A deactivated author's account is gone (404): its posts are not shown either.
+    ("get", "/v1/accounts/{id}/statuses"): lambda c, w: (
+        (response := mastodon(c, w).get(f"/api/v1/accounts/{w['writer'].id}/statuses")).status_code != 404
+        and w["hidden"] in mastodon_ids(response)
+    ),
+    ("get", "/v1/favourites"): lambda c, w: w["hidden"] in mastodon_liked(c, w),
+    ("get", "/v1/timelines/home"): lambda c, w: (
+        w["hidden"] in mastodon_ids(mastodon(c, w).get("/api/v1/timelines/home"))
+    ),
+    ("get", "/v1/timelines/public"): lambda c, w: (
+        w["hidden"] in mastodon_ids(mastodon(c, w).get("/api/v1/timelines/public"))
+    ),
+    ("get", "/v1/timelines/tag/{hashtag}"): lambda c, w: (
+        w["hidden"] in mastodon_ids(mastodon(c, w).get("/api/v1/timelines/tag/topic"))
+    ),
 }
 # The home feed, checked in both stores by test_the_feed_leaves_a_hidden_post_out below.
 FEED = ("get", "/posts/feed/")
@@ -161,8 +207,8 @@ def test_lists_still_show_the_visible_posts(world, client_for, monkeypatch, how)
 @pytest.mark.parametrize("how", HIDINGS)
 @pytest.mark.parametrize("store", ["database", "redis"])
 def test_the_feed_leaves_a_hidden_post_out(world, client_for, settings, monkeypatch, store, how):
-    """GET /api/posts/feed/ in both stores (Redis: run for real in CI, skipped without it elsewhere),
-    before and after the feed's cached representations are warm."""
+    """GET /api/posts/feed/ (and the Mastodon API's home timeline) in both stores (Redis: run for real
+    in CI, skipped without it elsewhere), before and after the feed's cached representations are warm."""
     use_feed_backend(settings, store)
     client = client_for(world["me"])
     everything = {world["parent"], world["hidden"], world["child"], world["shown"]}
@@ -172,6 +218,9 @@ def test_the_feed_leaves_a_hidden_post_out(world, client_for, settings, monkeypa
     hydration.forget_posts(everything)  # and cold
     hydration.forget_users([world["writer"].pk, world["friend"].pk])
     assert set(listed_ids(client.get("/api/posts/feed/"))) == everything - {world["hidden"]}
+    # The Mastodon API's home timeline reads the same feed.
+    home = mastodon(client_for(world["me"]), world).get("/api/v1/timelines/home")
+    assert set(mastodon_ids(home)) == everything - {world["hidden"]}
 
 
 @pytest.mark.django_db
@@ -179,14 +228,14 @@ def test_the_table_lists_every_endpoint_that_shows_or_names_a_post(api_client):
     """An endpoint added later that returns posts (or takes a post's id) must join the table."""
     schema = api_client.get("/swagger.json").json()
     shows_posts = ("Post", "FeedItem", "PaginatedPost", "PaginatedFeedItem", "PaginatedSearchResult", "Tweets")
-    shows_posts += ("TrendingHashtag",)
+    shows_posts += ("TrendingHashtag", "MastodonStatus", "MastodonContext")
     documented = set()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             if method == "parameters":
                 continue
             answers = json.dumps({code: operation["responses"].get(code) for code in ("200", "201")})
-            names_a_post = path.startswith("/posts/{id}") or "{tweet_id}" in path
+            names_a_post = path.startswith(("/posts/{id}", "/v1/statuses/{id}")) or "{tweet_id}" in path
             if names_a_post or any(f'/definitions/{name}"' in answers for name in shows_posts):
                 documented.add((method, path))
     listed = {(method, path.split(" ")[0].split("?")[0]) for method, path in READ_PATHS} | {FEED}
