@@ -7,3 +7,12 @@ class MastodonApiConfig(AppConfig):
 
     name = "mastodon_api"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from posts import events
+
+        from .streaming import handlers
+
+        events.post_published.connect(handlers.post_published_stream, dispatch_uid="mastodon_api.stream_published")
+        events.post_edited.connect(handlers.post_edited_stream, dispatch_uid="mastodon_api.stream_edited")
+        events.post_removed.connect(handlers.post_removed_stream, dispatch_uid="mastodon_api.stream_removed")
