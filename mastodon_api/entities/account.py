@@ -130,4 +130,11 @@ def source_entity(user: User, *, follow_requests_count: int) -> dict:
         "sensitive": False,
         "language": "",
         "follow_requests_count": follow_requests_count,
+        "hide_collections": profile.is_protected,
+        "discoverable": True,
+        "indexable": True,
     }
+
+
+# Mastodon's role of every account (``@everyone``): no permissions of its own.
+EVERYONE_ROLE = {"id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": False}

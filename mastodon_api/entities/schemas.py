@@ -57,13 +57,28 @@ class SourceSerializer(serializers.Serializer):
     sensitive = serializers.BooleanField()
     language = serializers.CharField()
     follow_requests_count = serializers.IntegerField()
+    hide_collections = serializers.BooleanField()
+    discoverable = serializers.BooleanField()
+    indexable = serializers.BooleanField()
 
     class Meta:
         ref_name = "MastodonSource"
 
 
+class RoleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+    permissions = serializers.CharField()
+    highlighted = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "MastodonRole"
+
+
 class CredentialAccountSerializer(AccountSerializer):
     source = SourceSerializer()
+    role = RoleSerializer()
 
     class Meta:
         ref_name = "MastodonCredentialAccount"

@@ -102,7 +102,8 @@ def _post_status(post: dict, *, account: dict, reply_author: int | None, authent
             mentions=[(mention["username"], mention["url"]) for mention in mentions],
             tag_url=lambda name: tag_url(name, request=request),
         ),
-        "visibility": VISIBILITY.get(post["visibility"], "public"),
+        # Every post of a protected account is for its followers (posts.visibility).
+        "visibility": "private" if account["locked"] else VISIBILITY.get(post["visibility"], "public"),
         "sensitive": _sensitive(post),
         "spoiler_text": _spoiler_text(post),
         "media_attachments": [media_entity(item) for item in post["media"]],

@@ -44,7 +44,11 @@ def test_verify_credentials_is_the_account_with_its_source(mastodon_client, user
         "sensitive": False,
         "language": "",
         "follow_requests_count": 0,
+        "hide_collections": False,
+        "discoverable": True,
+        "indexable": True,
     }
+    assert body["role"] == {"id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": False}
 
 
 def test_verify_credentials_errors(api_client, mastodon_client, user):
@@ -303,3 +307,17 @@ def test_bad_pagination_id_is_422(api_client, user):
     response = api_client.get(f"/api/v1/accounts/{user.pk}/statuses", {"max_id": "abc"})
     assert response.status_code == 422
     assert response.json() == {"error": "Validation failed: Max id is invalid"}
+
+
+def test_bad_input_is_never_a_server_error(api_client, mastodon_client, user):
+    client = mastodon_client(user)
+    for action in ("follow", "block", "mute"):
+        response = client.post(f"/api/v1/accounts/{user.pk}/{action}")
+        assert response.status_code == 422 and response.json()["error"].startswith("Validation failed: You cannot")
+    assert client.get("/api/v1/accounts/relationships", {"id[]": ["abc", "-1", "9" * 30]}).json() == []
+    assert api_client.get("/api/v1/accounts/9999999999999999999").status_code == 404
+    assert api_client.get("/api/v1/accounts/lookup").status_code == 404
+    assert client.post(f"/api/v1/accounts/{user.pk}/mute", {"duration": "soon"}).status_code == 422
+    assert client.patch("/api/v1/accounts/update_credentials", {"locked": "maybe"}).status_code == 422
+    assert api_client.get(f"/api/v1/accounts/{user.pk}/statuses", {"limit": "many"}).status_code == 200
+    assert api_client.get(f"/api/v1/accounts/{user.pk}/statuses", {"min_id": "9" * 19}).status_code == 422

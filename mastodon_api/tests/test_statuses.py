@@ -60,11 +60,14 @@ def test_hidden_and_unknown_statuses_are_404(mastodon_client, api_client, user, 
 
 
 def test_followers_only_status_is_for_followers(mastodon_client, user, other_user):
+    before = PostFactory(author=other_user)  # stored public, for followers once the account is protected
     services.profile_update(user=other_user, data={"is_protected": True})
     post = PostFactory(author=other_user)
+    assert mastodon_client(user).get(f"/api/v1/statuses/{before.pk}").status_code == 404
     assert mastodon_client(user).get(f"/api/v1/statuses/{post.pk}").status_code == 404
     services.follow_create(follower=user, followee=other_user, ask_protected=False)
     assert mastodon_client(user).get(f"/api/v1/statuses/{post.pk}").json()["visibility"] == "private"
+    assert mastodon_client(user).get(f"/api/v1/statuses/{before.pk}").json()["visibility"] == "private"
 
 
 def test_a_reblog_status_by_id(mastodon_client, user, other_user):
@@ -139,3 +142,20 @@ def test_status_lists_take_as_many_queries_for_1_row_as_for_20(mastodon_client):
         return [query_count(lambda p=p: client.get(p)) for p in paths]
 
     assert counts(1) == counts(20)
+
+
+def test_swagger_documents_the_endpoints_with_mastodon_errors(api_client):
+    schema = api_client.get("/swagger.json").json()
+    operations = {
+        (method, path): operation
+        for path, item in schema["paths"].items()
+        if path.startswith(("/v1/statuses", "/v1/timelines", "/v1/accounts", "/v1/favourites"))
+        for method, operation in item.items()
+        if method != "parameters"
+    }
+    assert ("get", "/v1/timelines/home") in operations and ("get", "/v1/statuses/{id}/context") in operations
+    for operation in operations.values():
+        assert operation["tags"] == ["mastodon"]
+        assert operation["responses"]["401"]["schema"] == {"$ref": "#/definitions/MastodonError"}
+    status = operations[("get", "/v1/statuses/{id}")]["responses"]["200"]["schema"]
+    assert status == {"$ref": "#/definitions/MastodonStatus"}

@@ -2,6 +2,8 @@
 
 import pytest
 
+from media import services as media_services
+from media.tests.images import upload
 from posts import services as post_services
 from posts.models import Post, Retweet
 from posts.tests.conftest import use_feed_backend
@@ -116,3 +118,31 @@ def test_timelines_take_as_many_queries_for_1_row_as_for_20(mastodon_client, api
         return [query_count(lambda p=p: client.get(p, {"limit": 40})) for p in paths]
 
     assert counts(1) == counts(20)
+
+
+def test_media_attachments_and_only_media(api_client, user):
+    media = media_services.media_create(owner=user, upload=upload())
+    with_media = post_services.post_create(author=user, content="look", media_ids=[media.pk])
+    PostFactory(author=user)
+    response = api_client.get("/api/v1/timelines/public", {"only_media": "true"})
+    assert ids(response) == [with_media.pk]
+    (attachment,) = response.json()[0]["media_attachments"]
+    assert attachment == {
+        "id": str(media.pk),
+        "type": "image",
+        "url": attachment["url"],
+        "preview_url": attachment["preview_url"],
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": {"original": {"width": 40, "height": 30, "size": "40x30", "aspect": 40 / 30}},
+        "description": None,
+        "blurhash": None,
+    }
+    assert attachment["url"].startswith("http://testserver/media/uploads/")
+    assert (
+        attachment["preview_url"].startswith("http://testserver/media/uploads/")
+        and "_thumb" in attachment["preview_url"]
+    )
+    statuses = api_client.get(f"/api/v1/accounts/{user.pk}/statuses", {"only_media": "1"})
+    assert ids(statuses) == [with_media.pk]

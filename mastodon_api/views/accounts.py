@@ -13,19 +13,20 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from media.models import Media
+from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.ids import parse_id
 from posts import visibility as post_visibility
 from users import selectors, services
 from users.models import User
 from users.serializers import ProfileUpdateSerializer
 
-from ..entities.account import account_entities, account_entity, last_status_days, source_entity
+from ..entities.account import EVERYONE_ROLE, account_entities, account_entity, last_status_days, source_entity
 from ..entities.relationship import relationship_entities
 from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, RelationshipSerializer, StatusSerializer
 from ..entries import account_entries
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses
+from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses, query_flag
 
 READ_ACCOUNTS = ("read", "read:accounts")
 WRITE_ACCOUNTS = ("write", "write:accounts")
@@ -33,13 +34,6 @@ READ_STATUSES = ("read", "read:statuses")
 READ_FOLLOWS = ("read", "read:follows", "follow")
 WRITE_FOLLOWS = ("write", "write:follows", "follow")
 TAGS = ["mastodon"]
-
-
-def _flag(request, name: str, default: bool = False) -> bool:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "true", "t", "yes", "on")
 
 
 def _account(user_id) -> User:
@@ -53,6 +47,7 @@ def _credential_account(user: User, *, request) -> dict:
     entity = account_entity(user, request=request, last_status_at=last_status_days([user.pk]).get(user.pk))
     requests = selectors.follow_request_list(target=user).count()
     entity["source"] = source_entity(user, follow_requests_count=requests)
+    entity["role"] = dict(EVERYONE_ROLE)
     return entity
 
 
@@ -139,15 +134,15 @@ class AccountStatusesView(MastodonView):
         entries (:mod:`mastodon_api.entries`)."""
         user = _account(id)
         params = page_params(request)
-        if _flag(request, "pinned"):
+        if query_flag(request, "pinned"):
             return Response([])
         posts = post_visibility.post_list_visible(request.user).filter(author=user)
-        if _flag(request, "exclude_replies"):
+        if query_flag(request, "exclude_replies"):
             posts = posts.filter(reply_to__isnull=True)
-        only_media = _flag(request, "only_media")
+        only_media = query_flag(request, "only_media")
         if only_media:
             posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("pk"))))
-        reblogs = not (only_media or _flag(request, "exclude_reblogs"))
+        reblogs = not (only_media or query_flag(request, "exclude_reblogs"))
         entries = account_entries(viewer=request.user, user=user, params=params, posts=posts, reblogs=reblogs)
         statuses = entry_statuses(entries, request=request)
         return with_link(Response(statuses), request, ids=[status["id"] for status in statuses], limit=params.limit)
@@ -198,10 +193,15 @@ class _RelationshipActionView(MastodonView):
     def act(self, request, user: User) -> None:
         raise NotImplementedError
 
-    @swagger_auto_schema(request_body=no_body, responses={200: RelationshipSerializer, 404: ERROR, 403: ERROR})
+    @swagger_auto_schema(
+        request_body=no_body, responses={200: RelationshipSerializer, 403: ERROR, 404: ERROR, 422: ERROR}
+    )
     def post(self, request, id):
         user = _account(id)
-        self.act(request, user)
+        try:
+            self.act(request, user)
+        except DomainError as exc:  # yourself: invalid, as Mastodon answers it
+            raise ValidationError(exc.detail) from exc
         return _relationship_response(request.user, user.pk)
 
 
@@ -333,7 +333,7 @@ class AccountSearchView(MastodonView):
         except ValueError:
             offset = 0
         users = selectors.user_search(text=text[:200])
-        if _flag(request, "following") and request.user.is_authenticated:
+        if query_flag(request, "following") and request.user.is_authenticated:
             users = users.filter(follower_set__follower=request.user)
         return Response(account_entities(users[offset : offset + params.limit], request=request))
 

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 from ..authentication import MastodonTokenAuthentication
 from ..exceptions import mastodon_exception_handler
 from ..permissions import ScopePermission
+from ..schema import MastodonAutoSchema
 
 
 class MastodonView(APIView):
@@ -16,6 +17,7 @@ class MastodonView(APIView):
     public_methods: tuple[str, ...] = ()
     # False where an app's own token (client credentials, no user) is enough.
     user_required = True
+    swagger_schema = MastodonAutoSchema
 
     def get_exception_handler(self):
         return mastodon_exception_handler

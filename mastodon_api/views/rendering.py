@@ -29,6 +29,14 @@ LINK_HEADER = {
 }
 
 
+def query_flag(request, name: str, default: bool = False) -> bool:
+    """A boolean query parameter as Mastodon reads one (``true``, ``1``...)."""
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "t", "yes", "on")
+
+
 def post_dicts(posts: Iterable[Post], *, request) -> list[dict]:
     """The native representation of posts loaded by ``posts.selectors.post_list``."""
     return list(PostSerializer(list(posts), many=True, context={"request": request}).data)

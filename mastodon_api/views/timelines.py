@@ -6,8 +6,8 @@ are posts (status id = post id) and reblogs (status id = 2^62 + retweet id, see
 :mod:`mastodon_api.entities.status`). A status id given as ``max_id``, ``min_id`` or ``since_id``
 is mapped onto the feed's cursor at that status's entry (:func:`mastodon_api.entries.feed_entry_of`):
 ``max_id`` reads the page below it, ``min_id`` the page just above it (read upwards, answered newest
-first), ``since_id`` the newest page, stopping above it. The ``Link``
-header names the page's last and first statuses."""
+first), ``since_id`` the newest page, stopping above it. The ``Link`` header names the page's last
+and first statuses."""
 
 from django.db.models import Exists, OuterRef
 from drf_yasg import openapi
@@ -24,7 +24,7 @@ from ..entities.status import Reblog, status_entities
 from ..entries import feed_entry_of
 from ..pagination import PageParams, page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, statuses_of
+from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, query_flag, statuses_of
 
 READ_STATUSES = ("read", "read:statuses")
 TAGS = ["mastodon"]
@@ -32,10 +32,6 @@ STATUSES = openapi.Response("Statuses", StatusSerializer(many=True), headers=LIN
 FLAGS = [
     openapi.Parameter(name, openapi.IN_QUERY, type=openapi.TYPE_BOOLEAN) for name in ("local", "remote", "only_media")
 ]
-
-
-def _flag(request, name: str) -> bool:
-    return request.query_params.get(name, "").strip().lower() in ("1", "true", "t", "yes", "on")
 
 
 # --- Home -------------------------------------------------------------------------------------
@@ -101,9 +97,9 @@ def public_only(qs):
 
 def _timeline_response(request, posts) -> Response:
     params = page_params(request)
-    if _flag(request, "remote"):
+    if query_flag(request, "remote"):
         return Response([])  # every account is local
-    if _flag(request, "only_media"):
+    if query_flag(request, "only_media"):
         posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("pk"))))
     page = paginate(public_only(posts), params)
     response = Response(statuses_of(page, request=request))
