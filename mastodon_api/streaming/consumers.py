@@ -12,7 +12,9 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from rest_framework.request import Request
 
+from ..views.rendering import query_flag
 from .auth import Streamer, StreamRefused, authenticate, connection_request
 from .payloads import notification_json, status_payload, status_visible
 from .streams import Stream, stream_for
@@ -25,10 +27,6 @@ CLOSE_AUTH_FAILED = 4001
 def query_params(scope: dict) -> dict[str, str]:
     parsed = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     return {key: values[0] for key, values in parsed.items()}
-
-
-def truthy(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "t", "on", "yes")
 
 
 class StreamingMixin:
@@ -131,9 +129,8 @@ class ServerSentEventsConsumer(StreamingMixin, AsyncConsumer):
         name = self.scope["url_route"]["kwargs"]["stream"].replace("/", ":")
         try:
             self.streamer = await database_sync_to_async(authenticate)(connection_request(self.scope))
-            stream = stream_for(
-                name, tag=params.get("tag"), only_media=truthy(params.get("only_media")), streamer=self.streamer
-            )
+            only_media = query_flag(Request(self.streamer.request), "only_media")
+            stream = stream_for(name, tag=params.get("tag"), only_media=only_media, streamer=self.streamer)
         except StreamRefused as refused:
             await self._error(refused.status, refused.error)
             raise StopConsumer from None
@@ -202,9 +199,7 @@ class StreamingSocketConsumer(StreamingMixin, AsyncWebsocketConsumer):
             return
         await self.accept(subprotocol)
         if params.get("stream"):
-            await self._subscribe(
-                {"stream": params["stream"], "tag": params.get("tag"), "only_media": params.get("only_media")}
-            )
+            await self._subscribe({"stream": params["stream"], "tag": params.get("tag")})
 
     async def disconnect(self, code):
         await self.leave_groups()
@@ -231,7 +226,7 @@ class StreamingSocketConsumer(StreamingMixin, AsyncWebsocketConsumer):
         return stream_for(
             name if isinstance(name, str) else None,
             tag=tag if isinstance(tag, str) else None,
-            only_media=truthy(str(frame.get("only_media") or "")),
+            only_media=False,  # named in the stream here: public:media, public:local:media
             streamer=self.streamer,
         )
 

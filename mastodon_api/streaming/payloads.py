@@ -13,12 +13,12 @@ from collections import OrderedDict
 from channels.db import database_sync_to_async
 
 from posts.selectors import post_list
-from posts.serializers import PostSerializer
 from posts.visibility import post_visible
 from users.models import User
 
 from ..entities.notification import notification_entities
 from ..entities.status import status_entities
+from ..views.rendering import post_dicts
 
 VIEWER_FLAGS = ("favourited", "reblogged", "bookmarked", "pinned")
 RENDERED_KEPT = 256
@@ -35,8 +35,7 @@ def status_json(status_id: int, *, request) -> str | None:
     author = User.objects.filter(posts__id=status_id, is_active=True).first()
     if author is None:
         return None
-    posts = post_list(viewer=author).filter(pk=status_id)
-    data = PostSerializer(list(posts), many=True, context={"request": request}).data
+    data = post_dicts(post_list(viewer=author).filter(pk=status_id), request=request)
     statuses = status_entities([(post, None) for post in data], viewer=author, request=request)
     if not statuses:
         return None
