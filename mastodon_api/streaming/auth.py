@@ -28,6 +28,7 @@ class StreamRefused(Exception):
 @dataclass(frozen=True)
 class Streamer:
     user: object
+    token_id: int
     scopes: frozenset[str]
     # A Django request for the connection: file and page URLs are made absolute for its site.
     request: ASGIRequest
@@ -71,4 +72,4 @@ def authenticate(request: ASGIRequest) -> Streamer:
     if result is None or not result[0].is_authenticated:
         raise StreamRefused(401, "Invalid access token")
     user, token = result
-    return Streamer(user=user, scopes=frozenset(token.scope.split()), request=request)
+    return Streamer(user=user, token_id=token.pk, scopes=frozenset(token.scope.split()), request=request)

@@ -14,14 +14,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from rest_framework.request import Request
 
+from realtime.events import CLOSE_AUTH_FAILED, user_sockets_group
+
 from ..views.rendering import query_flag
 from .auth import Streamer, StreamRefused, authenticate, connection_request
+from .groups import token_group
 from .payloads import notification_json, status_payload, status_visible
 from .streams import Stream, stream_for
 
-# Mastodon's close code for a refused token is an HTTP 401 at the handshake; a Channels consumer
-# refuses after accepting, as this site's other sockets do (realtime.events.CLOSE_AUTH_FAILED).
-CLOSE_AUTH_FAILED = 4001
+# Mastodon refuses a bad token with an HTTP 401 at the handshake; here the socket is accepted, then
+# closed with CLOSE_AUTH_FAILED (4001), as this site's other sockets are.
 
 
 def query_params(scope: dict) -> dict[str, str]:
@@ -40,6 +42,9 @@ class StreamingMixin:
 
     async def _sync_groups(self) -> None:
         wanted = set().union(*(stream.groups(self.streamer.user.pk) for stream in self.streams.values()))
+        if self.streams or getattr(self, "open", False):
+            # Closed when the token is revoked or the account's sessions end.
+            wanted |= {token_group(self.streamer.token_id), user_sockets_group(self.streamer.user.pk)}
         for group in wanted - self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         for group in self.joined - wanted:
@@ -56,7 +61,7 @@ class StreamingMixin:
 
     async def leave_groups(self) -> None:
         if self.streamer is not None and getattr(self, "streams", None) is not None:
-            self.streams = {}
+            self.streams, self.open = {}, False
             await self._sync_groups()
 
     async def emit(self, stream: Stream, event: str, payload: str) -> None:
@@ -97,7 +102,11 @@ class StreamingMixin:
             await self.emit(stream, "notification", payload)
 
     async def close_socket(self, message: dict) -> None:
-        """Sent to native sockets' groups; not ours."""
+        """The token was revoked, or the account's sessions ended: the stream ends."""
+        await self.end()
+
+    async def end(self) -> None:
+        raise NotImplementedError
 
 
 class ServerSentEventsConsumer(StreamingMixin, AsyncConsumer):
@@ -171,9 +180,17 @@ class ServerSentEventsConsumer(StreamingMixin, AsyncConsumer):
         await self._write(f"event: {event}\ndata: {payload}\n\n")
 
     async def http_disconnect(self, message: dict) -> None:
+        await self._stop()
+        raise StopConsumer
+
+    async def _stop(self) -> None:
         if getattr(self, "heartbeat", None) is not None:
             self.heartbeat.cancel()
         await self.leave_groups()
+
+    async def end(self) -> None:
+        await self._stop()
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
         raise StopConsumer
 
 
@@ -198,11 +215,17 @@ class StreamingSocketConsumer(StreamingMixin, AsyncWebsocketConsumer):
             await self.close(code=CLOSE_AUTH_FAILED)
             return
         await self.accept(subprotocol)
+        self.open = True
+        await self._sync_groups()
         if params.get("stream"):
             await self._subscribe({"stream": params["stream"], "tag": params.get("tag")})
 
     async def disconnect(self, code):
         await self.leave_groups()
+
+    async def end(self) -> None:
+        await self.leave_groups()
+        await self.close(code=CLOSE_AUTH_FAILED)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.streamer is None:

@@ -463,3 +463,37 @@ def test_socket_with_a_bad_token_is_closed_4001(token):
         assert output == {"type": "websocket.close", "code": 4001}
 
     run(scenario)
+
+
+def revoke_all(user) -> None:
+    from oauth2_provider.models import get_access_token_model
+
+    for token in get_access_token_model().objects.filter(user=user):
+        token.revoke()
+
+
+def test_revoking_the_token_ends_its_streams(bob, mastodon_token):
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        stream = await open_stream("/api/v1/streaming/public", token)
+        socket = await open_socket(f"?access_token={token}")
+        await sync_to_async(revoke_all)(bob)
+        end = await stream.communicator.receive_output(TIMEOUT)
+        assert end == {"type": "http.response.body", "body": b"", "more_body": False}
+        assert await socket.receive_output(TIMEOUT) == {"type": "websocket.close", "code": 4001}
+
+    run(scenario)
+
+
+def test_deactivating_the_account_ends_its_streams(bob, mastodon_token):
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        stream = await open_stream("/api/v1/streaming/user", token)
+        bob.is_active = False
+        await sync_to_async(bob.save)()
+        end = await stream.communicator.receive_output(TIMEOUT)
+        assert end["more_body"] is False
+
+    run(scenario)
