@@ -339,6 +339,7 @@ def retweet_create(*, user: User, post: Post) -> bool:
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_created(retweet, author_id=post.author_id)
+            events.announce_on_commit(events.retweet_published, retweet_id=retweet.pk)
     except IntegrityError:
         return False
     return True
@@ -354,4 +355,5 @@ def retweet_delete(*, user: User, post: Post) -> bool:
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)
+            events.announce_on_commit(events.retweet_removed, retweet_id=retweet_id, user_id=user.pk)
     return bool(deleted)

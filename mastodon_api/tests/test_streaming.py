@@ -497,3 +497,43 @@ def test_deactivating_the_account_ends_its_streams(bob, mastodon_token):
         assert end["more_body"] is False
 
     run(scenario)
+
+
+def test_reblogs_reach_the_rebloggers_followers_and_unreblogs_delete_them(alice, bob, mastodon_token):
+    carol = UserFactory(username="carol")
+    native(bob).post(f"/api/users/{carol.id}/follow/")
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        stream = await open_stream("/api/v1/streaming/user", token)
+        post_id = await post(alice, "worth sharing")
+        await stream.nothing()  # bob does not follow alice
+        await act(carol, "post", f"/api/posts/{post_id}/retweet/")
+        event, data = await stream.event()
+        status = json.loads(data)
+        assert event == "update"
+        assert status["account"]["id"] == str(carol.id)
+        assert status["reblog"]["id"] == str(post_id)
+        assert status["reblog"]["account"]["id"] == str(alice.id)
+        assert int(status["id"]) > 2**62
+        await act(carol, "post", f"/api/posts/{post_id}/unretweet/")
+        assert await stream.event() == ("delete", status["id"])
+        await stream.close()
+
+    run(scenario)
+
+
+def test_a_reblog_of_a_blocked_author_never_arrives(alice, bob, mastodon_token):
+    carol = UserFactory(username="carol")
+    native(bob).post(f"/api/users/{carol.id}/follow/")
+    native(bob).post(f"/api/users/{alice.id}/block/")
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        stream = await open_stream("/api/v1/streaming/user", token)
+        post_id = await post(alice, "from someone bob blocks")
+        await act(carol, "post", f"/api/posts/{post_id}/retweet/")
+        await stream.nothing()
+        await stream.close()
+
+    run(scenario)
