@@ -537,3 +537,21 @@ def test_a_reblog_of_a_blocked_author_never_arrives(alice, bob, mastodon_token):
         await stream.close()
 
     run(scenario)
+
+
+def test_home_fanout_in_batches_reaches_every_follower(alice, bob, mastodon_token, settings):
+    settings.TIMELINE_FANOUT_BATCH = 1  # alice, then each follower: one batch task each
+    carol = UserFactory(username="carol")
+    for follower in (bob, carol):
+        native(follower).post(f"/api/users/{alice.id}/follow/")
+    tokens = [mastodon_token(user, "read") for user in (alice, bob, carol)]
+
+    async def scenario():
+        streams = [await open_stream("/api/v1/streaming/user", token) for token in tokens]
+        post_id = await post(alice, "to all of you")
+        for stream in streams:
+            event, data = await stream.event()
+            assert (event, json.loads(data)["id"]) == ("update", str(post_id))
+            await stream.close()
+
+    run(scenario)
