@@ -78,7 +78,9 @@ class EventStream:
         await self.communicator.wait(TIMEOUT)
 
 
-async def open_stream(path: str, token: str | None = None, *, query_token: bool = False) -> EventStream:
+async def open_stream(
+    path: str, token: str | None = None, *, query_token: bool = False, method: str = "GET"
+) -> EventStream:
     path, _, query = path.partition("?")
     headers = [(b"host", b"testserver")]
     if token and query_token:
@@ -88,7 +90,7 @@ async def open_stream(path: str, token: str | None = None, *, query_token: bool 
     scope = {
         "type": "http",
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -104,6 +106,7 @@ async def open_stream(path: str, token: str | None = None, *, query_token: bool 
     assert start["type"] == "http.response.start", start
     stream = EventStream(communicator, start)
     if stream.status == 200:
+        assert stream.headers["access-control-allow-origin"] == "*"
         assert await stream.chunk() == ":)\n"
     return stream
 
@@ -351,6 +354,21 @@ def test_invalid_app_and_deactivated_tokens_are_401(bob, mastodon_token):
             stream = await open_stream("/api/v1/streaming/public", token)
             assert stream.status == 401
             assert await error_of(stream) == {"error": "Invalid access token"}
+
+    run(scenario)
+
+
+def test_preflight_and_other_methods(bob, mastodon_token):
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        preflight = await open_stream("/api/v1/streaming/user", method="OPTIONS")
+        assert preflight.status == 204
+        assert preflight.headers["access-control-allow-origin"] == "*"
+        assert "authorization" in preflight.headers["access-control-allow-headers"]
+        posted = await open_stream("/api/v1/streaming/user", token, method="POST")
+        assert posted.status == 405
+        assert await error_of(posted) == {"error": "Method not allowed"}
 
     run(scenario)
 
