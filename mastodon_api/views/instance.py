@@ -4,7 +4,6 @@ not have (lists, filters, announcements, ...), which clients call at start-up.""
 
 import re
 
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
@@ -284,7 +283,3 @@ class TranslationLanguagesView(MastodonView):
     @swagger_auto_schema(operation_summary="Translation languages (no translation here)", responses={200: OBJECT})
     def get(self, request):
         return Response({})
-
-
-def streaming_health(request):
-    return HttpResponse("OK", content_type="text/plain; charset=utf-8")
