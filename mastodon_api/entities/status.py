@@ -8,9 +8,8 @@ collide (post ids stay below 2^62). Ids of posts and of reblogs do not order aga
 pages are walked by the ``Link`` header (or by the ids of the statuses of one list), as Mastodon's
 documentation asks of clients.
 
-Attributes the native posts do not carry yet are each written by one function below
-(:func:`_spoiler_text`, :func:`_sensitive`, :func:`_bookmarked`, :func:`_pinned`; media's
-``description`` in :mod:`.media`)."""
+The content warning, sensitivity, the viewer's bookmark and the author's pin come from the native
+representation (``spoiler_text``, ``sensitive``, ``is_bookmarked``, ``is_pinned``)."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,23 +50,25 @@ class Reblog:
     created_at: datetime
 
 
-# --- Attributes the native posts do not carry yet ------------------------------------------------
+# --- Attributes of the native representation under Mastodon's names ----------------------------
 
 
 def _spoiler_text(post: dict) -> str:
-    return ""
+    return post.get("spoiler_text") or ""
 
 
 def _sensitive(post: dict) -> bool:
-    return False
+    return bool(post.get("sensitive"))
 
 
 def _bookmarked(post: dict) -> bool:
-    return False
+    """The viewer's flag, loaded with the page (``posts.selectors.post_list`` annotates it, the home
+    feed's hydration reads it with the other flags)."""
+    return bool(post.get("is_bookmarked"))
 
 
 def _pinned(post: dict) -> bool:
-    return False
+    return bool(post.get("is_pinned"))
 
 
 # --- Rendering ----------------------------------------------------------------------------------
