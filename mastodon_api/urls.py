@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, statuses, timelines
+from .views import accounts, media, statuses, timelines
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
@@ -37,4 +37,23 @@ urlpatterns: list = [
     path("api/v1/timelines/home", timelines.HomeTimelineView.as_view()),
     path("api/v1/timelines/public", timelines.PublicTimelineView.as_view()),
     re_path(r"^api/v1/timelines/tag/(?P<hashtag>[^/]{1,100})$", timelines.TagTimelineView.as_view()),
+]
+urlpatterns += [
+    path("api/v1/statuses", statuses.StatusesView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/source$", statuses.StatusSourceView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/history$", statuses.StatusHistoryView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/favourite$", statuses.FavouriteView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unfavourite$", statuses.UnfavouriteView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/reblog$", statuses.ReblogView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unreblog$", statuses.UnreblogView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/bookmark$", statuses.BookmarkView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unbookmark$", statuses.UnbookmarkView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/pin$", statuses.PinView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unpin$", statuses.UnpinView.as_view()),
+    path("api/v1/bookmarks", statuses.BookmarksView.as_view()),
+]
+urlpatterns += [
+    path("api/v1/media", media.MediaUploadView.as_view()),
+    path("api/v2/media", media.MediaUploadView.as_view()),
+    re_path(rf"^api/v1/media/{ID}$", media.MediaView.as_view()),
 ]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from media.serializers import post_media_render
 from posts.models import Post
 
 from ..content import render_html
@@ -202,3 +203,24 @@ def status_entities(items: Sequence[tuple[dict, Reblog | None]], *, viewer, requ
             status = _reblog_status(reblog, status, account=reblogger, authenticated=authenticated, request=request)
         statuses.append(status)
     return statuses
+
+
+def status_edit_entities(versions: Sequence[dict], *, status: dict, request) -> list[dict]:
+    """Mastodon's StatusEdit list of a post's versions (``posts.selectors.post_history_list``,
+    oldest first), by the author of ``status`` (the post's Status), mentions linked as in it."""
+    mentions = [(mention["username"], mention["url"]) for mention in status["mentions"]]
+    return [
+        {
+            "content": render_html(
+                version["content"], mentions=mentions, tag_url=lambda name: tag_url(name, request=request)
+            ),
+            "spoiler_text": version["spoiler_text"],
+            "sensitive": bool(version["sensitive"]),
+            "created_at": mastodon_datetime(version["created_at"]),
+            "account": status["account"],
+            "poll": None,
+            "media_attachments": [media_entity(post_media_render(item, request=request)) for item in version["media"]],
+            "emojis": [],
+        }
+        for version in versions
+    ]
