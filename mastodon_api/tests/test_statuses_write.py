@@ -270,3 +270,46 @@ def test_pinned_and_context_lists_have_fixed_query_counts(mastodon_client):
         return [query_count(lambda p=p: client.get(p)) for p in paths]
 
     assert counts(1) == counts(20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mastodon_py_posts_with_media_and_acts(live_server, mastodon_token):
+    import io
+
+    from mastodon import Mastodon
+
+    from media.tests.images import image_bytes
+
+    me, friend = UserFactory(), UserFactory()
+    theirs = PostFactory(author=friend, content="theirs")
+    client = Mastodon(
+        access_token=mastodon_token(me),
+        api_base_url=live_server.url,
+        version_check_mode="none",
+        ratelimit_method="pace",
+    )
+    # The version is given: Mastodon.py need not read it from the instance endpoint.
+    client._Mastodon__version_check_tried = client._Mastodon__version_check_worked = True
+    media = client.media_post(
+        io.BytesIO(image_bytes()), mime_type="image/png", file_name="pic.png", description="alt", focus=(0.5, -0.5)
+    )
+    assert media.url and media.description == "alt" and media.meta.focus.x == 0.5
+    status = client.status_post(
+        "with a picture", media_ids=[media], spoiler_text="cw", sensitive=True, idempotency_key="one"
+    )
+    assert int(client.status_post("with a picture", media_ids=[media], idempotency_key="one").id) == int(status.id)
+    assert status.media_attachments[0].description == "alt" and status.spoiler_text == "cw"
+    edited = client.status_update(status.id, "edited text", spoiler_text="cw", media_ids=[media])
+    assert edited.edited_at is not None
+    assert [version.sensitive for version in client.status_history(status.id)] == [True, True]
+    assert client.status_source(status.id).text == "edited text"
+    assert int(client.status_reply(client.status(theirs.pk), "a reply").in_reply_to_id) == theirs.pk
+    assert client.status_favourite(theirs.pk).favourited is True
+    reblog = client.status_reblog(theirs.pk)
+    assert int(reblog.reblog.id) == theirs.pk and reblog.reblogged is True
+    assert client.status_bookmark(theirs.pk).bookmarked is True
+    assert [int(s.id) for s in client.bookmarks()] == [theirs.pk]
+    assert client.status_pin(status.id).pinned is True
+    assert [int(s.id) for s in client.account_statuses(me.pk, pinned=True)] == [int(status.id)]
+    assert client.status_unreblog(theirs.pk).reblogged is False
+    assert client.status_delete(status.id).text == "edited text"
