@@ -170,6 +170,17 @@ def test_delete_answers_the_status_with_its_source(mastodon_client, user):
     assert mastodon_client(user).delete(f"/api/v1/statuses/{post.pk}").status_code == 404
 
 
+def test_deleting_my_reblog_undoes_it(mastodon_client, user, other_user):
+    post = PostFactory(author=other_user)
+    post_services.retweet_create(user=user, post=post)
+    reblog_id = 2**62 + Retweet.objects.get().pk
+    assert mastodon_client(other_user).delete(f"/api/v1/statuses/{reblog_id}").status_code == 404
+    response = mastodon_client(user).delete(f"/api/v1/statuses/{reblog_id}")
+    assert response.status_code == 200 and response.json()["reblog"]["id"] == str(post.pk)
+    assert not Retweet.objects.exists() and Post.objects.filter(pk=post.pk).exists()
+    assert mastodon_client(user).delete(f"/api/v1/statuses/{reblog_id}").status_code == 404
+
+
 def test_favourite_and_unfavourite(mastodon_client, user, other_user):
     post = PostFactory(author=other_user)
     client = mastodon_client(user, "write:favourites")

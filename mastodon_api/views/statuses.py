@@ -298,7 +298,17 @@ class StatusView(MastodonView):
     )
     def delete(self, request, id):
         """Delete one of my statuses (anyone else's → 404); answers it as it was, with `text` its
-        source to redraft from. Its media go with it (`delete_media` is accepted)."""
+        source to redraft from. Its media go with it (`delete_media` is accepted). One of my reblogs
+        is undone (answered as it was)."""
+        value = parse_id(id)
+        retweet_id = retweet_id_of_status(value) if value is not None else None
+        if retweet_id is not None:
+            retweet = Retweet.objects.filter(pk=retweet_id, user=request.user).select_related("post").first()
+            if retweet is None:
+                raise NotFound()
+            status = status_response(request, id).data
+            services.retweet_delete(user=request.user, post=retweet.post)
+            return Response(status)
         post = own_post(request, id)
         status = status_of(request, post.pk)
         services.post_delete(post=post, user=request.user)
