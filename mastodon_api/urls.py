@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, statuses, timelines
+from .views import accounts, statuses, streaming, timelines
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
@@ -36,5 +36,6 @@ urlpatterns: list = [
     path("api/v1/favourites", statuses.FavouritesView.as_view()),
     path("api/v1/timelines/home", timelines.HomeTimelineView.as_view()),
     path("api/v1/timelines/public", timelines.PublicTimelineView.as_view()),
+    path("api/v1/streaming/health", streaming.streaming_health),
     re_path(r"^api/v1/timelines/tag/(?P<hashtag>[^/]{1,100})$", timelines.TagTimelineView.as_view()),
 ]

@@ -20,7 +20,7 @@ from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 from users.selectors import relationship_exclude_q
 
-from . import feed, hydration, visibility
+from . import events, feed, hydration, visibility
 from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
 from .parsing import extract_hashtags, extract_mentions
 from .tasks import (
@@ -183,6 +183,7 @@ def _post_insert(
         if reply_to_id is not None:
             transaction.on_commit(lambda: hydration.forget_posts([reply_to_id]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
+        events.announce_on_commit(events.post_published, post_id=post.pk)
         if reply_to_id is not None or mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
@@ -208,6 +209,7 @@ def post_update(*, post: Post, user: User, content: str) -> Post:
         mentioned = _set_mentions(post, extract_mentions(content))
         _count_hashtags(tag_deltas)
         transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
+        events.announce_on_commit(events.post_edited, post_id=post.pk)
         if mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
@@ -247,6 +249,13 @@ def post_delete(*, post: Post, user: User) -> None:
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
         timeline_post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids)
+        events.announce_on_commit(
+            events.post_removed,
+            post_id=post_id,
+            author_id=author_id,
+            visibility=post.visibility,
+            hashtag_ids=tag_ids,
+        )
 
 
 def _active_count(qs, field: str):

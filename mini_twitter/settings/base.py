@@ -290,6 +290,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 WEBSOCKET_AUTH_TIMEOUT = float(os.environ.get("WEBSOCKET_AUTH_TIMEOUT", "10"))
+# The Mastodon API's server-sent event streams send a ``:thump`` comment this often (seconds).
+MASTODON_STREAMING_HEARTBEAT = float(os.environ.get("MASTODON_STREAMING_HEARTBEAT", "15"))
 
 # --- Audio rooms ----------------------------------------------------------------------------
 ROOM_MAX_PARTICIPANTS = env_int("ROOM_MAX_PARTICIPANTS", 50)
