@@ -217,3 +217,22 @@ def notifications_mark_all_read(*, user: User) -> int:
     if marked:
         transaction.on_commit(lambda: unread_counts_push([user.pk]))
     return marked
+
+
+def notification_delete(*, notification: Notification) -> None:
+    """Dismiss a notification (the caller found it among its recipient's): it is deleted, and the
+    recipient's unread count pushed if it was unread."""
+    deleted, _ = Notification.objects.filter(pk=notification.pk).delete()
+    if deleted and not notification.is_read:
+        recipient_id = notification.recipient_id
+        transaction.on_commit(lambda: unread_counts_push([recipient_id]))
+
+
+def notifications_delete_all(*, user: User) -> int:
+    """Dismiss all the user's notifications (direct messages' included: a message stays in its
+    conversation); returns how many were deleted."""
+    unread = Notification.objects.filter(recipient=user, is_read=False).exists()
+    deleted, _ = Notification.objects.filter(recipient=user).delete()
+    if unread:
+        transaction.on_commit(lambda: unread_counts_push([user.pk]))
+    return deleted
