@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, statuses, streaming, timelines
+from .views import accounts, notifications, statuses, streaming, timelines
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
@@ -38,4 +38,9 @@ urlpatterns: list = [
     path("api/v1/timelines/public", timelines.PublicTimelineView.as_view()),
     path("api/v1/streaming/health", streaming.streaming_health),
     re_path(r"^api/v1/timelines/tag/(?P<hashtag>[^/]{1,100})$", timelines.TagTimelineView.as_view()),
+    path("api/v1/notifications", notifications.NotificationsView.as_view()),
+    path("api/v1/notifications/clear", notifications.NotificationsClearView.as_view()),
+    path("api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}$", notifications.NotificationView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}/dismiss$", notifications.NotificationDismissView.as_view()),
 ]

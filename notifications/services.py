@@ -228,11 +228,14 @@ def notification_delete(*, notification: Notification) -> None:
         transaction.on_commit(lambda: unread_counts_push([recipient_id]))
 
 
-def notifications_delete_all(*, user: User) -> int:
-    """Dismiss all the user's notifications (direct messages' included: a message stays in its
-    conversation); returns how many were deleted."""
-    unread = Notification.objects.filter(recipient=user, is_read=False).exists()
-    deleted, _ = Notification.objects.filter(recipient=user).delete()
+def notifications_delete_all(*, user: User, types: Iterable[str] | None = None) -> int:
+    """Dismiss all the user's notifications, or those of these ``types``; returns how many were
+    deleted."""
+    mine = Notification.objects.filter(recipient=user)
+    if types is not None:
+        mine = mine.filter(type__in=list(types))
+    unread = mine.filter(is_read=False).exists()
+    deleted, _ = mine.delete()
     if unread:
         transaction.on_commit(lambda: unread_counts_push([user.pk]))
     return deleted

@@ -50,3 +50,12 @@ def test_clearing_deletes_all_my_notifications_and_no_one_elses(user, pushed, dj
     with django_capture_on_commit_callbacks(execute=True):
         assert services.notifications_delete_all(user=user) == 0
     assert pushed == [user.pk]
+
+
+def test_clearing_some_types_keeps_the_others(user, pushed, django_capture_on_commit_callbacks):
+    like = NotificationFactory(recipient=user)
+    follow = NotificationFactory(recipient=user, type=Notification.Type.FOLLOW, post=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notifications_delete_all(user=user, types=[Notification.Type.LIKE]) == 1
+    assert list(Notification.objects.all()) == [follow]
+    assert like.pk not in Notification.objects.values_list("pk", flat=True)
