@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, notifications, search, statuses, streaming, timelines
+from .views import accounts, notifications, reports, search, statuses, streaming, timelines
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
@@ -47,4 +47,5 @@ urlpatterns: list = [
     path("api/v1/trends", search.TrendingTagsView.as_view()),
     path("api/v1/trends/tags", search.TrendingTagsView.as_view()),
     re_path(r"^api/v1/tags/(?P<name>[^/]{1,200})$", search.TagView.as_view()),
+    path("api/v1/reports", reports.ReportsView.as_view()),
 ]
