@@ -19,6 +19,8 @@ class MastodonApiConfig(AppConfig):
         events.post_published.connect(handlers.post_published_stream, dispatch_uid="mastodon_api.stream_published")
         events.post_edited.connect(handlers.post_edited_stream, dispatch_uid="mastodon_api.stream_edited")
         events.post_removed.connect(handlers.post_removed_stream, dispatch_uid="mastodon_api.stream_removed")
+        events.retweet_published.connect(handlers.retweet_published_stream, dispatch_uid="mastodon_api.stream_reblog")
+        events.retweet_removed.connect(handlers.retweet_removed_stream, dispatch_uid="mastodon_api.stream_unreblog")
         post_delete.connect(
             handlers.access_token_deleted_close_streams,
             sender=get_access_token_model(),

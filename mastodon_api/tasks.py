@@ -26,6 +26,16 @@ def stream_status_removed_task(*, post_id: int, author_id: int, visibility: str,
     )
 
 
+@shared_task(name="mastodon_api.stream_reblog", **STREAM_OPTIONS)
+def stream_reblog_task(*, retweet_id: int) -> None:
+    announce.reblog_announce(retweet_id=retweet_id, batch_task=stream_home_batch_task)
+
+
+@shared_task(name="mastodon_api.stream_reblog_removed", **STREAM_OPTIONS)
+def stream_reblog_removed_task(*, retweet_id: int, user_id: int) -> None:
+    announce.reblog_removed_announce(retweet_id=retweet_id, user_id=user_id, batch_task=stream_home_batch_task)
+
+
 @shared_task(name="mastodon_api.stream_home_batch", **STREAM_OPTIONS)
 def stream_home_batch_task(*, message: dict, user_ids: list[int]) -> None:
     """One batch of a status's home fan-out."""

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+MAX_DESCRIPTION_LENGTH = 1500
+
 
 class Media(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media")
@@ -20,6 +22,12 @@ class Media(models.Model):
         "posts.Post", null=True, blank=True, on_delete=models.CASCADE, related_name="media", db_index=False
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # Alt text, for readers who can't see the image.
+    description = models.CharField(max_length=MAX_DESCRIPTION_LENGTH, blank=True, default="")
+    # The focal point to keep in view when the image is cropped: x from -1 (left) to 1 (right),
+    # y from -1 (bottom) to 1 (top); null = the centre.
+    focus_x = models.FloatField(null=True, blank=True)
+    focus_y = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from mini_twitter.api.serializers import AbsoluteFileUrlField, absolute_url, file_url
 
-from .models import Media
+from .models import MAX_DESCRIPTION_LENGTH, Media
 
 
 class FileUrlField(AbsoluteFileUrlField):
@@ -20,7 +20,19 @@ class MediaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Media
-        fields = ("id", "url", "thumbnail_url", "width", "height", "content_type", "size", "created_at")
+        fields = (
+            "id",
+            "url",
+            "thumbnail_url",
+            "width",
+            "height",
+            "content_type",
+            "size",
+            "description",
+            "focus_x",
+            "focus_y",
+            "created_at",
+        )
         read_only_fields = fields
 
 
@@ -28,7 +40,17 @@ _FILE_STORAGE = Media._meta.get_field("file").storage
 _THUMBNAIL_STORAGE = Media._meta.get_field("thumbnail").storage
 
 
-def post_media_data(*, id: int, file: str, thumbnail: str | None, width: int, height: int) -> dict:
+def post_media_data(
+    *,
+    id: int,
+    file: str,
+    thumbnail: str | None,
+    width: int,
+    height: int,
+    description: str,
+    focus_x: float | None,
+    focus_y: float | None,
+) -> dict:
     """An image attached to a post from plain values (what cached representations keep): the stored
     files' names, their URLs kept relative until :func:`post_media_render`."""
     return {
@@ -37,12 +59,22 @@ def post_media_data(*, id: int, file: str, thumbnail: str | None, width: int, he
         "thumbnail_url": file_url(thumbnail, storage=_THUMBNAIL_STORAGE),
         "width": width,
         "height": height,
+        "description": description,
+        "focus_x": focus_x,
+        "focus_y": focus_y,
     }
 
 
 def post_media_data_of(media: Media) -> dict:
     return post_media_data(
-        id=media.pk, file=media.file.name, thumbnail=media.thumbnail.name, width=media.width, height=media.height
+        id=media.pk,
+        file=media.file.name,
+        thumbnail=media.thumbnail.name,
+        width=media.width,
+        height=media.height,
+        description=media.description,
+        focus_x=media.focus_x,
+        focus_y=media.focus_y,
     )
 
 
@@ -64,14 +96,40 @@ class PostMediaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Media
-        fields = ("id", "url", "thumbnail_url", "width", "height")
+        fields = ("id", "url", "thumbnail_url", "width", "height", "description", "focus_x", "focus_y")
         read_only_fields = fields
 
     def to_representation(self, media: Media) -> dict:
         return post_media_render(post_media_data_of(media), request=self.context.get("request"))
 
 
-class MediaUploadSerializer(serializers.Serializer):
+class MediaDetailsSerializer(serializers.Serializer):
+    """What an upload's owner may say about it: the alt text and the focal point."""
+
+    description = serializers.CharField(
+        max_length=MAX_DESCRIPTION_LENGTH * 4,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"Alt text, for readers who can't see the image: at most {MAX_DESCRIPTION_LENGTH} characters.",
+    )
+    focus_x = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=-1,
+        max_value=1,
+        help_text="Focal point, -1 (left) to 1 (right); null: the centre.",
+    )
+    focus_y = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=-1,
+        max_value=1,
+        help_text="Focal point, -1 (bottom) to 1 (top); null: the centre.",
+    )
+
+
+class MediaUploadSerializer(MediaDetailsSerializer):
     file = serializers.FileField(
         allow_empty_file=False,
         help_text="JPEG, PNG, GIF or WebP, ≤ 10 MB, ≤ 40 megapixels; animations ≤ 300 frames, ≤ 50 megapixels in all.",

@@ -7,15 +7,18 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
+from mini_twitter.api.text import clean_text
+
 from .images import NO_COMMENT, process_image
-from .models import Media
+from .models import MAX_DESCRIPTION_LENGTH, Media
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +38,30 @@ def _thumbnail(decoded: Image.Image) -> tuple[ContentFile, str]:
     return ContentFile(buffer.getvalue()), "jpg"
 
 
-def media_create(*, owner, upload) -> Media:
-    """Validate and store an uploaded image. Raises ``ValidationError`` (400) or
-    ``PayloadTooLarge`` (413)."""
+def clean_description(description: str | None) -> str:
+    return clean_text(
+        description, field="description", noun="description", max_length=MAX_DESCRIPTION_LENGTH, allow_empty=True
+    )
+
+
+def _clean_focus(focus_x: float | None, focus_y: float | None) -> None:
+    for field, value in (("focus_x", focus_x), ("focus_y", focus_y)):
+        if value is not None and not -1 <= value <= 1:
+            raise ValidationError({field: ["A focal point coordinate is between -1 and 1."]})
+
+
+def media_create(
+    *,
+    owner,
+    upload,
+    description: str = "",
+    focus_x: float | None = None,
+    focus_y: float | None = None,
+) -> Media:
+    """Validate and store an uploaded image, with its alt text and focal point. Raises
+    ``ValidationError`` (400) or ``PayloadTooLarge`` (413)."""
+    description = clean_description(description)
+    _clean_focus(focus_x, focus_y)
     try:
         image = process_image(upload)
     except ValidationError as exc:
@@ -57,11 +81,44 @@ def media_create(*, owner, upload) -> Media:
                 width=image.width,
                 height=image.height,
                 size=image.size,
+                description=description,
+                focus_x=focus_x,
+                focus_y=focus_y,
                 created_at=now,
             )
     except Exception:
         delete_files([name, thumb_name])
         raise
+
+
+_UNSET = object()
+
+
+def media_update(*, media: Media, user, description=_UNSET, focus_x=_UNSET, focus_y=_UNSET) -> Media:
+    """Change an upload's alt text or focal point (only what is given; its owner only: 403),
+    attached to a post or not. Saved with ``update_fields``, which the posts' cache of their
+    representations listens to."""
+    if media.owner_id != user.pk:
+        raise PermissionDenied("You can only describe your own uploads.")
+    changes = {}
+    if description is not _UNSET:
+        changes["description"] = clean_description(description)
+    if focus_x is not _UNSET:
+        changes["focus_x"] = focus_x
+    if focus_y is not _UNSET:
+        changes["focus_y"] = focus_y
+    _clean_focus(changes.get("focus_x"), changes.get("focus_y"))
+    if not changes:
+        return media
+    with transaction.atomic():
+        # Under the row's lock: an upload deleted meanwhile is a 404, not a failed save.
+        row = Media.objects.select_for_update().filter(pk=media.pk).first()
+        if row is None:
+            raise Http404("No such media.")
+        for field, value in changes.items():
+            setattr(row, field, value)
+        row.save(update_fields=list(changes))
+    return row
 
 
 def media_attach(*, post, owner, media_ids: Sequence[int]) -> None:

@@ -37,16 +37,25 @@ class PostAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a COUNT of the whole table on every page is not needed
     fields = (
         "author_link",
+        "spoiler_text",
         "content",
+        "sensitive",
         "created_at",
         "edited_at",
+        "pinned_at",
         "reply_to_link",
         ("likes_count", "retweets_count", "replies_count"),
         "hashtag_list",
         "media_thumbnails",
+        "edit_list",
         "reply_list",
     )
-    readonly_fields = fields[:5] + fields[6:] + ("likes_count", "retweets_count", "replies_count")
+    readonly_fields = (
+        *(field for field in fields if isinstance(field, str)),
+        "likes_count",
+        "retweets_count",
+        "replies_count",
+    )
 
     @admin.display(description="content")
     def excerpt(self, obj):
@@ -77,7 +86,28 @@ class PostAdmin(admin.ModelAdmin):
         return format_html_join(
             " ",
             '<a href="{}"><img src="{}" style="max-height:120px;max-width:160px" alt="{}"></a>',
-            ((m.file.url, m.thumbnail.url, m.description if hasattr(m, "description") else "") for m in items),
+            ((m.file.url, m.thumbnail.url, m.description) for m in items),
+        )
+
+    @admin.display(description="earlier versions")
+    def edit_list(self, obj):
+        edits = list(obj.edits.order_by("created_at", "id"))
+        if not edits:
+            return "-"
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                "<li>{}: {}{}</li>",
+                (
+                    (
+                        f"{edit.created_at:%Y-%m-%d %H:%M:%S}",
+                        f"[{edit.spoiler_text}] " if edit.spoiler_text else "",
+                        edit.content,
+                    )
+                    for edit in edits
+                ),
+            ),
         )
 
     @admin.display(description=f"replies (first {REPLIES_SHOWN})")

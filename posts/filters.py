@@ -1,5 +1,5 @@
 """Filters of the post list: ``?author=``, ``?hashtag=``, ``?search=``, ``?created_after=``,
-``?created_before=``."""
+``?created_before=``, ``?pinned=``."""
 
 import django_filters
 
@@ -17,10 +17,17 @@ class PostFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", help_text="Full-text search in the content.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    pinned = django_filters.BooleanFilter(
+        method="filter_pinned",
+        help_text="With `author`: true lists only the posts the author pinned, most recently pinned first.",
+    )
 
     class Meta:
         model = Post
-        fields = ("author", "hashtag", "search", "created_after", "created_before")
+        fields = ("author", "hashtag", "search", "created_after", "created_before", "pinned")
+
+    def filter_pinned(self, queryset, name, value):
+        return queryset.filter(pinned_at__isnull=False) if value else queryset
 
     def filter_hashtag(self, queryset, name, value):
         return selectors.post_filter_by_hashtag(queryset, value.strip())

@@ -5,11 +5,11 @@ missing (none when everything is cached). Posts the viewer may not see are left 
 (:mod:`posts.visibility`).
 
 Cached, each under its own key in the default cache: a post's :func:`posts.serializers.post_data`
-(``feed:post:v2:<id>``), a user's short form with whether the account is protected, for the
-visibility rule (``feed:user:v2:<id>``) and a viewer's like/retweet flags on a
-post (``feed:flags:<viewer>:<post>``). URLs are cached relative and made absolute per request. The
+(``feed:post:v3:<id>``), a user's short form with whether the account is protected, for the
+visibility rule (``feed:user:v2:<id>``) and a viewer's like/retweet/bookmark flags on a
+post (``feed:flags:v2:<viewer>:<post>``). URLs are cached relative and made absolute per request. The
 services delete the keys after commit whenever what they hold changes (likes, retweets, replies,
-edits, deletes, profile changes); the keys also expire after an hour, which bounds the effect of a
+edits, pins, alt texts, deletes, profile changes); the keys also expire after an hour, which bounds the effect of a
 read that raced with such a write.
 """
 
@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db.models import F, IntegerField, TextField, Value
+from django.db.models import F, FloatField, IntegerField, TextField, Value
 from django.db.models.functions import Cast
 
 from media.models import Media
@@ -26,16 +26,16 @@ from users.serializers import user_short_data
 
 from . import visibility
 from .feed import source_user_ids
-from .models import Like, Mention, PostHashtag, Retweet
+from .models import Bookmark, Like, Mention, PostHashtag, Retweet
 from .serializers import feed_item_render, post_data
 
 CACHE_SECONDS = 3600
-LIKED, RETWEETED = 1, 2
+LIKED, RETWEETED, BOOKMARKED = 1, 2, 4
 
 
 # The versions name the shape of what is cached: a new shape is never read from an older entry.
 def post_key(post_id: int) -> str:
-    return f"feed:post:v2:{post_id}"
+    return f"feed:post:v3:{post_id}"
 
 
 def user_key(user_id: int) -> str:
@@ -57,7 +57,7 @@ def _short(user: dict | None) -> dict | None:
 
 
 def flags_key(viewer_id: int, post_id: int) -> str:
-    return f"feed:flags:{viewer_id}:{post_id}"
+    return f"feed:flags:v2:{viewer_id}:{post_id}"
 
 
 def forget_posts(post_ids: Iterable[int]) -> None:
@@ -93,6 +93,9 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
             "retweets_count",
             "replies_count",
             "visibility",
+            "spoiler_text",
+            "sensitive",
+            "pinned_at",
             "author__username",
             "author__profile__display_name",
             "author__profile__avatar",
@@ -100,7 +103,8 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
         )
     )
     for row in rows:
-        pid, author, content, created, edited, reply_to, likes, retweets, replies, visibility_, *user = row
+        pid, author, content, created, edited, reply_to, likes, retweets, replies, visibility_, *rest = row
+        spoiler_text, sensitive, pinned_at, *user = rest
         username, name, avatar, protected = user
         posts[pid] = {
             "id": pid,
@@ -113,6 +117,9 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
             "retweets_count": retweets,
             "replies_count": replies,
             "visibility": visibility_,
+            "spoiler_text": spoiler_text,
+            "sensitive": sensitive,
+            "pinned_at": pinned_at,
             "hashtags": [],
             "mentions": [],
             "media": [],
@@ -123,21 +130,24 @@ def _load_posts(viewer, post_ids: list[int], users: dict[int, dict]) -> dict[int
     return posts
 
 
-_COLUMNS = ("k", "p", "i1", "i2", "i3", "i4", "s1", "s2", "s3")
+_COLUMNS = ("k", "p", "i1", "i2", "i3", "i4", "s1", "s2", "s3", "f1", "f2")
 
 
-def _rows(qs, kind: int, p: str, ints: tuple = (), strs: tuple = ()):
-    """One part of the UNION: (kind, post or user id, 4 ints, 3 strings)."""
+def _rows(qs, kind: int, p: str, ints: tuple = (), strs: tuple = (), floats: tuple = ()):
+    """One part of the UNION: (kind, post or user id, 4 ints, 3 strings, 2 floats)."""
     int_cols = [F(name) if isinstance(name, str) else name for name in ints]
     int_cols += [Value(0, IntegerField())] * (4 - len(ints))
     str_cols = [F(name) for name in strs] + [Value("", TextField())] * (3 - len(strs))
-    annotations = dict(zip(_COLUMNS, [Value(kind, IntegerField()), F(p), *int_cols, *str_cols], strict=True))
+    # A typed NULL: PostgreSQL reads a bare one in a UNION's first part as text.
+    float_cols = [F(name) for name in floats] + [Cast(Value(None), FloatField())] * (2 - len(floats))
+    columns = [Value(kind, IntegerField()), F(p), *int_cols, *str_cols, *float_cols]
+    annotations = dict(zip(_COLUMNS, columns, strict=True))
     return qs.order_by().annotate(**annotations).values_list(*_COLUMNS)
 
 
 def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], flag_posts: list[int]):
     """Query 2, one UNION: hashtags, mentions and media of new posts, missing (active) users, and
-    the viewer's likes and retweets among ``flag_posts``."""
+    the viewer's likes, retweets and bookmarks among ``flag_posts``."""
     parts = []
     if new_posts:
         parts += [
@@ -150,7 +160,8 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
                 3,
                 "post_id",
                 ints=("id", "width", "height", "position"),
-                strs=("file", "thumbnail"),
+                strs=("file", "thumbnail", "description"),
+                floats=("focus_x", "focus_y"),
             ),
         ]
     if user_ids:
@@ -167,6 +178,7 @@ def _load_related(viewer_id: int, new_posts: list[int], user_ids: list[int], fla
         parts += [
             _rows(Like.objects.filter(user_id=viewer_id, post_id__in=flag_posts), 5, "post_id"),
             _rows(Retweet.objects.filter(user_id=viewer_id, post_id__in=flag_posts), 6, "post_id"),
+            _rows(Bookmark.objects.filter(user_id=viewer_id, post_id__in=flag_posts), 7, "post_id"),
         ]
     if not parts:
         return []
@@ -217,17 +229,19 @@ def feed_items(
     missing_flags = [pid for pid in post_ids if (pid in posts or pid in loaded) and pid not in flags]
     fresh_flags = dict.fromkeys(missing_flags, 0)
     media = defaultdict(list)
-    for k, p, i1, i2, i3, i4, s1, s2, s3 in _load_related(viewer_id, list(loaded), missing_users, missing_flags):
+    for k, p, i1, i2, i3, i4, s1, s2, s3, f1, f2 in _load_related(
+        viewer_id, list(loaded), missing_users, missing_flags
+    ):
         if k == 1:
             loaded[p]["hashtags"].append(s1)
         elif k == 2:
             loaded[p]["mentions"].append((i1, s1))
         elif k == 3:
-            media[p].append((i4, i1, s1, s2, i2, i3))
+            media[p].append((i4, i1, s1, s2, i2, i3, s3, f1, f2))
         elif k == 4:
             users[p] = fresh_users[p] = _author_data(id=p, username=s1, display_name=s2, avatar=s3, is_protected=i1)
         else:
-            fresh_flags[p] |= LIKED if k == 5 else RETWEETED
+            fresh_flags[p] |= {5: LIKED, 6: RETWEETED}.get(k, BOOKMARKED)
     for pid, row in loaded.items():
         row["hashtags"].sort()
         row["mentions"].sort(key=lambda mention: mention[1].lower())
@@ -261,6 +275,7 @@ def feed_items(
                 author=_short(author),
                 is_liked=flag & LIKED,
                 is_retweeted=flag & RETWEETED,
+                is_bookmarked=flag & BOOKMARKED,
                 # A retweet by an account deactivated since shows the post without naming it.
                 retweeted_by=_short(users.get(entry.retweeted_by_id)) if entry.retweeted_by_id else None,
                 feed_id=entry.feed_id,

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 
 MAX_POST_LENGTH = 280
+MAX_SPOILER_TEXT_LENGTH = 100
+MAX_PINNED_POSTS = 5
 
 
 class Hashtag(models.Model):
@@ -46,6 +48,12 @@ class Post(models.Model):
     # No index of its own: the lists read their newest-first indexes and filter on it (most posts are
     # public, so the filter costs little); the partial index below serves the anonymous listings.
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    # A content warning shown in place of the content until the reader opens it ("" = none), and
+    # whether the media are to be hidden behind it.
+    spoiler_text = models.CharField(max_length=MAX_SPOILER_TEXT_LENGTH, blank=True, default="")
+    sensitive = models.BooleanField(default=False)
+    # When its author pinned it to their profile (null: not pinned); at most MAX_PINNED_POSTS each.
+    pinned_at = models.DateTimeField(null=True, blank=True)
     likes_count = models.PositiveIntegerField(default=0)
     retweets_count = models.PositiveIntegerField(default=0)
     replies_count = models.PositiveIntegerField(default=0)
@@ -75,6 +83,12 @@ class Post(models.Model):
             ),
             # Replies to a post, oldest first.
             models.Index(fields=["reply_to", "created_at", "id"], name="posts_post_replies_idx"),
+            # An author's pinned posts, most recently pinned first (few rows: a partial index).
+            models.Index(
+                fields=["author", "-pinned_at", "-id"],
+                condition=models.Q(pinned_at__isnull=False),
+                name="posts_post_pinned_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -146,3 +160,43 @@ class Retweet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} retweets {self.post_id}"
+
+
+class Bookmark(models.Model):
+    """A post a user keeps for later; only that user sees it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks", db_index=False
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="bookmarks")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="posts_bookmark_unique")]
+        indexes = [
+            # My bookmarks, most recently bookmarked first: by id, unique and in the order of
+            # insertion, so cursor pages never tie.
+            models.Index(fields=["user", "-id"], name="posts_bookmark_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} bookmarks {self.post_id}"
+
+
+class PostEdit(models.Model):
+    """An earlier version of an edited post, written by each edit: what the post said before it,
+    and since when (its ``created_at``: the post's creation or the edit before)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="edits", db_index=False)
+    content = models.CharField(max_length=MAX_POST_LENGTH)
+    spoiler_text = models.CharField(max_length=MAX_SPOILER_TEXT_LENGTH, blank=True, default="")
+    sensitive = models.BooleanField(default=False)
+    # The attached images as that version showed them (``media.serializers.post_media_data``).
+    media = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "created_at", "id"], name="posts_postedit_post_idx")]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} as of {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,5 +1,5 @@
 """Reads for posts: querysets that carry what the post serializer needs (author, hashtags, mentions
-and the viewer's like/retweet flags) in a fixed number of queries, holding only the posts the viewer
+and the viewer's like/retweet/bookmark flags) in a fixed number of queries, holding only the posts the viewer
 may see (:mod:`posts.visibility`)."""
 
 from collections.abc import Iterable
@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from media.models import Media
+from media.serializers import post_media_data_of
 from users.models import User
 from users.selectors import relationship_sets
 
 from . import feed, hydration, visibility
-from .models import Hashtag, Like, Post, PostHashtag, Retweet
+from .models import Bookmark, Hashtag, Like, Post, PostEdit, PostHashtag, Retweet
 
 TRENDING_CACHE_SECONDS = 60
 TRENDING_WINDOW = timedelta(hours=24)
@@ -46,12 +47,60 @@ def post_list(*, viewer=None, listing: bool = False, context: visibility.Context
         return qs.annotate(
             is_liked=Exists(Like.objects.filter(user=viewer, post=OuterRef("pk"))),
             is_retweeted=Exists(Retweet.objects.filter(user=viewer, post=OuterRef("pk"))),
+            is_bookmarked=Exists(Bookmark.objects.filter(user=viewer, post=OuterRef("pk"))),
         )
-    return qs.annotate(is_liked=Value(False), is_retweeted=Value(False))
+    return qs.annotate(is_liked=Value(False), is_retweeted=Value(False), is_bookmarked=Value(False))
 
 
 def post_get(*, post_id: int, viewer=None) -> Post:
     return get_object_or_404(post_list(viewer=viewer), pk=post_id)
+
+
+def bookmark_list(*, user) -> QuerySet[Post]:
+    """The posts the user bookmarked and may still see, each with ``bookmark_id`` and
+    ``bookmarked_at`` (its bookmark's), most recently bookmarked first (by ``bookmark_id``)."""
+    return (
+        post_list(viewer=user)
+        .filter(bookmarks__user=user)
+        .annotate(bookmark_id=F("bookmarks__id"), bookmarked_at=F("bookmarks__created_at"))
+        .order_by("-bookmark_id")
+    )
+
+
+def post_list_pinned(*, author_id: int, viewer=None) -> QuerySet[Post]:
+    """The posts the author pinned that the viewer may see, most recently pinned first."""
+    return post_list(viewer=viewer).filter(author_id=author_id, pinned_at__isnull=False).order_by("-pinned_at", "-id")
+
+
+def post_history_list(*, post: Post) -> list[dict]:
+    """The versions of a post, oldest first, the current one last (a post never edited has that
+    one only): ``{content, spoiler_text, sensitive, media, created_at}``, media as
+    ``media.serializers.post_media_data`` (URLs relative). ``post`` is loaded with its media
+    (:func:`post_get`); one query for the earlier versions."""
+    versions = [
+        {
+            "content": edit.content,
+            "spoiler_text": edit.spoiler_text,
+            "sensitive": edit.sensitive,
+            "media": edit.media,
+            "created_at": edit.created_at,
+        }
+        for edit in PostEdit.objects.filter(post=post).order_by("created_at", "id")
+    ]
+    versions.append(post_version_of(post))
+    return versions
+
+
+def post_version_of(post: Post) -> dict:
+    """The post as it reads now, as a version of :func:`post_history_list` (and as
+    ``posts.services.post_update`` keeps it before an edit)."""
+    return {
+        "content": post.content,
+        "spoiler_text": post.spoiler_text,
+        "sensitive": post.sensitive,
+        "media": [post_media_data_of(media) for media in post.media.all()],
+        "created_at": post.edited_at or post.created_at,
+    }
 
 
 def _search_query(text: str) -> SearchQuery:

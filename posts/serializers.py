@@ -10,7 +10,7 @@ from media.serializers import PostMediaSerializer, post_media_data, post_media_r
 from mini_twitter.api.ids import IdField
 from users.serializers import UserSerializer, UserShortSerializer, user_short_data_of, user_short_render
 
-from .models import MAX_POST_LENGTH, Hashtag, Post
+from .models import MAX_POST_LENGTH, MAX_SPOILER_TEXT_LENGTH, Hashtag, Post
 
 
 class MentionSerializer(serializers.Serializer):
@@ -39,12 +39,16 @@ def post_data(
     retweets_count: int,
     replies_count: int,
     visibility: str,
+    spoiler_text: str,
+    sensitive: bool,
+    pinned_at: datetime | None,
     hashtags: Iterable[str],
     mentions: Iterable[tuple[int, str]],
-    media: Iterable[tuple[int, str, str, int, int]],
+    media: Iterable[tuple[int, str, str, int, int, str, float | None, float | None]],
 ) -> dict:
     """A post without the viewer: hashtags by name, mentions as (id, username) by username (any
-    case), media as (id, file name, thumbnail name, width, height) in their order."""
+    case), media as (id, file name, thumbnail name, width, height, description, focus x, focus y)
+    in their order."""
     return {
         "id": id,
         "author": author_id,
@@ -56,13 +60,37 @@ def post_data(
         "retweets_count": retweets_count,
         "replies_count": replies_count,
         "visibility": visibility,
+        "spoiler_text": spoiler_text,
+        "sensitive": bool(sensitive),
         "hashtags": list(hashtags),
         "mentions": [{"id": user_id, "username": username} for user_id, username in mentions],
-        "media": [
-            post_media_data(id=media_id, file=file, thumbnail=thumbnail, width=width, height=height)
-            for media_id, file, thumbnail, width, height in media
-        ],
+        "media": [post_media_tuple_data(item) for item in media],
+        "is_pinned": pinned_at is not None,
     }
+
+
+def post_media_tuple_data(item: tuple) -> dict:
+    """:func:`post_media_data` of an image as (id, file name, thumbnail name, width, height,
+    description, focus x, focus y)."""
+    media_id, file, thumbnail, width, height, description, focus_x, focus_y = item
+    return post_media_data(
+        id=media_id,
+        file=file,
+        thumbnail=thumbnail,
+        width=width,
+        height=height,
+        description=description,
+        focus_x=focus_x,
+        focus_y=focus_y,
+    )
+
+
+def post_media_of(post: Post) -> list[tuple]:
+    """The images of a post loaded with its media, in their order, as :func:`post_data` takes them."""
+    return [
+        (m.pk, m.file.name, m.thumbnail.name, m.width, m.height, m.description, m.focus_x, m.focus_y)
+        for m in post.media.all()
+    ]
 
 
 def post_data_of(post: Post) -> dict:
@@ -78,13 +106,18 @@ def post_data_of(post: Post) -> dict:
         retweets_count=post.retweets_count,
         replies_count=post.replies_count,
         visibility=post.visibility,
+        spoiler_text=post.spoiler_text,
+        sensitive=post.sensitive,
+        pinned_at=post.pinned_at,
         hashtags=[tag.name for tag in post.hashtags.all()],
         mentions=[(user.pk, user.username) for user in post.mentions.all()],
-        media=[(m.pk, m.file.name, m.thumbnail.name, m.width, m.height) for m in post.media.all()],
+        media=post_media_of(post),
     )
 
 
-def post_render(post: dict, *, author: dict, is_liked: bool, is_retweeted: bool, request=None) -> dict:
+def post_render(
+    post: dict, *, author: dict, is_liked: bool, is_retweeted: bool, is_bookmarked: bool = False, request=None
+) -> dict:
     """``PostSerializer``'s representation: a post's :func:`post_data` with its author's
     :func:`user_short_data` and the viewer's flags, URLs made absolute for ``request``."""
     return {
@@ -93,6 +126,7 @@ def post_render(post: dict, *, author: dict, is_liked: bool, is_retweeted: bool,
         "media": [post_media_render(item, request=request) for item in post["media"]],
         "is_liked": bool(is_liked),
         "is_retweeted": bool(is_retweeted),
+        "is_bookmarked": bool(is_bookmarked),
     }
 
 
@@ -102,29 +136,44 @@ def feed_item_render(
     author: dict,
     is_liked: bool,
     is_retweeted: bool,
+    is_bookmarked: bool = False,
     retweeted_by: dict | None,
     feed_id: int,
     request=None,
 ) -> dict:
     """``FeedItemSerializer``'s representation: :func:`post_render` with who retweeted the post
     into the feed (a short form, or None) and the entry's id."""
-    item = post_render(post, author=author, is_liked=is_liked, is_retweeted=is_retweeted, request=request)
+    item = post_render(
+        post,
+        author=author,
+        is_liked=is_liked,
+        is_retweeted=is_retweeted,
+        is_bookmarked=is_bookmarked,
+        request=request,
+    )
     item["retweeted_by"] = user_short_render(retweeted_by, request=request)
     item["feed_id"] = feed_id
     return item
 
 
 class PostSerializer(serializers.ModelSerializer):
-    """A post; ``is_liked``/``is_retweeted`` are the viewer's (false for anonymous viewers). Renders
-    a post loaded by ``posts.selectors`` through :func:`post_render`; the fields declare the shape."""
+    """A post; ``is_liked``/``is_retweeted``/``is_bookmarked`` are the viewer's (false for anonymous
+    viewers), ``is_pinned`` the author's (the same for everyone). Renders a post loaded by
+    ``posts.selectors`` through :func:`post_render`; the fields declare the shape."""
 
     author = UserShortSerializer(read_only=True)
     reply_to = serializers.IntegerField(source="reply_to_id", read_only=True, allow_null=True)
     hashtags = serializers.ListField(child=serializers.CharField(), read_only=True)
     mentions = MentionSerializer(many=True, read_only=True)
     media = PostMediaSerializer(many=True, read_only=True)
+    spoiler_text = serializers.CharField(
+        read_only=True, help_text='A content warning shown in place of the content until opened ("" = none).'
+    )
+    sensitive = serializers.BooleanField(read_only=True, help_text="Whether the media are hidden until opened.")
+    is_pinned = serializers.BooleanField(read_only=True, help_text="Pinned by its author to their profile.")
     is_liked = serializers.BooleanField(read_only=True, default=False)
     is_retweeted = serializers.BooleanField(read_only=True, default=False)
+    is_bookmarked = serializers.BooleanField(read_only=True, default=False, help_text="In the viewer's bookmarks.")
 
     class Meta:
         model = Post
@@ -139,11 +188,15 @@ class PostSerializer(serializers.ModelSerializer):
             "retweets_count",
             "replies_count",
             "visibility",
+            "spoiler_text",
+            "sensitive",
             "hashtags",
             "mentions",
             "media",
+            "is_pinned",
             "is_liked",
             "is_retweeted",
+            "is_bookmarked",
         )
         read_only_fields = fields
 
@@ -153,6 +206,7 @@ class PostSerializer(serializers.ModelSerializer):
             author=user_short_data_of(post.author),
             is_liked=getattr(post, "is_liked", False),
             is_retweeted=getattr(post, "is_retweeted", False),
+            is_bookmarked=getattr(post, "is_bookmarked", False),
             request=self.context.get("request"),
         )
 
@@ -176,10 +230,18 @@ class FeedItemSerializer(PostSerializer):
             author=user_short_data_of(post.author),
             is_liked=getattr(post, "is_liked", False),
             is_retweeted=getattr(post, "is_retweeted", False),
+            is_bookmarked=getattr(post, "is_bookmarked", False),
             retweeted_by=user_short_data_of(retweeted_by) if retweeted_by else None,
             feed_id=post.feed_id,
             request=self.context.get("request"),
         )
+
+
+SPOILER_TEXT_HELP = (
+    f'A content warning shown in place of the content until opened: at most {MAX_SPOILER_TEXT_LENGTH} characters, "" '
+    "for none."
+)
+SENSITIVE_HELP = "Hide the media until opened (default false)."
 
 
 class PostCreateSerializer(serializers.Serializer):
@@ -188,6 +250,14 @@ class PostCreateSerializer(serializers.Serializer):
     )
     media_ids = serializers.ListField(child=IdField(), max_length=4, required=False)
     reply_to = IdField(required=False, allow_null=True)
+    spoiler_text = serializers.CharField(
+        max_length=MAX_SPOILER_TEXT_LENGTH * 4,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=SPOILER_TEXT_HELP,
+    )
+    sensitive = serializers.BooleanField(required=False, help_text=SENSITIVE_HELP)
     visibility = serializers.ChoiceField(
         choices=Post.Visibility.choices,
         required=False,
@@ -201,9 +271,41 @@ class PostCreateSerializer(serializers.Serializer):
 
 
 class PostUpdateSerializer(serializers.Serializer):
+    """An edit: PUT gives the content (and may change the content warning); PATCH any of them."""
+
     content = serializers.CharField(
         max_length=MAX_POST_LENGTH * 4, trim_whitespace=False, help_text="1..280 characters after trimming."
     )
+    spoiler_text = serializers.CharField(
+        max_length=MAX_SPOILER_TEXT_LENGTH * 4,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=SPOILER_TEXT_HELP,
+    )
+    sensitive = serializers.BooleanField(required=False, help_text=SENSITIVE_HELP)
+
+
+class PostVersionSerializer(serializers.Serializer):
+    """One version of a post, as it read from ``created_at`` until the next version."""
+
+    content = serializers.CharField(read_only=True)
+    spoiler_text = serializers.CharField(read_only=True, help_text='The content warning ("" = none).')
+    sensitive = serializers.BooleanField(read_only=True)
+    media = PostMediaSerializer(many=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True, help_text="When this version was written.")
+
+    class Meta:
+        ref_name = "PostVersion"
+
+
+def post_version_render(version: dict, *, request=None) -> dict:
+    """A version (:func:`posts.selectors.post_history_list`) with its media's URLs absolute."""
+    return {
+        **version,
+        "media": [post_media_render(item, request=request) for item in version["media"]],
+        "created_at": _datetime.to_representation(version["created_at"]),
+    }
 
 
 class TrendingHashtagSerializer(serializers.Serializer):

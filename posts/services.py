@@ -1,7 +1,7 @@
-"""Writes for posts, likes and retweets. Counters change with F() inside the writing transaction;
-after commit, feed caches and cached post representations are invalidated and new or removed
-entries go to the Redis home timelines (recorded by :mod:`posts.tasks`: the author's at once,
-followers' by fan-out tasks)."""
+"""Writes for posts (and their edit history), likes, retweets, bookmarks and pins. Counters change
+with F() inside the writing transaction; after commit, feed caches and cached post representations
+are invalidated and new or removed entries go to the Redis home timelines (recorded by
+:mod:`posts.tasks`: the author's at once, followers' by fan-out tasks)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -20,8 +20,20 @@ from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 from users.selectors import relationship_exclude_q
 
-from . import events, feed, hydration, visibility
-from .models import MAX_POST_LENGTH, Hashtag, Like, Mention, Post, PostHashtag, Retweet
+from . import events, feed, hydration, selectors, visibility
+from .models import (
+    MAX_PINNED_POSTS,
+    MAX_POST_LENGTH,
+    MAX_SPOILER_TEXT_LENGTH,
+    Bookmark,
+    Hashtag,
+    Like,
+    Mention,
+    Post,
+    PostEdit,
+    PostHashtag,
+    Retweet,
+)
 from .parsing import extract_hashtags, extract_mentions
 from .tasks import (
     notify_like_task,
@@ -37,6 +49,16 @@ from .visibility import post_is_restricted, post_visibility_for
 
 def clean_content(content: str) -> str:
     return clean_text(content, field="content", noun="post", max_length=MAX_POST_LENGTH)
+
+
+def clean_spoiler_text(spoiler_text: str | None) -> str:
+    return clean_text(
+        spoiler_text,
+        field="spoiler_text",
+        noun="content warning",
+        max_length=MAX_SPOILER_TEXT_LENGTH,
+        allow_empty=True,
+    )
 
 
 def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> dict[int, int]:
@@ -100,14 +122,19 @@ def post_create(
     media_ids=(),
     idempotency_key: str | None = None,
     visibility: str | None = None,
+    spoiler_text: str = "",
+    sensitive: bool = False,
 ) -> Post:
     """Create a post, ``public`` unless ``visibility`` says otherwise (a protected account's posts
-    are all stored as ``followers``). With an ``idempotency_key`` (:mod:`mini_twitter.api.idempotency`), a post the
-    author made with the same key less than an hour ago is returned instead, and nothing changes.
-    The key is stored in the post's row, in the transaction that creates it, so a retry finds the
-    post even when the first answer was lost after commit; a concurrent duplicate waits on the
-    unique key until the first commits, then returns its post."""
+    are all stored as ``followers``), behind the content warning ``spoiler_text`` if any, its
+    media hidden until opened when ``sensitive``. With an ``idempotency_key``
+    (:mod:`mini_twitter.api.idempotency`), a post the author made with the same key less than an
+    hour ago is returned instead, and nothing changes. The key is stored in the post's row, in the
+    transaction that creates it, so a retry finds the post even when the first answer was lost
+    after commit; a concurrent duplicate waits on the unique key until the first commits, then
+    returns its post."""
     content = clean_content(content)
+    spoiler_text = clean_spoiler_text(spoiler_text)
     if visibility is not None and visibility not in Post.Visibility.values:
         raise ValidationError({"visibility": [f"Choose one of: {', '.join(Post.Visibility.values)}."]})
     protected = Profile.objects.filter(pk=author.pk).values_list("is_protected", flat=True).first() or False
@@ -128,6 +155,8 @@ def post_create(
             idempotency_key=idempotency_key,
             expired_id=expired_id,
             audience=visibility,
+            spoiler_text=spoiler_text,
+            sensitive=bool(sensitive),
         )
     except IntegrityError:
         if idempotency_key is None:
@@ -151,6 +180,8 @@ def _post_insert(
     idempotency_key: str | None,
     expired_id: int | None,
     audience: str,
+    spoiler_text: str,
+    sensitive: bool,
 ) -> Post:
     with transaction.atomic():
         if expired_id is not None:
@@ -171,6 +202,8 @@ def _post_insert(
             reply_to_id=reply_to_id,
             idempotency_key=idempotency_key,
             visibility=audience,
+            spoiler_text=spoiler_text,
+            sensitive=sensitive,
         )
         media_attach(post=post, owner=author, media_ids=media_ids)
         tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
@@ -196,17 +229,40 @@ def ensure_author(*, post: Post, user: User) -> None:
         raise PermissionDenied("You can only change your own posts.")
 
 
-def post_update(*, post: Post, user: User, content: str) -> Post:
+def post_update(
+    *,
+    post: Post,
+    user: User,
+    content: str | None = None,
+    spoiler_text: str | None = None,
+    sensitive: bool | None = None,
+) -> Post:
+    """Edit a post: what is given of its content, content warning and sensitivity (the rest, and
+    its media, stay). The version it replaces is kept (``PostEdit``, for its history) in the same
+    transaction; ``edited_at`` is set."""
     ensure_author(post=post, user=user)
-    content = clean_content(content)
+    if content is not None:
+        content = clean_content(content)
+    if spoiler_text is not None:
+        spoiler_text = clean_spoiler_text(spoiler_text)
     with transaction.atomic():
-        post.content = content
-        post.edited_at = timezone.now()
-        # By the row count: a post deleted meanwhile is a 404 (a model save would fail with a 500).
-        if not Post.objects.filter(pk=post.pk).update(content=content, edited_at=post.edited_at):
+        # The row locked, so that the version kept is the one this edit replaces, even when two
+        # edits race. A post deleted meanwhile is a 404 (a model save would fail with a 500).
+        current = Post.objects.select_for_update().filter(pk=post.pk).first()
+        if current is None:
             raise Http404("No such post.")
-        tag_deltas = _set_hashtags(post, extract_hashtags(content))
-        mentioned = _set_mentions(post, extract_mentions(content))
+        before = selectors.post_version_of(current)
+        PostEdit.objects.create(post_id=post.pk, **before)
+        post.content = current.content if content is None else content
+        post.spoiler_text = current.spoiler_text if spoiler_text is None else spoiler_text
+        post.sensitive = current.sensitive if sensitive is None else bool(sensitive)
+        # Never earlier than the version it replaces, whatever the clocks of two web processes say.
+        post.edited_at = max(timezone.now(), before["created_at"])
+        Post.objects.filter(pk=post.pk).update(
+            content=post.content, spoiler_text=post.spoiler_text, sensitive=post.sensitive, edited_at=post.edited_at
+        )
+        tag_deltas = _set_hashtags(post, extract_hashtags(post.content))
+        mentioned = _set_mentions(post, extract_mentions(post.content))
         _count_hashtags(tag_deltas)
         transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
         events.announce_on_commit(events.post_edited, post_id=post.pk)
@@ -339,6 +395,7 @@ def retweet_create(*, user: User, post: Post) -> bool:
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_created(retweet, author_id=post.author_id)
+            events.announce_on_commit(events.retweet_published, retweet_id=retweet.pk)
     except IntegrityError:
         return False
     return True
@@ -354,4 +411,56 @@ def retweet_delete(*, user: User, post: Post) -> bool:
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)
+            events.announce_on_commit(events.retweet_removed, retweet_id=retweet_id, user_id=user.pk)
     return bool(deleted)
+
+
+def bookmark_create(*, user: User, post: Post) -> bool:
+    """Bookmark a post the user may see (idempotent: False when it was bookmarked already)."""
+    if Bookmark.objects.filter(user=user, post=post).exists():
+        return False
+    try:
+        with transaction.atomic():
+            Bookmark.objects.create(user=user, post=post)
+            transaction.on_commit(lambda: hydration.forget_flags(user_id=user.pk, post_id=post.pk))
+    except IntegrityError:
+        return False  # a concurrent request bookmarked it first, or the post is gone
+    return True
+
+
+def bookmark_delete(*, user: User, post: Post) -> bool:
+    """Remove a bookmark (idempotent: False when there was none)."""
+    with transaction.atomic():
+        deleted, _ = Bookmark.objects.filter(user=user, post=post).delete()
+        if deleted:
+            transaction.on_commit(lambda: hydration.forget_flags(user_id=user.pk, post_id=post.pk))
+    return bool(deleted)
+
+
+def pin_create(*, user: User, post: Post) -> bool:
+    """Pin one of the user's own posts to their profile (403 for anyone else's; idempotent: False
+    when pinned already); at most ``MAX_PINNED_POSTS`` at a time (400)."""
+    ensure_author(post=post, user=user)
+    with transaction.atomic():
+        # The author's row serializes their pins, so two concurrent pins can't both be the fifth.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+        pinned = set(Post.objects.filter(author=user, pinned_at__isnull=False).values_list("pk", flat=True))
+        if post.pk in pinned:
+            return False
+        if len(pinned) >= MAX_PINNED_POSTS:
+            raise DomainError(f"You can pin at most {MAX_PINNED_POSTS} posts.")
+        if not Post.objects.filter(pk=post.pk).update(pinned_at=timezone.now()):
+            raise Http404("No such post.")
+        transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
+    return True
+
+
+def pin_delete(*, user: User, post: Post) -> bool:
+    """Unpin one of the user's own posts (403 for anyone else's; idempotent: False when it was not
+    pinned)."""
+    ensure_author(post=post, user=user)
+    with transaction.atomic():
+        changed = Post.objects.filter(pk=post.pk, pinned_at__isnull=False).update(pinned_at=None)
+        if changed:
+            transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
+    return bool(changed)

@@ -2,13 +2,15 @@
 store's versions, and the Redis home timeline right after commit: the followee's recent entries
 merged in, or removed; recorded with the follow, see :mod:`posts.tasks`), a read that finds a Redis
 timeline missing has it rebuilt, and a changed user or profile changes the short user form cached
-for feed items. A deactivated or reactivated account's likes, retweets and replies are recounted.
+for feed items, as a changed image (its alt text) changes its post's cached representation. A
+deactivated or reactivated account's likes, retweets and replies are recounted.
 """
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from media.models import Media
 from outbox.services import enqueue_transient
 from users.models import Follow, Profile, User
 from users.signals import user_activity_changed
@@ -50,6 +52,21 @@ def user_changed(sender, instance, update_fields=None, **kwargs) -> None:
         return  # a login, a bio, settings: not in the short form
     user_id = instance.pk
     transaction.on_commit(lambda: hydration.forget_users([user_id]))
+
+
+# What a post's representation shows of its images that their owner may change after upload.
+MEDIA_DETAIL_FIELDS = {"description", "focus_x", "focus_y"}
+
+
+@receiver(post_save, sender=Media)
+def media_changed(sender, instance: Media, created: bool = False, update_fields=None, **kwargs) -> None:
+    """An attached image's alt text or focal point changed: its post's cached representation goes."""
+    if created or instance.post_id is None:
+        return
+    if update_fields is not None and not set(update_fields) & MEDIA_DETAIL_FIELDS:
+        return
+    post_id = instance.post_id
+    transaction.on_commit(lambda: hydration.forget_posts([post_id]))
 
 
 @receiver(user_activity_changed)

@@ -1,4 +1,5 @@
-"""HTTP endpoints for posts, likes, retweets, replies, the home feed, trending, hashtags and search."""
+"""HTTP endpoints for posts, likes, retweets, bookmarks, pins, edit history, replies, the home feed,
+trending, hashtags and search."""
 
 from django.utils.decorators import method_decorator
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,11 +29,29 @@ from .serializers import (
     PostCreateSerializer,
     PostSerializer,
     PostUpdateSerializer,
+    PostVersionSerializer,
     SearchResultSerializer,
     TrendingHashtagSerializer,
+    post_version_render,
 )
 
 ERROR = openapi.Response("Error", DetailSerializer)
+TRUE_VALUES = ("true", "1")
+
+
+class PostListPagination(CursorPagination):
+    """The post list, newest first; an author's pinned posts (``?pinned=true``) most recently pinned
+    first."""
+
+    def get_ordering(self, request, queryset, view):
+        if request.query_params.get("pinned", "").lower() in TRUE_VALUES:
+            return ("-pinned_at", "-id")
+        return super().get_ordering(request, queryset, view)
+
+
+class BookmarkCursorPagination(CursorPagination):
+    # Bookmark ids are unique and in the order of bookmarking: pages never tie.
+    ordering = ("-bookmark_id",)
 
 
 class PostViewSet(
@@ -44,7 +63,7 @@ class PostViewSet(
 
     serializer_class = PostSerializer
     permission_classes = [IsAuthenticatedOrReadOnly, IsOwner]
-    pagination_class = CursorPagination
+    pagination_class = PostListPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = PostFilter
     lookup_value_regex = ID_PATTERN
@@ -62,10 +81,14 @@ class PostViewSet(
 
     @swagger_auto_schema(
         operation_description=(
-            "All posts the viewer may see, newest first (cursor pagination); `unlisted` posts only with `?author=`."
-        )
+            "All posts the viewer may see, newest first (cursor pagination); `unlisted` posts only with `?author=`; "
+            "`?pinned=true&author=<id>`: that author's pinned posts, most recently pinned first."
+        ),
+        responses={200: paginated(PostSerializer), 400: VALIDATION_ERROR},
     )
     def list(self, request, *args, **kwargs):
+        if request.query_params.get("pinned", "").lower() in TRUE_VALUES and not request.query_params.get("author"):
+            raise exceptions.ValidationError({"pinned": ["Pinned posts are listed for one author: give `author`."]})
         return super().list(request, *args, **kwargs)
 
     @swagger_auto_schema(responses={200: PostSerializer, 404: ERROR})
@@ -79,7 +102,7 @@ class PostViewSet(
             201: PostSerializer,
             400: (
                 "Empty or too long content, unknown reply_to or media ids, a bad Idempotency-Key, an unknown "
-                "visibility."
+                "visibility, a content warning over 100 characters."
             ),
         },
     )
@@ -97,25 +120,45 @@ class PostViewSet(
             media_ids=data.get("media_ids") or (),
             idempotency_key=key,
             visibility=data.get("visibility"),
+            spoiler_text=data.get("spoiler_text", ""),
+            sensitive=data.get("sensitive", False),
         )
         return self._post_response(post.pk, status.HTTP_201_CREATED)
 
     @swagger_auto_schema(
-        request_body=PostUpdateSerializer, responses={200: PostSerializer, 400: "Bad content.", 403: ERROR, 404: ERROR}
+        request_body=PostUpdateSerializer,
+        responses={200: PostSerializer, 400: "Bad content or content warning.", 403: ERROR, 404: ERROR},
     )
     def update(self, request, id=None):
-        post = visibility.post_get_visible(viewer=request.user, post_id=id)
-        self.check_object_permissions(request, post)  # someone else's post: 403 whatever the body
-        serializer = PostUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.post_update(post=post, user=request.user, content=serializer.validated_data["content"])
-        return self._post_response(post.pk)
+        """Edit your post (`content` required; `spoiler_text`, `sensitive` optional). The version it
+        replaces stays in the post's history."""
+        return self._edit(request, id, partial=False)
 
     @swagger_auto_schema(
-        request_body=PostUpdateSerializer, responses={200: PostSerializer, 400: "Bad content.", 403: ERROR, 404: ERROR}
+        request_body=PostUpdateSerializer,
+        responses={200: PostSerializer, 400: "Bad content or content warning.", 403: ERROR, 404: ERROR},
     )
     def partial_update(self, request, id=None):
-        return self.update(request, id=id)
+        """Edit your post: any of `content`, `spoiler_text`, `sensitive` (at least one, else 400). The
+        version it replaces stays in the post's history."""
+        return self._edit(request, id, partial=True)
+
+    def _edit(self, request, id, *, partial: bool) -> Response:
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        self.check_object_permissions(request, post)  # someone else's post: 403 whatever the body
+        serializer = PostUpdateSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not data:
+            raise exceptions.ValidationError({"content": ["Give the content, spoiler_text or sensitive to change."]})
+        services.post_update(
+            post=post,
+            user=request.user,
+            content=data.get("content"),
+            spoiler_text=data.get("spoiler_text"),
+            sensitive=data.get("sensitive"),
+        )
+        return self._post_response(post.pk)
 
     @swagger_auto_schema(responses={204: "Deleted.", 403: ERROR, 404: ERROR})
     def destroy(self, request, id=None):
@@ -156,6 +199,65 @@ class PostViewSet(
         post = visibility.post_get_visible(viewer=request.user, post_id=id)
         services.retweet_delete(user=request.user, post=post)
         return self._post_response(post.pk)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 401: ERROR, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def bookmark(self, request, id=None):
+        """Bookmark a post (idempotent); only you see your bookmarks (`is_bookmarked`)."""
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.bookmark_create(user=request.user, post=post)
+        return self._post_response(post.pk)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 401: ERROR, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def unbookmark(self, request, id=None):
+        """Remove a bookmark (idempotent)."""
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.bookmark_delete(user=request.user, post=post)
+        return self._post_response(post.pk)
+
+    @swagger_auto_schema(
+        manual_parameters=CURSOR_PARAMETERS,
+        responses={200: paginated(PostSerializer), 400: VALIDATION_ERROR, 401: ERROR},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        permission_classes=[IsAuthenticated],
+        pagination_class=BookmarkCursorPagination,
+        filter_backends=[],
+    )
+    def bookmarks(self, request):
+        """My bookmarks, most recently bookmarked first (posts I may no longer see are left out)."""
+        page = self.paginate_queryset(selectors.bookmark_list(user=request.user))
+        return self.get_paginated_response(PostSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    @swagger_auto_schema(
+        request_body=no_body, responses={200: PostSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def pin(self, request, id=None):
+        """Pin your post to your profile (idempotent): your own posts only (403), at most 5 at a time
+        (400). `?author=<id>&pinned=true` lists them."""
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.pin_create(user=request.user, post=post)
+        return self._post_response(post.pk)
+
+    @swagger_auto_schema(request_body=no_body, responses={200: PostSerializer, 401: ERROR, 403: ERROR, 404: ERROR})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def unpin(self, request, id=None):
+        """Unpin your post (idempotent): your own posts only (403)."""
+        post = visibility.post_get_visible(viewer=request.user, post_id=id)
+        services.pin_delete(user=request.user, post=post)
+        return self._post_response(post.pk)
+
+    @swagger_auto_schema(responses={200: PostVersionSerializer(many=True), 404: ERROR})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, id=None):
+        """The versions of a post, oldest first, the current one last (one version for a post never
+        edited)."""
+        post = selectors.post_get(post_id=id, viewer=request.user)
+        return Response([post_version_render(v, request=request) for v in selectors.post_history_list(post=post)])
 
     @swagger_auto_schema(manual_parameters=CURSOR_PARAMETERS, responses={200: paginated(PostSerializer), 404: ERROR})
     @action(detail=True, methods=["get"], pagination_class=OldestFirstCursorPagination, filter_backends=[])

@@ -6,7 +6,10 @@ listener by the stream itself.
   ``TIMELINE_FANOUT_BATCH``, each batch its own task when there are several), and, when it is
   ``public`` and its author neither protected nor deactivated, to its hashtags' groups and, unless
   it replies to someone else, to the public group (as Mastodon broadcasts).
-- A deleted status's id goes wherever the status may have gone."""
+- A reblog (a retweet) goes to the reblogger's home group and their followers', never to the public
+  or hashtag streams (as Mastodon broadcasts).
+- A deleted status's id goes wherever the status may have gone, an undone reblog's to the
+  reblogger's home audience."""
 
 import logging
 from collections.abc import Iterable
@@ -16,9 +19,10 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from outbox.services import enqueue_transient
-from posts.models import Hashtag, Post
+from posts.models import Hashtag, Post, Retweet
 from users.models import Follow
 
+from ..entities.status import reblog_status_id
 from .groups import PUBLIC, hashtag_group, home_group, tag_channel
 
 logger = logging.getLogger(__name__)
@@ -115,3 +119,37 @@ def _home_fanout(message: dict, author_id: int, batch_task) -> None:
         return
     for batch in batches:
         enqueue_transient(batch_task, message=message, user_ids=batch)
+
+
+def reblog_announce(*, retweet_id: int, batch_task=None) -> None:
+    row = (
+        Retweet.objects.filter(pk=retweet_id)
+        .values(
+            "user_id",
+            "user__is_active",
+            "post__author_id",
+            "post__author__is_active",
+            "post__visibility",
+            "post__author__profile__is_protected",
+        )
+        .first()
+    )
+    if row is None or not (row["user__is_active"] and row["post__author__is_active"]):
+        return
+    message = {
+        "type": "mastodon.status",
+        "event": "update",
+        "status_id": reblog_status_id(retweet_id),
+        "retweet_id": retweet_id,
+        "reblogger_id": row["user_id"],
+        "author_id": row["post__author_id"],
+        "visibility": row["post__visibility"],
+        "protected": bool(row["post__author__profile__is_protected"]),
+        "version": "",
+    }
+    _home_fanout(message, row["user_id"], batch_task)
+
+
+def reblog_removed_announce(*, retweet_id: int, user_id: int, batch_task=None) -> None:
+    message = {"type": "mastodon.status", "event": "delete", "status_id": reblog_status_id(retweet_id)}
+    _home_fanout(message, user_id, batch_task)

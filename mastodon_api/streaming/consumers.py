@@ -131,7 +131,7 @@ class ServerSentEventsConsumer(StreamingMixin, AsyncConsumer):
                 ],
             )
             raise StopConsumer
-        if self.scope.get("method") not in ("GET", "HEAD"):
+        if self.scope.get("method") != "GET":
             await self._error(405, "Method not allowed")
             raise StopConsumer
         params = query_params(self.scope)

@@ -6,7 +6,7 @@ from django.db import transaction
 from outbox.services import enqueue_transient
 from realtime.events import CLOSE_AUTH_FAILED, close_group
 
-from ..tasks import stream_status_removed_task, stream_status_task
+from ..tasks import stream_reblog_removed_task, stream_reblog_task, stream_status_removed_task, stream_status_task
 from .groups import token_group
 
 
@@ -28,6 +28,14 @@ def post_removed_stream(
         visibility=visibility,
         hashtag_ids=list(hashtag_ids),
     )
+
+
+def retweet_published_stream(sender, *, retweet_id: int, **kwargs) -> None:
+    enqueue_transient(stream_reblog_task, retweet_id=retweet_id)
+
+
+def retweet_removed_stream(sender, *, retweet_id: int, user_id: int, **kwargs) -> None:
+    enqueue_transient(stream_reblog_removed_task, retweet_id=retweet_id, user_id=user_id)
 
 
 def access_token_deleted_close_streams(sender, *, instance, **kwargs) -> None:

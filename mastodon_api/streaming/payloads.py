@@ -12,12 +12,14 @@ from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 
+from posts.models import Retweet
 from posts.selectors import post_list
 from posts.visibility import post_visible
 from users.models import User
+from users.selectors import relationship_sets
 
 from ..entities.notification import notification_entities
-from ..entities.status import status_entities
+from ..entities.status import Reblog, status_entities
 from ..views.rendering import post_dicts
 
 VIEWER_FLAGS = ("favourited", "reblogged", "bookmarked", "pinned")
@@ -30,18 +32,29 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def status_json(status_id: int, *, request) -> str | None:
-    """The Status of a post, for its author's audience; None when it is gone."""
-    author = User.objects.filter(posts__id=status_id, is_active=True).first()
+def status_json(message: dict, *, request) -> str | None:
+    """The Status of a post (or of a reblog: ``retweet_id``), for its author's audience; None when
+    it is gone."""
+    reblog = None
+    post_id = message["status_id"]
+    if message.get("retweet_id"):
+        row = Retweet.objects.filter(pk=message["retweet_id"]).values("post_id", "user_id", "created_at").first()
+        if row is None:
+            return None
+        post_id = row["post_id"]
+        reblog = Reblog(message["retweet_id"], row["user_id"], row["created_at"])
+    author = User.objects.filter(posts__id=post_id, is_active=True).first()
     if author is None:
         return None
-    data = post_dicts(post_list(viewer=author).filter(pk=status_id), request=request)
-    statuses = status_entities([(post, None) for post in data], viewer=author, request=request)
+    data = post_dicts(post_list(viewer=author).filter(pk=post_id), request=request)
+    statuses = status_entities([(post, reblog) for post in data], viewer=author, request=request)
     if not statuses:
         return None
     status = statuses[0]
-    for flag in VIEWER_FLAGS:
-        status[flag] = False
+    for entity in (status, status.get("reblog")):
+        for flag in VIEWER_FLAGS:
+            if entity is not None and flag in entity:
+                entity[flag] = False
     return dumps(status)
 
 
@@ -55,7 +68,7 @@ async def status_payload(message: dict, *, request) -> str | None:
     )
     future = _rendered.get(key)
     if future is None:
-        future = asyncio.ensure_future(database_sync_to_async(status_json)(message["status_id"], request=request))
+        future = asyncio.ensure_future(database_sync_to_async(status_json)(message, request=request))
         _rendered[key] = future
         while len(_rendered) > RENDERED_KEPT:
             _rendered.popitem(last=False)
@@ -63,7 +76,11 @@ async def status_payload(message: dict, *, request) -> str | None:
 
 
 def status_visible(viewer, message: dict) -> bool:
-    """The visibility rule for a streamed status, with blocks and mutes (as in the home feed)."""
+    """The visibility rule for a streamed status, with blocks and mutes (as in the home feed); a
+    reblog also needs its reblogger not hidden from the viewer."""
+    reblogger = message.get("reblogger_id")
+    if reblogger is not None and reblogger in relationship_sets(viewer).hidden(mutes=True):
+        return False
     return post_visible(
         viewer,
         post={"visibility": message["visibility"], "author": message["author_id"]},

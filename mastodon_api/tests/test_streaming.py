@@ -78,7 +78,9 @@ class EventStream:
         await self.communicator.wait(TIMEOUT)
 
 
-async def open_stream(path: str, token: str | None = None, *, query_token: bool = False) -> EventStream:
+async def open_stream(
+    path: str, token: str | None = None, *, query_token: bool = False, method: str = "GET"
+) -> EventStream:
     path, _, query = path.partition("?")
     headers = [(b"host", b"testserver")]
     if token and query_token:
@@ -88,7 +90,7 @@ async def open_stream(path: str, token: str | None = None, *, query_token: bool 
     scope = {
         "type": "http",
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -104,6 +106,7 @@ async def open_stream(path: str, token: str | None = None, *, query_token: bool 
     assert start["type"] == "http.response.start", start
     stream = EventStream(communicator, start)
     if stream.status == 200:
+        assert stream.headers["access-control-allow-origin"] == "*"
         assert await stream.chunk() == ":)\n"
     return stream
 
@@ -355,6 +358,21 @@ def test_invalid_app_and_deactivated_tokens_are_401(bob, mastodon_token):
     run(scenario)
 
 
+def test_preflight_and_other_methods(bob, mastodon_token):
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        preflight = await open_stream("/api/v1/streaming/user", method="OPTIONS")
+        assert preflight.status == 204
+        assert preflight.headers["access-control-allow-origin"] == "*"
+        assert "authorization" in preflight.headers["access-control-allow-headers"]
+        posted = await open_stream("/api/v1/streaming/user", token, method="POST")
+        assert posted.status == 405
+        assert await error_of(posted) == {"error": "Method not allowed"}
+
+    run(scenario)
+
+
 def test_heartbeat(bob, mastodon_token, settings):
     settings.MASTODON_STREAMING_HEARTBEAT = 0.1
     token = mastodon_token(bob, "read")
@@ -495,5 +513,63 @@ def test_deactivating_the_account_ends_its_streams(bob, mastodon_token):
         await sync_to_async(bob.save)()
         end = await stream.communicator.receive_output(TIMEOUT)
         assert end["more_body"] is False
+
+    run(scenario)
+
+
+def test_reblogs_reach_the_rebloggers_followers_and_unreblogs_delete_them(alice, bob, mastodon_token):
+    carol = UserFactory(username="carol")
+    native(bob).post(f"/api/users/{carol.id}/follow/")
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        stream = await open_stream("/api/v1/streaming/user", token)
+        post_id = await post(alice, "worth sharing")
+        await stream.nothing()  # bob does not follow alice
+        await act(carol, "post", f"/api/posts/{post_id}/retweet/")
+        event, data = await stream.event()
+        status = json.loads(data)
+        assert event == "update"
+        assert status["account"]["id"] == str(carol.id)
+        assert status["reblog"]["id"] == str(post_id)
+        assert status["reblog"]["account"]["id"] == str(alice.id)
+        assert int(status["id"]) > 2**62
+        await act(carol, "post", f"/api/posts/{post_id}/unretweet/")
+        assert await stream.event() == ("delete", status["id"])
+        await stream.close()
+
+    run(scenario)
+
+
+def test_a_reblog_of_a_blocked_author_never_arrives(alice, bob, mastodon_token):
+    carol = UserFactory(username="carol")
+    native(bob).post(f"/api/users/{carol.id}/follow/")
+    native(bob).post(f"/api/users/{alice.id}/block/")
+    token = mastodon_token(bob, "read")
+
+    async def scenario():
+        stream = await open_stream("/api/v1/streaming/user", token)
+        post_id = await post(alice, "from someone bob blocks")
+        await act(carol, "post", f"/api/posts/{post_id}/retweet/")
+        await stream.nothing()
+        await stream.close()
+
+    run(scenario)
+
+
+def test_home_fanout_in_batches_reaches_every_follower(alice, bob, mastodon_token, settings):
+    settings.TIMELINE_FANOUT_BATCH = 1  # alice, then each follower: one batch task each
+    carol = UserFactory(username="carol")
+    for follower in (bob, carol):
+        native(follower).post(f"/api/users/{alice.id}/follow/")
+    tokens = [mastodon_token(user, "read") for user in (alice, bob, carol)]
+
+    async def scenario():
+        streams = [await open_stream("/api/v1/streaming/user", token) for token in tokens]
+        post_id = await post(alice, "to all of you")
+        for stream in streams:
+            event, data = await stream.event()
+            assert (event, json.loads(data)["id"]) == ("update", str(post_id))
+            await stream.close()
 
     run(scenario)

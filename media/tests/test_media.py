@@ -21,7 +21,19 @@ from users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 MEDIA = "/api/media/"
-FIELDS = {"id", "url", "thumbnail_url", "width", "height", "content_type", "size", "created_at"}
+FIELDS = {
+    "id",
+    "url",
+    "thumbnail_url",
+    "width",
+    "height",
+    "content_type",
+    "size",
+    "description",
+    "focus_x",
+    "focus_y",
+    "created_at",
+}
 
 
 def post_file(client, file):
@@ -213,7 +225,7 @@ def test_post_with_media_in_order(auth_client):
     assert response.status_code == 201
     media = response.json()["media"]
     assert [m["id"] for m in media] == ordered
-    assert set(media[0]) == {"id", "url", "thumbnail_url", "width", "height"}
+    assert set(media[0]) == {"id", "url", "thumbnail_url", "width", "height", "description", "focus_x", "focus_y"}
     assert media[0]["width"] == 12
     listed = auth_client.get("/api/posts/").json()["results"][0]["media"]
     assert [m["id"] for m in listed] == ordered

@@ -71,6 +71,18 @@ def test_the_post_page_shows_author_media_replies_hashtags_and_counts(client, st
     assert client.get(f"{POSTS}add/").status_code == 403
 
 
+def test_the_post_page_shows_the_content_warning_alt_text_and_earlier_versions(client, staff, client_for):
+    author = UserFactory()
+    api = client_for(author)
+    media_id = api.post("/api/media/", {"file": upload(), "description": "a red sky"}, format="multipart").json()["id"]
+    body = {"content": "first words", "spoiler_text": "weather", "media_ids": [media_id]}
+    post_id = api.post("/api/posts/", body, format="json").json()["id"]
+    api.patch(f"/api/posts/{post_id}/", {"content": "second words"}, format="json")
+    page = client.get(f"{POSTS}{post_id}/change/").content.decode()
+    assert "weather" in page and 'alt="a red sky"' in page
+    assert "[weather] first words" in page and "second words" in page
+
+
 def test_staff_delete_posts_through_the_service(client, staff, django_capture_on_commit_callbacks):
     author = UserFactory()
     parent = PostFactory()

@@ -177,3 +177,44 @@ def test_edits_racing_the_deletion_of_their_post_are_applied_first_or_404(live_s
     from posts.models import Hashtag
 
     assert set(Hashtag.objects.values_list("posts_count", flat=True)) <= {0}
+
+
+def test_racing_pins_never_pin_more_than_five(live_services):
+    author = UserFactory()
+    posts = [PostFactory(author=author) for _ in range(8)]
+    statuses = []
+
+    def pin(i: int) -> None:
+        statuses.append(client(author).post(f"/api/posts/{posts[i].id}/pin/").status_code)
+
+    run_in_threads(len(posts), pin)
+    assert sorted(statuses) == [200] * 5 + [400] * 3
+    assert Post.objects.filter(author=author, pinned_at__isnull=False).count() == 5
+
+
+def test_same_bookmark_raced_by_one_user_is_stored_once(live_services):
+    from posts.models import Bookmark
+
+    post, reader = PostFactory(), UserFactory()
+    run_in_threads(6, lambda i: client(reader).post(f"/api/posts/{post.id}/bookmark/"))
+    assert Bookmark.objects.filter(post=post, user=reader).count() == 1
+
+
+def test_racing_edits_each_keep_the_version_they_replace(live_services):
+    from posts.models import PostEdit
+
+    author = UserFactory()
+    post = PostFactory(author=author, content="original")
+
+    def edit(i: int) -> None:
+        assert (
+            client(author).patch(f"/api/posts/{post.id}/", {"content": f"edit {i}"}, format="json").status_code == 200
+        )
+
+    run_in_threads(6, edit)
+    versions = client(author).get(f"/api/posts/{post.id}/history/").json()
+    contents = [v["content"] for v in versions]
+    # Every version appears once, each edit replacing the one before it: a chain, not a fork.
+    assert contents[0] == "original" and len(contents) == 7 == len(set(contents))
+    assert PostEdit.objects.filter(post=post).count() == 6
+    assert [v["created_at"] for v in versions] == sorted(v["created_at"] for v in versions)

@@ -20,11 +20,15 @@ POST_FIELDS = {
     "retweets_count",
     "replies_count",
     "visibility",
+    "spoiler_text",
+    "sensitive",
     "hashtags",
     "mentions",
     "media",
+    "is_pinned",
     "is_liked",
     "is_retweeted",
+    "is_bookmarked",
 }
 
 

@@ -12,8 +12,8 @@ from django.db.models import Q
 from mastodon_api.tests.tokens import issue_token, mastodon_ids
 from notifications.models import Notification
 from notifications.services import notification_create_mentions
-from posts import hydration, visibility
-from posts.models import Like
+from posts import hydration, services, visibility
+from posts.models import Like, Post
 from posts.tests.conftest import use_feed_backend
 from posts.tests.factories import PostFactory
 from posts.tests.reads import listed_ids
@@ -126,6 +126,18 @@ def fresh_mastodon_trends(client, world, path) -> list[dict]:
     return mastodon(client, world).get(path).json()
 
 
+def pinned_ids(client, world) -> list[int]:
+    """The writer's pinned posts as the client sees them, once the writer has pinned ``hidden``."""
+    services.pin_create(user=world["writer"], post=Post.objects.get(pk=world["hidden"]))
+    return listed_ids(client.get("/api/posts/", {"author": world["writer"].id, "pinned": "true"}))
+
+
+def bookmarked_ids(client, world) -> list[int]:
+    """The client's bookmarks, once it has bookmarked ``hidden`` (while it could)."""
+    client.post(f"/api/posts/{world['hidden']}/bookmark/")
+    return listed_ids(client.get("/api/posts/bookmarks/"))
+
+
 def microblog(client, world):
     client.force_authenticate(user=None)
     client.credentials(HTTP_API_KEY=world["key"])
@@ -151,6 +163,16 @@ READ_PATHS = {
     ("post", "/posts/{id}/retweet/"): lambda c, w: c.post(f"/api/posts/{w['hidden']}/retweet/").status_code != 404,
     ("post", "/posts/{id}/unretweet/"): lambda c, w: c.post(f"/api/posts/{w['hidden']}/unretweet/").status_code != 404,
     ("get", "/posts/{id}/replies/"): lambda c, w: c.get(f"/api/posts/{w['hidden']}/replies/").status_code != 404,
+    ("post", "/posts/{id}/bookmark/"): lambda c, w: c.post(f"/api/posts/{w['hidden']}/bookmark/").status_code != 404,
+    ("post", "/posts/{id}/unbookmark/"): lambda c, w: (
+        c.post(f"/api/posts/{w['hidden']}/unbookmark/").status_code != 404
+    ),
+    ("get", "/posts/bookmarks/"): lambda c, w: w["hidden"] in bookmarked_ids(c, w),
+    # Someone else's post: 403 while visible, 404 once hidden.
+    ("post", "/posts/{id}/pin/"): lambda c, w: c.post(f"/api/posts/{w['hidden']}/pin/").status_code != 404,
+    ("post", "/posts/{id}/unpin/"): lambda c, w: c.post(f"/api/posts/{w['hidden']}/unpin/").status_code != 404,
+    ("get", "/posts/?pinned="): lambda c, w: w["hidden"] in pinned_ids(c, w),
+    ("get", "/posts/{id}/history/"): lambda c, w: c.get(f"/api/posts/{w['hidden']}/history/").status_code != 404,
     ("get", "/posts/{id}/replies/ (of its parent)"): lambda c, w: (
         w["hidden"] in listed_ids(c.get(f"/api/posts/{w['parent']}/replies/"))
     ),
