@@ -13,6 +13,9 @@ from .entities import assert_account, assert_status, links, query_count
 
 pytestmark = pytest.mark.django_db
 
+# Mastodon.py told the server's version, so that it does not read /api/v1/instance first.
+CLIENT_OPTIONS = {"version_check_mode": "created", "mastodon_version": "4.3.0"}
+
 URL = "/api/v1/notifications"
 Type = Notification.Type
 
@@ -160,6 +163,7 @@ def test_unread_count(mastodon_client, user):
     NotificationFactory(recipient=user, is_read=True)
     client = mastodon_client(user, "read:notifications")
     assert client.get(f"{URL}/unread_count").json() == {"count": 2}
+    assert client.get(f"{URL}/unread_count/").json() == {"count": 2}  # a trailing slash is the same path
     assert client.get(f"{URL}/unread_count", {"types[]": "follow"}).json() == {"count": 1}
     assert client.get(f"{URL}/unread_count", {"limit": 1}).json() == {"count": 1}
 
@@ -197,3 +201,28 @@ def test_query_count_does_not_grow_with_the_page(mastodon_client, user):
     add(19)
     assert len(client.get(URL, {"limit": 80}).json()) == 60
     assert query_count(lambda: client.get(URL, {"limit": 80})) == one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mastodon_py_reads_pages_and_dismisses_notifications(live_server, mastodon_token):
+    from mastodon import Mastodon
+
+    me = UserFactory()
+    follows = [follow(me) for _ in range(3)]
+    liked = of_type(me, Type.LIKE)
+    client = Mastodon(access_token=mastodon_token(me), api_base_url=live_server.url, **CLIENT_OPTIONS)
+    page = client.notifications(limit=2)
+    assert [int(n.id) for n in page] == [liked.pk, follows[2].pk]
+    assert page[0].type == "favourite" and int(page[0].status.id) == liked.post_id
+    older = client.fetch_next(page)
+    assert [int(n.id) for n in older] == [follows[1].pk, follows[0].pk]
+    assert [int(n.id) for n in client.fetch_previous(older)] == [liked.pk, follows[2].pk]
+    assert [int(n.id) for n in client.notifications(types=["follow"], account_id=follows[0].actor_id)] == [
+        follows[0].pk
+    ]
+    assert int(client.notifications(id=liked.pk).account.id) == liked.actor_id
+    assert client.notifications_unread_count().count == 4
+    client.notifications_dismiss(liked.pk)
+    assert [int(n.id) for n in client.notifications()] == [f.pk for f in reversed(follows)]
+    client.notifications_clear()
+    assert client.notifications() == []

@@ -16,6 +16,9 @@ from .entities import assert_account
 
 pytestmark = pytest.mark.django_db
 
+# Mastodon.py told the server's version, so that it does not read /api/v1/instance first.
+CLIENT_OPTIONS = {"version_check_mode": "created", "mastodon_version": "4.3.0"}
+
 URL = "/api/v1/reports"
 REPORT_KEYS = {
     "id", "action_taken", "action_taken_at", "category", "comment", "forwarded", "created_at", "status_ids",
@@ -120,3 +123,17 @@ def test_filing_is_throttled_with_the_native_endpoint(mastodon_client, client_fo
     response = client.post(URL, {"account_id": other_user.pk}, format="json")
     assert response.status_code == 429 and response.json() == {"error": "Too many requests"}
     assert Report.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mastodon_py_files_a_report(live_server, mastodon_token):
+    from mastodon import Mastodon
+
+    me, spammer = UserFactory(), UserFactory()
+    post = PostFactory(author=spammer)
+    client = Mastodon(access_token=mastodon_token(me), api_base_url=live_server.url, **CLIENT_OPTIONS)
+    report = client.report(spammer.pk, status_ids=[post.pk], comment="buy now", category="spam")
+    assert int(report.target_account.id) == spammer.pk and [int(i) for i in report.status_ids] == [post.pk]
+    assert report.category == "spam" and report.action_taken is False
+    stored = Report.objects.get()
+    assert (stored.reporter, stored.reason, stored.comment) == (me, "spam", "buy now")

@@ -15,6 +15,9 @@ from .entities import assert_account, assert_status, links, query_count
 
 pytestmark = pytest.mark.django_db
 
+# Mastodon.py told the server's version, so that it does not read /api/v1/instance first.
+CLIENT_OPTIONS = {"version_check_mode": "created", "mastodon_version": "4.3.0"}
+
 SEARCH = "/api/v2/search"
 TAG_KEYS = {"id", "name", "url", "history"}
 
@@ -236,9 +239,29 @@ def test_a_tag_and_one_never_used(mastodon_client, user):
     assert tag["history"][0]["uses"] == "1"
     anonymous = mastodon_client().get("/api/v1/tags/cats").json()
     assert_tag(anonymous, user=False)
+    assert mastodon_client().get("/api/v1/tags/cats/").json() == anonymous  # a trailing slash is the same path
     unknown = mastodon_client().get("/api/v1/tags/Nothing_yet").json()
     assert unknown["id"] == "" and unknown["name"] == "Nothing_yet"
     assert {day["uses"] for day in unknown["history"]} == {"0"}
     response = mastodon_client().get("/api/v1/tags/no-tag")
     assert response.status_code == 404 and response.json() == {"error": "Record not found"}
     assert mastodon_client(user).post("/api/v1/tags/cats/follow").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mastodon_py_searches_and_reads_trends_and_tags(live_server, mastodon_token):
+    from mastodon import Mastodon
+
+    me, writer = UserFactory(), UserFactory(username="writer")
+    post = PostFactory(author=writer, content="writing about #pottery")
+    client = Mastodon(access_token=mastodon_token(me), api_base_url=live_server.url, **CLIENT_OPTIONS)
+    found = client.search_v2("pottery")
+    assert [int(s.id) for s in found.statuses] == [post.pk]
+    assert [tag.name for tag in found.hashtags] == ["pottery"]
+    assert [int(a.id) for a in client.search_v2("writer", result_type="accounts").accounts] == [writer.pk]
+    resolved = client.search_v2(f"{live_server.url}/@writer/{post.pk}")
+    assert [int(s.id) for s in resolved.statuses] == [post.pk]
+    trends = client.trending_tags()
+    assert [tag.name for tag in trends] == ["pottery"] and trends[0].history[0].uses == "1"
+    tag = client.tag("Pottery")
+    assert tag.name == "pottery" and tag.following is False
