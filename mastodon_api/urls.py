@@ -3,10 +3,29 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, apps, instance, media, oauth, statuses, streaming, timelines
+from .views import (
+    accounts,
+    apps,
+    instance,
+    media,
+    notifications,
+    oauth,
+    reports,
+    search,
+    statuses,
+    streaming,
+    timelines,
+)
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
+
+
+def slashed(pattern: str, view) -> list:
+    """The path, and the same path with a trailing slash (Rails, and so Mastodon, takes both as one:
+    Mastodon.py files reports at ``/api/v1/reports/``), documented once."""
+    return [re_path(rf"^{pattern}$", view.as_view()), re_path(rf"^{pattern}/$", view.as_view(schema=None))]
+
 
 urlpatterns: list = [
     path("api/v1/accounts/verify_credentials", accounts.VerifyCredentialsView.as_view()),
@@ -38,6 +57,16 @@ urlpatterns: list = [
     path("api/v1/timelines/public", timelines.PublicTimelineView.as_view()),
     path("api/v1/streaming/health", streaming.streaming_health),
     re_path(r"^api/v1/timelines/tag/(?P<hashtag>[^/]{1,100})$", timelines.TagTimelineView.as_view()),
+    *slashed(r"api/v1/notifications", notifications.NotificationsView),
+    *slashed(r"api/v1/notifications/clear", notifications.NotificationsClearView),
+    *slashed(r"api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView),
+    *slashed(rf"api/v1/notifications/{ID}", notifications.NotificationView),
+    *slashed(rf"api/v1/notifications/{ID}/dismiss", notifications.NotificationDismissView),
+    *slashed(r"api/v2/search", search.SearchView),
+    *slashed(r"api/v1/trends", search.TrendingTagsView),
+    *slashed(r"api/v1/trends/tags", search.TrendingTagsView),
+    *slashed(r"api/v1/tags/(?P<name>[^/]{1,200})", search.TagView),
+    *slashed(r"api/v1/reports", reports.ReportsView),
 ]
 
 # OAuth 2 and apps.
