@@ -6,6 +6,7 @@ hashtags. Every account is local: ``resolve`` finds this site's own account and 
 import re
 from urllib.parse import urlencode, urlparse
 
+from django.db.models import Q
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import exceptions, serializers
@@ -125,8 +126,8 @@ class SearchView(MastodonView):
     )
     def get(self, request):
         """Accounts (username or display name; ``@name`` and ``name@this-host`` too; blocked and
-        muted ones left out), statuses (full text; with a user's token only, as Mastodon) and
-        hashtags (by prefix)."""
+        muted ones left out, except the exact username), statuses (full text; with a user's token
+        only, as Mastodon) and hashtags (by prefix)."""
         text = request.query_params.get("q", "").strip()[:200]
         if not text:
             raise exceptions.ParseError("param is missing or the value is empty: q")
@@ -152,8 +153,10 @@ class SearchView(MastodonView):
         if "accounts" in wanted and not text.startswith("#"):
             username, _, domain = text.lstrip("@").partition("@")
             if username and (not domain or domain.lower() == request.get_host().split(":")[0].lower()):
+                # The exact username is found whatever the relationship, as Mastodon (and
+                # /api/v1/accounts/lookup) find it: clients unblock and unmute by name through it.
                 users = user_selectors.user_search(text=username).filter(
-                    relationship_exclude_q(viewer, field="id", mutes=True)
+                    Q(username__iexact=username) | relationship_exclude_q(viewer, field="id", mutes=True)
                 )
                 if query_flag(request, "following") and viewer.is_authenticated:
                     users = users.filter(follower_set__follower=viewer)
