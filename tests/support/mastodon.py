@@ -79,8 +79,9 @@ def authorization_code_from_page(html: str) -> str:
 
 
 def toot(*args: str, config_home: Path, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run the ``toot`` command line with its configuration under ``config_home``."""
-    env = {**os.environ, "XDG_CONFIG_HOME": str(config_home)}
+    """Run the ``toot`` command line with its configuration under ``config_home``, which is its home
+    folder too: nothing it writes lands in the real home."""
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config_home), "HOME": str(config_home)}
     return subprocess.run(
         [sys.executable, "-m", "toot", *args],
         input=stdin,
