@@ -153,9 +153,21 @@ def test_mastodon_py_posts_reads_and_acts(mastodon_server):
     assert reblog.account.username == "bob" and reblog.reblog.reblogs_count == 1
     assert bob.status_unreblog(more[1].id).reblogged is False
     reblog = bob.status_reblog(more[2].id)
+    # A reblog heads bob's home timeline under its own id; the pages go on past it.
+    top = bob.timeline_home(limit=1)
+    assert (top[0].id, top[0].reblog.id, top[0].reblog.account.username) == (reblog.id, more[2].id, "alice")
+    assert ids(bob.fetch_next(top)) == [int(reply.id)]
+    assert ids(bob.fetch_previous(bob.fetch_next(top))) == [int(reblog.id)]
     assert bob.status_bookmark(more[2].id).bookmarked is True
-    assert ids(bob.bookmarks()) == [int(more[2].id)]
+    assert bob.status_bookmark(more[0].id).bookmarked is True
+    bookmarks = bob.bookmarks(limit=1)
+    assert ids(bookmarks) == [int(more[0].id)]
+    assert ids(bob.fetch_next(bookmarks)) == [int(more[2].id)]
     assert bob.status(more[2].id).bookmarked is True
+    assert ids(bob.account_statuses(alice_user.pk, only_media=True)) == [int(pictured.id)]
+    assert int(reply.id) not in ids(bob.account_statuses(bob_user.pk, exclude_replies=True))
+    context = bob.status_context(pictured.id)
+    assert (ids(context.ancestors), ids(context.descendants)) == ([], [int(reply.id)])
 
     # Pins and edits (with their history) of one's own statuses.
     assert alice.status_pin(pictured.id).pinned is True
@@ -180,6 +192,7 @@ def test_mastodon_py_posts_reads_and_acts(mastodon_server):
     assert {n.type for n in alice.notifications(exclude_types=["favourite", "reblog"])} == {"follow", "mention"}
     paged = alice.notifications(limit=1)
     assert len(paged) == 1 and len(alice.fetch_next(paged)) == 1
+    assert {n.account.username for n in alice.notifications(account_id=bob_user.pk)} == {"bob"}
     alice.notifications_dismiss(mention.id)
     assert "mention" not in {n.type for n in alice.notifications()}
     with pytest.raises(MastodonNotFoundError):
@@ -209,11 +222,15 @@ def test_mastodon_py_posts_reads_and_acts(mastodon_server):
     assert again.id == once.id
     assert Post.objects.filter(author=bob_user, content="only once").count() == 1
 
-    # Deleting.
+    # Deleting: the status is gone, from the home timelines too.
+    assert int(once.id) in ids(bob.timeline_home(limit=1))
     deleted = bob.status_delete(once.id)
     assert deleted.text == "only once"
     with pytest.raises(MastodonNotFoundError):
         bob.status(once.id)
+    assert int(once.id) not in ids(bob.timeline_home())
+    alice.status_delete(more[2].id)
+    assert int(more[2].id) not in [int(s.reblog.id) for s in bob.timeline_home() if s.reblog]
 
 
 def test_mastodon_py_follow_requests_blocks_and_mutes(mastodon_server):
