@@ -290,6 +290,12 @@ class Collector(StreamListener):
     def on_notification(self, notification):
         self.events.put(("notification", notification))
 
+    def on_status_update(self, status):
+        self.events.put(("status.update", status))
+
+    def on_delete(self, status_id):
+        self.events.put(("delete", status_id))
+
 
 def test_mastodon_py_user_stream_over_sse(mastodon_server):
     base = mastodon_server
@@ -316,6 +322,13 @@ def test_mastodon_py_user_stream_over_sse(mastodon_server):
         assert event == "notification"
         assert notification.type == "favourite" and notification.status.id == own.id
         assert notification.account.id == str(alice_user.pk) and isinstance(notification.id, str)
+
+        alice.status_update(posted.id, "hello again bob")
+        event, edited = listener.events.get(timeout=15)
+        assert event == "status.update"
+        assert edited.id == posted.id and "hello again" in edited.content and edited.edited_at is not None
+        alice.status_delete(posted.id)
+        assert listener.events.get(timeout=15) == ("delete", posted.id)
     finally:
         # Mastodon.py's close() waits for its reading thread to take the next line (a heartbeat
         # comes every 15 s): an event wakes it at once.
