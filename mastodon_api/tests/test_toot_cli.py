@@ -48,7 +48,7 @@ def posted_id(output: str, base: str) -> int:
     return int(re.search(rf"Toot posted: {re.escape(base)}/@alice/(\d+)", output)[1])
 
 
-def test_toot_posts_reads_and_acts(mastodon_server, logged_in, tmp_path):
+def test_toot_posts_reads_and_acts(mastodon_server, logged_in, tmp_path, monkeypatch):
     base, alice = mastodon_server, logged_in.user
     bob_user = UserFactory(username="bob", email="bob@example.com", password=PASSWORD)
     bob = mastodon_user(base, email=bob_user.email, password=PASSWORD)
@@ -78,6 +78,13 @@ def test_toot_posts_reads_and_acts(mastodon_server, logged_in, tmp_path):
     assert "just text" in home and "look at this" in home and "nice colours" not in home
     home = json.loads(logged_in("timelines", "home", "--json", "--limit", "1", *PLAIN))
     assert [status["id"] for status in home] == [str(plain)]
+    # Its pager follows the Link headers' rel="next" (which it expects first) to the end: one
+    # status a page, all in one screen of a tall terminal.
+    monkeypatch.setenv("LINES", "1000")
+    paged = logged_in("timelines", "home", "--limit", "1", "--pager", "--no-clear")
+    assert paged.index("just text") < paged.index("look at this") and "No statuses found" not in paged
+    paged = logged_in("timelines", "tag", "toottag", "--limit", "1", "--pager", "--no-clear")
+    assert paged.index("just text") < paged.index("look at this")
     tagged = logged_in("timelines", "tag", "toottag", *PLAIN)
     assert "just text" in tagged and "look at this" in tagged and "nice colours" not in tagged
     public = logged_in("timelines", "public", "--local", *PLAIN)
