@@ -20,7 +20,7 @@ from outbox.services import enqueue_on_commit
 from users.models import Profile, User
 from users.selectors import relationship_exclude_q
 
-from . import feed, hydration, selectors, visibility
+from . import events, feed, hydration, selectors, visibility
 from .models import (
     MAX_PINNED_POSTS,
     MAX_POST_LENGTH,
@@ -216,6 +216,7 @@ def _post_insert(
         if reply_to_id is not None:
             transaction.on_commit(lambda: hydration.forget_posts([reply_to_id]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
+        events.announce_on_commit(events.post_published, post_id=post.pk)
         if reply_to_id is not None or mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
@@ -264,6 +265,7 @@ def post_update(
         mentioned = _set_mentions(post, extract_mentions(post.content))
         _count_hashtags(tag_deltas)
         transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
+        events.announce_on_commit(events.post_edited, post_id=post.pk)
         if mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post
@@ -303,6 +305,13 @@ def post_delete(*, post: Post, user: User) -> None:
         # Replies' reply_to became null: their cached representations go too.
         transaction.on_commit(lambda: hydration.forget_posts([post_id, reply_to_id, *reply_ids]))
         timeline_post_deleted(post_id=post_id, author_id=author_id, retweeter_ids=retweeter_ids)
+        events.announce_on_commit(
+            events.post_removed,
+            post_id=post_id,
+            author_id=author_id,
+            visibility=post.visibility,
+            hashtag_ids=tag_ids,
+        )
 
 
 def _active_count(qs, field: str):
@@ -386,6 +395,7 @@ def retweet_create(*, user: User, post: Post) -> bool:
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_created(retweet, author_id=post.author_id)
+            events.announce_on_commit(events.retweet_published, retweet_id=retweet.pk)
     except IntegrityError:
         return False
     return True
@@ -401,6 +411,7 @@ def retweet_delete(*, user: User, post: Post) -> bool:
             transaction.on_commit(lambda: feed.invalidate_author(user.pk))
             transaction.on_commit(lambda: _forget_reaction(user_id=user.pk, post_id=post.pk))
             timeline_retweet_deleted(post_id=post.pk, retweet_id=retweet_id, user_id=user.pk)
+            events.announce_on_commit(events.retweet_removed, retweet_id=retweet_id, user_id=user.pk)
     return bool(deleted)
 
 
