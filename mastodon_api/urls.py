@@ -107,6 +107,8 @@ urlpatterns += [
     path("api/v1/trends/statuses", instance.TrendingStatusesView.as_view()),
     path("api/v1/trends/links", instance.TrendingLinksView.as_view()),
 ]
+
+# Statuses written, bookmarks, media.
 urlpatterns += [
     path("api/v1/statuses", statuses.StatusesView.as_view()),
     re_path(rf"^api/v1/statuses/{ID}/source$", statuses.StatusSourceView.as_view()),
@@ -120,8 +122,6 @@ urlpatterns += [
     re_path(rf"^api/v1/statuses/{ID}/pin$", statuses.PinView.as_view()),
     re_path(rf"^api/v1/statuses/{ID}/unpin$", statuses.UnpinView.as_view()),
     path("api/v1/bookmarks", statuses.BookmarksView.as_view()),
-]
-urlpatterns += [
     path("api/v1/media", media.MediaUploadView.as_view()),
     path("api/v2/media", media.MediaUploadView.as_view()),
     re_path(rf"^api/v1/media/{ID}$", media.MediaView.as_view()),

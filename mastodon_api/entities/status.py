@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from media.serializers import post_media_render
-from posts.models import Post
+from posts.models import Post, Retweet
 
 from ..content import render_html
 from .account import accounts_by_id
-from .common import account_url, mastodon_datetime, status_uri, status_url, tag_url
+from .common import account_url, cached_facts, mastodon_datetime, status_uri, status_url, tag_url
 from .media import media_entity
 from .tag import status_tag_entity
 
@@ -76,10 +76,21 @@ def _pinned(post: dict) -> bool:
 
 
 def _reply_authors(posts: Iterable[dict]) -> dict[int, int]:
-    reply_ids = {post["reply_to"] for post in posts if post.get("reply_to")}
-    if not reply_ids:
-        return {}
-    return dict(Post.objects.filter(pk__in=reply_ids).values_list("pk", "author_id"))
+    """The authors of the posts replied to (a post's author never changes: cached)."""
+    return cached_facts(
+        "mastodon:post-author:",
+        (post["reply_to"] for post in posts if post.get("reply_to")),
+        lambda ids: dict(Post.objects.filter(pk__in=ids).values_list("pk", "author_id")),
+    )
+
+
+def retweet_times(retweet_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each retweet was made (never changes: cached)."""
+    return cached_facts(
+        "mastodon:retweet-at:",
+        retweet_ids,
+        lambda ids: dict(Retweet.objects.filter(pk__in=ids).values_list("pk", "created_at")),
+    )
 
 
 def _post_status(post: dict, *, account: dict, reply_author: int | None, authenticated: bool, request) -> dict:

@@ -299,8 +299,6 @@ def test_mastodon_py_posts_with_media_and_acts(live_server, mastodon_token):
         version_check_mode="none",
         ratelimit_method="pace",
     )
-    # The version is given: Mastodon.py need not read it from the instance endpoint.
-    client._Mastodon__version_check_tried = client._Mastodon__version_check_worked = True
     media = client.media_post(
         io.BytesIO(image_bytes()), mime_type="image/png", file_name="pic.png", description="alt", focus=(0.5, -0.5)
     )
