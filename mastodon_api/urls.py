@@ -50,6 +50,8 @@ urlpatterns: list = [
     *slashed(r"api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView),
     *slashed(rf"api/v1/notifications/{ID}", notifications.NotificationView),
     *slashed(rf"api/v1/notifications/{ID}/dismiss", notifications.NotificationDismissView),
+    *slashed(r"api/v2/notifications/policy", notifications.NotificationPolicyView),
+    *slashed(r"api/v1/notifications/requests", notifications.NotificationRequestsView),
     *slashed(r"api/v2/search", search.SearchView),
     *slashed(r"api/v1/trends", search.TrendingTagsView),
     *slashed(r"api/v1/trends/tags", search.TrendingTagsView),
