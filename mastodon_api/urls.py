@@ -3,17 +3,10 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, notifications, reports, search, statuses, streaming, timelines
+from .views import accounts, apps, instance, notifications, oauth, reports, search, statuses, streaming, timelines
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
-
-
-def slashed(pattern: str, view) -> list:
-    """The path, and the same path with a trailing slash (Rails, and so Mastodon, takes both as one:
-    Mastodon.py files reports at ``/api/v1/reports/``), documented once."""
-    return [re_path(rf"^{pattern}$", view.as_view()), re_path(rf"^{pattern}/$", view.as_view(schema=None))]
-
 
 urlpatterns: list = [
     path("api/v1/accounts/verify_credentials", accounts.VerifyCredentialsView.as_view()),
@@ -45,16 +38,59 @@ urlpatterns: list = [
     path("api/v1/timelines/public", timelines.PublicTimelineView.as_view()),
     path("api/v1/streaming/health", streaming.streaming_health),
     re_path(r"^api/v1/timelines/tag/(?P<hashtag>[^/]{1,100})$", timelines.TagTimelineView.as_view()),
-    *slashed(r"api/v1/notifications", notifications.NotificationsView),
-    *slashed(r"api/v1/notifications/clear", notifications.NotificationsClearView),
-    *slashed(r"api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView),
-    *slashed(rf"api/v1/notifications/{ID}", notifications.NotificationView),
-    *slashed(rf"api/v1/notifications/{ID}/dismiss", notifications.NotificationDismissView),
-    *slashed(r"api/v2/notifications/policy", notifications.NotificationPolicyView),
-    *slashed(r"api/v1/notifications/requests", notifications.NotificationRequestsView),
-    *slashed(r"api/v2/search", search.SearchView),
-    *slashed(r"api/v1/trends", search.TrendingTagsView),
-    *slashed(r"api/v1/trends/tags", search.TrendingTagsView),
-    *slashed(r"api/v1/tags/(?P<name>[^/]{1,200})", search.TagView),
-    *slashed(r"api/v1/reports", reports.ReportsView),
+]
+
+# OAuth 2 and apps.
+urlpatterns += [
+    path("api/v1/apps", apps.AppsView.as_view(), name="mastodon-apps"),
+    path("api/v1/apps/verify_credentials", apps.AppVerifyCredentialsView.as_view()),
+    path("auth/sign_in", oauth.SignInView.as_view(), name="mastodon-sign-in"),
+    path("oauth/authorize", oauth.AuthorizeView.as_view(), name="mastodon-authorize"),
+    path("oauth/token", oauth.TokenView.as_view(), name="mastodon-token"),
+    path("oauth/revoke", oauth.RevokeTokenView.as_view(), name="mastodon-revoke"),
+    path(".well-known/oauth-authorization-server", oauth.ServerMetadataView.as_view()),
+]
+
+# Discovery, and what clients call at start-up.
+urlpatterns += [
+    path("api/v1/instance", instance.InstanceV1View.as_view()),
+    path("api/v2/instance", instance.InstanceV2View.as_view()),
+    path("api/v1/instance/rules", instance.InstanceRulesView.as_view()),
+    path("api/v1/instance/peers", instance.InstancePeersView.as_view()),
+    path("api/v1/instance/activity", instance.InstanceActivityView.as_view()),
+    path("api/v1/instance/translation_languages", instance.TranslationLanguagesView.as_view()),
+    path(".well-known/nodeinfo", instance.NodeInfoLinksView.as_view()),
+    path("nodeinfo/2.0", instance.NodeInfoView.as_view(), name="nodeinfo"),
+    path("api/v1/custom_emojis", instance.CustomEmojisView.as_view()),
+    path("api/v1/preferences", instance.PreferencesView.as_view()),
+    path("api/v1/markers", instance.MarkersView.as_view()),
+    path("api/v1/lists", instance.ListsView.as_view()),
+    path("api/v1/filters", instance.FiltersView.as_view()),
+    path("api/v2/filters", instance.FiltersV2View.as_view()),
+    path("api/v1/announcements", instance.AnnouncementsView.as_view()),
+    path("api/v1/conversations", instance.ConversationsView.as_view()),
+    path("api/v1/suggestions", instance.SuggestionsView.as_view()),
+    path("api/v2/suggestions", instance.SuggestionsV2View.as_view()),
+    path("api/v1/followed_tags", instance.FollowedTagsView.as_view()),
+    path("api/v1/domain_blocks", instance.DomainBlocksView.as_view()),
+    path("api/v1/endorsements", instance.EndorsementsView.as_view()),
+    path("api/v1/featured_tags", instance.FeaturedTagsView.as_view()),
+    path("api/v1/trends/statuses", instance.TrendingStatusesView.as_view()),
+    path("api/v1/trends/links", instance.TrendingLinksView.as_view()),
+]
+
+# Notifications, search, trends and reports.
+urlpatterns += [
+    path("api/v1/notifications", notifications.NotificationsView.as_view()),
+    path("api/v1/notifications/clear", notifications.NotificationsClearView.as_view()),
+    path("api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView.as_view()),
+    path("api/v1/notifications/requests", notifications.NotificationRequestsView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}$", notifications.NotificationView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}/dismiss$", notifications.NotificationDismissView.as_view()),
+    path("api/v2/notifications/policy", notifications.NotificationPolicyView.as_view()),
+    path("api/v2/search", search.SearchView.as_view()),
+    path("api/v1/trends", search.TrendingTagsView.as_view()),
+    path("api/v1/trends/tags", search.TrendingTagsView.as_view()),
+    re_path(r"^api/v1/tags/(?P<name>[^/]{1,200})$", search.TagView.as_view()),
+    path("api/v1/reports", reports.ReportsView.as_view()),
 ]

@@ -4,14 +4,9 @@ these serializers only document them)."""
 from rest_framework import serializers
 
 
-def _nullable(field):
-    field.allow_null = True
-    return field
-
-
 class FieldSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    value = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_blank=True)
     verified_at = serializers.DateTimeField(allow_null=True)
 
     class Meta:
@@ -22,14 +17,14 @@ class AccountSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="A string of digits.")
     username = serializers.CharField()
     acct = serializers.CharField()
-    display_name = serializers.CharField()
+    display_name = serializers.CharField(allow_blank=True)
     locked = serializers.BooleanField(help_text="A protected account: follows are requests.")
     bot = serializers.BooleanField()
     discoverable = serializers.BooleanField()
     indexable = serializers.BooleanField()
     group = serializers.BooleanField()
     created_at = serializers.DateTimeField(help_text="The day the account joined, at midnight UTC.")
-    note = serializers.CharField(help_text="The bio as HTML.")
+    note = serializers.CharField(allow_blank=True, help_text="The bio as HTML.")
     url = serializers.URLField()
     uri = serializers.URLField()
     avatar = serializers.URLField()
@@ -51,11 +46,11 @@ class AccountSerializer(serializers.Serializer):
 
 
 class SourceSerializer(serializers.Serializer):
-    note = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
     fields = FieldSerializer(many=True)
     privacy = serializers.ChoiceField(choices=["public", "unlisted", "private", "direct"])
     sensitive = serializers.BooleanField()
-    language = serializers.CharField()
+    language = serializers.CharField(allow_blank=True)
     follow_requests_count = serializers.IntegerField()
     hide_collections = serializers.BooleanField()
     discoverable = serializers.BooleanField()
@@ -67,9 +62,9 @@ class SourceSerializer(serializers.Serializer):
 
 class RoleSerializer(serializers.Serializer):
     id = serializers.CharField()
-    name = serializers.CharField()
-    color = serializers.CharField()
-    permissions = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    color = serializers.CharField(allow_blank=True)
+    permissions = serializers.CharField(allow_blank=True)
     highlighted = serializers.BooleanField()
 
     class Meta:
@@ -99,7 +94,7 @@ class RelationshipSerializer(serializers.Serializer):
     requested_by = serializers.BooleanField()
     domain_blocking = serializers.BooleanField()
     endorsed = serializers.BooleanField()
-    note = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
 
     class Meta:
         ref_name = "MastodonRelationship"
@@ -113,9 +108,9 @@ class MediaAttachmentSerializer(serializers.Serializer):
     remote_url = serializers.URLField(allow_null=True)
     preview_remote_url = serializers.URLField(allow_null=True)
     text_url = serializers.URLField(allow_null=True)
-    meta = serializers.DictField()
-    description = serializers.CharField(allow_null=True)
-    blurhash = serializers.CharField(allow_null=True)
+    meta = serializers.JSONField(help_text="Sizes (`original`, `small`) and the focal point (`focus`).")
+    description = serializers.CharField(allow_blank=True, allow_null=True)
+    blurhash = serializers.CharField(allow_blank=True, allow_null=True)
 
     class Meta:
         ref_name = "MastodonMediaAttachment"
@@ -132,7 +127,7 @@ class StatusMentionSerializer(serializers.Serializer):
 
 
 class StatusTagSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
     url = serializers.URLField()
 
     class Meta:
@@ -145,12 +140,12 @@ class BaseStatusSerializer(serializers.Serializer):
     url = serializers.URLField(allow_null=True)
     created_at = serializers.DateTimeField()
     account = AccountSerializer()
-    content = serializers.CharField(help_text="HTML.")
+    content = serializers.CharField(allow_blank=True, help_text="HTML.")
     visibility = serializers.ChoiceField(choices=["public", "unlisted", "private", "direct"])
     sensitive = serializers.BooleanField()
-    spoiler_text = serializers.CharField()
+    spoiler_text = serializers.CharField(allow_blank=True)
     media_attachments = MediaAttachmentSerializer(many=True)
-    application = serializers.DictField(allow_null=True)
+    application = serializers.JSONField(allow_null=True)
     mentions = StatusMentionSerializer(many=True)
     tags = StatusTagSerializer(many=True)
     emojis = serializers.ListField(child=serializers.DictField())
@@ -159,10 +154,10 @@ class BaseStatusSerializer(serializers.Serializer):
     replies_count = serializers.IntegerField()
     in_reply_to_id = serializers.CharField(allow_null=True)
     in_reply_to_account_id = serializers.CharField(allow_null=True)
-    poll = serializers.DictField(allow_null=True)
-    card = serializers.DictField(allow_null=True)
-    language = serializers.CharField(allow_null=True)
-    text = serializers.CharField(allow_null=True)
+    poll = serializers.JSONField(allow_null=True)
+    card = serializers.JSONField(allow_null=True)
+    language = serializers.CharField(allow_blank=True, allow_null=True)
+    text = serializers.CharField(allow_blank=True, allow_null=True)
     edited_at = serializers.DateTimeField(allow_null=True)
     favourited = serializers.BooleanField(required=False, help_text="With a user's token only.")
     reblogged = serializers.BooleanField(required=False, help_text="With a user's token only.")
@@ -176,7 +171,7 @@ class BaseStatusSerializer(serializers.Serializer):
 
 
 class StatusSerializer(BaseStatusSerializer):
-    reblog = _nullable(BaseStatusSerializer(help_text="The reblogged status, for a reblog."))
+    reblog = BaseStatusSerializer(allow_null=True, help_text="The reblogged status, for a reblog.")
 
     class Meta:
         ref_name = "MastodonStatus"

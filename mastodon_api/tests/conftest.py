@@ -49,3 +49,52 @@ def mastodon_client(mastodon_token):
         return client
 
     return make
+
+
+@pytest.fixture
+def registered_app(db):
+    """``registered_app(scopes=..., redirect_uris=[...])`` → ``(application, client_secret)`` of an app
+    registered as ``POST /api/v1/apps`` does."""
+    from mastodon_api.oauth_server import app_create
+
+    def make(*, scopes: str = "read write", redirect_uris=("urn:ietf:wg:oauth:2.0:oob",), name: str = "My client"):
+        return app_create(name=name, redirect_uris=list(redirect_uris), scopes=scopes.split())
+
+    return make
+
+
+@pytest.fixture
+def token_for_app(registered_app):
+    """``token_for_app(scope=...)`` → ``(application, token)``: an app's own token, from the client
+    credentials grant of ``POST /oauth/token``."""
+
+    def make(*, scope: str = "read", app_scopes: str = "read write"):
+        application, secret = registered_app(scopes=app_scopes)
+        response = APIClient().post(
+            "/oauth/token",
+            {
+                "grant_type": "client_credentials",
+                "client_id": application.client_id,
+                "client_secret": secret,
+                "scope": scope,
+            },
+            format="multipart",
+        )
+        assert response.status_code == 200, response.content
+        return application, response.json()["access_token"]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def mastodon_server(django_db_setup, django_db_blocker):
+    """The production web server on the test database and Redis, for real Mastodon clients
+    (tests/support/mastodon.py); its base URL, one server for the whole run. Skipped without
+    PostgreSQL and Redis, except in CI."""
+    from tests.support import LiveServices, skip_unless_available
+    from tests.support.mastodon import mastodon_web_server
+
+    services = LiveServices()
+    skip_unless_available(services.unavailable_reason(), "the Mastodon client tests")
+    with mastodon_web_server(services) as server:
+        yield server.base

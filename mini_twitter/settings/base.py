@@ -48,11 +48,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "mini_twitter.api.errors.csrf_failure"
 # Browser front ends on other origins: none unless listed (the API authenticates with headers, so no
-# credentials/cookies are allowed cross-origin).
+# credentials/cookies are allowed cross-origin). The Mastodon API allows any origin on its own paths
+# (mastodon_api/cors.py); its pagination is in the ``Link`` header.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "api-key", "x-request-id")
-CORS_EXPOSE_HEADERS = ("retry-after", "x-request-id")
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "api-key", "x-request-id", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("retry-after", "x-request-id", "link")
 
 INSTALLED_APPS = [
     # First: its runserver serves the ASGI application (HTTP and WebSockets) in development.
@@ -102,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Mastodon clients' paths with a trailing slash (before the URL is resolved).
+    "mastodon_api.middleware.TrailingSlashMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -408,6 +411,8 @@ MASTODON_SCOPES = (
         )
     }
 )
+# Named so that models pointing at DOT's applications (mastodon_api.MastodonApp) can migrate.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": MASTODON_SCOPES,
     "DEFAULT_SCOPES": ["read"],
@@ -440,6 +445,12 @@ SWAGGER_SETTINGS = {
             "name": "api-key",
             "in": "header",
             "description": "Api key of the microblog front-end API (only its paths accept it).",
+        },
+        "MastodonToken": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "OAuth access token of the Mastodon API (`POST /oauth/token`), as `Bearer <token>`.",
         },
     },
     # The JWT API by default; the microblog endpoints declare the api-key scheme themselves.
