@@ -168,6 +168,16 @@ def test_unread_count(mastodon_client, user):
     assert client.get(f"{URL}/unread_count", {"limit": 1}).json() == {"count": 1}
 
 
+def test_unread_count_starts_after_the_notifications_marker(mastodon_client, user):
+    older, newer = follow(user), follow(user)
+    client = mastodon_client(user, "read:notifications write:statuses")
+    response = client.post("/api/v1/markers", {"notifications[last_read_id]": str(older.pk)})
+    assert response.status_code == 200, response.content
+    assert client.get(f"{URL}/unread_count").json() == {"count": 1}
+    Notification.objects.filter(pk=newer.pk).update(is_read=True)  # read in the native API
+    assert client.get(f"{URL}/unread_count").json() == {"count": 0}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "scope"),
     [

@@ -15,6 +15,7 @@ from notifications.serializers import NotificationSerializer as NativeNotificati
 
 from ..entities.notification import TYPES, notification_entities
 from ..entities.schemas import AccountSerializer, StatusSerializer
+from ..models import Marker
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
 from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS
@@ -164,10 +165,15 @@ class NotificationsUnreadCountView(MastodonView):
         responses={200: CountSerializer, 401: ERROR, 403: ERROR},
     )
     def get(self, request):
-        """How many of my notifications are unread (read natively, or all of them marked read), at
-        most ``limit``."""
+        """How many of my notifications are unread, at most ``limit``: newer than my notifications
+        marker (``/api/v1/markers``, as Mastodon counts) and not read through the native API."""
         limit = page_params(request, default=100, maximum=1000).limit
-        return Response({"count": _notifications(request).filter(is_read=False)[:limit].count()})
+        unread = _notifications(request).filter(is_read=False)
+        marker = Marker.objects.filter(user=request.user, timeline=Marker.Timeline.NOTIFICATIONS).first()
+        read_up_to = parse_id(marker.last_read_id) if marker else None
+        if read_up_to is not None:
+            unread = unread.filter(pk__gt=read_up_to)
+        return Response({"count": unread[:limit].count()})
 
 
 # --- Filtering policy -----------------------------------------------------------------------------
