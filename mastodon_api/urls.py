@@ -20,13 +20,6 @@ from .views import (
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
 
-
-def slashed(pattern: str, view) -> list:
-    """The path, and the same path with a trailing slash (Rails, and so Mastodon, takes both as one:
-    Mastodon.py files reports at ``/api/v1/reports/``), documented once."""
-    return [re_path(rf"^{pattern}$", view.as_view()), re_path(rf"^{pattern}/$", view.as_view(schema=None))]
-
-
 urlpatterns: list = [
     path("api/v1/accounts/verify_credentials", accounts.VerifyCredentialsView.as_view()),
     path("api/v1/accounts/update_credentials", accounts.UpdateCredentialsView.as_view()),
@@ -57,16 +50,6 @@ urlpatterns: list = [
     path("api/v1/timelines/public", timelines.PublicTimelineView.as_view()),
     path("api/v1/streaming/health", streaming.streaming_health),
     re_path(r"^api/v1/timelines/tag/(?P<hashtag>[^/]{1,100})$", timelines.TagTimelineView.as_view()),
-    *slashed(r"api/v1/notifications", notifications.NotificationsView),
-    *slashed(r"api/v1/notifications/clear", notifications.NotificationsClearView),
-    *slashed(r"api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView),
-    *slashed(rf"api/v1/notifications/{ID}", notifications.NotificationView),
-    *slashed(rf"api/v1/notifications/{ID}/dismiss", notifications.NotificationDismissView),
-    *slashed(r"api/v2/search", search.SearchView),
-    *slashed(r"api/v1/trends", search.TrendingTagsView),
-    *slashed(r"api/v1/trends/tags", search.TrendingTagsView),
-    *slashed(r"api/v1/tags/(?P<name>[^/]{1,200})", search.TagView),
-    *slashed(r"api/v1/reports", reports.ReportsView),
 ]
 
 # OAuth 2 and apps.
@@ -125,4 +108,20 @@ urlpatterns += [
     path("api/v1/media", media.MediaUploadView.as_view()),
     path("api/v2/media", media.MediaUploadView.as_view()),
     re_path(rf"^api/v1/media/{ID}$", media.MediaView.as_view()),
+]
+
+# Notifications, search, trends and reports.
+urlpatterns += [
+    path("api/v1/notifications", notifications.NotificationsView.as_view()),
+    path("api/v1/notifications/clear", notifications.NotificationsClearView.as_view()),
+    path("api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView.as_view()),
+    path("api/v1/notifications/requests", notifications.NotificationRequestsView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}$", notifications.NotificationView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}/dismiss$", notifications.NotificationDismissView.as_view()),
+    path("api/v2/notifications/policy", notifications.NotificationPolicyView.as_view()),
+    path("api/v2/search", search.SearchView.as_view()),
+    path("api/v1/trends", search.TrendingTagsView.as_view()),
+    path("api/v1/trends/tags", search.TrendingTagsView.as_view()),
+    re_path(r"^api/v1/tags/(?P<name>[^/]{1,200})$", search.TagView.as_view()),
+    path("api/v1/reports", reports.ReportsView.as_view()),
 ]

@@ -168,6 +168,16 @@ def test_unread_count(mastodon_client, user):
     assert client.get(f"{URL}/unread_count", {"limit": 1}).json() == {"count": 1}
 
 
+def test_unread_count_starts_after_the_notifications_marker(mastodon_client, user):
+    older, newer = follow(user), follow(user)
+    client = mastodon_client(user, "read:notifications write:statuses")
+    response = client.post("/api/v1/markers", {"notifications[last_read_id]": str(older.pk)})
+    assert response.status_code == 200, response.content
+    assert client.get(f"{URL}/unread_count").json() == {"count": 1}
+    Notification.objects.filter(pk=newer.pk).update(is_read=True)  # read in the native API
+    assert client.get(f"{URL}/unread_count").json() == {"count": 0}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "scope"),
     [
@@ -226,3 +236,23 @@ def test_mastodon_py_reads_pages_and_dismisses_notifications(live_server, mastod
     assert [int(n.id) for n in client.notifications()] == [f.pk for f in reversed(follows)]
     client.notifications_clear()
     assert client.notifications() == []
+
+
+def test_the_filtering_policy_accepts_everything_and_holds_no_requests(mastodon_client, user):
+    client = mastodon_client(user, "read:notifications write:notifications")
+    policy = client.get("/api/v2/notifications/policy").json()
+    assert policy == {
+        "for_not_following": "accept",
+        "for_not_followers": "accept",
+        "for_new_accounts": "accept",
+        "for_private_mentions": "accept",
+        "for_limited_accounts": "accept",
+        "summary": {"pending_requests_count": 0, "pending_notifications_count": 0},
+    }
+    assert client.patch("/api/v2/notifications/policy", {"for_new_accounts": "accept"}).json() == policy
+    response = client.patch("/api/v2/notifications/policy", {"for_new_accounts": "drop"})
+    assert response.status_code == 422 and response.json()["error"].startswith("Validation failed: ")
+    follow(user)
+    assert client.get(f"{URL}/requests").json() == []
+    assert mastodon_client().get("/api/v2/notifications/policy").status_code == 401
+    assert mastodon_client(user, "read").patch("/api/v2/notifications/policy", {}).status_code == 403

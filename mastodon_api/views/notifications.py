@@ -15,6 +15,7 @@ from notifications.serializers import NotificationSerializer as NativeNotificati
 
 from ..entities.notification import TYPES, notification_entities
 from ..entities.schemas import AccountSerializer, StatusSerializer
+from ..models import Marker
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
 from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS
@@ -164,7 +165,100 @@ class NotificationsUnreadCountView(MastodonView):
         responses={200: CountSerializer, 401: ERROR, 403: ERROR},
     )
     def get(self, request):
-        """How many of my notifications are unread (read natively, or all of them marked read), at
-        most ``limit``."""
+        """How many of my notifications are unread, at most ``limit``: newer than my notifications
+        marker (``/api/v1/markers``, as Mastodon counts) and not read through the native API."""
         limit = page_params(request, default=100, maximum=1000).limit
-        return Response({"count": _notifications(request).filter(is_read=False)[:limit].count()})
+        unread = _notifications(request).filter(is_read=False)
+        marker = Marker.objects.filter(user=request.user, timeline=Marker.Timeline.NOTIFICATIONS).first()
+        read_up_to = parse_id(marker.last_read_id) if marker else None
+        if read_up_to is not None:
+            unread = unread.filter(pk__gt=read_up_to)
+        return Response({"count": unread[:limit].count()})
+
+
+# --- Filtering policy -----------------------------------------------------------------------------
+
+POLICY_FIELDS = (
+    "for_not_following",
+    "for_not_followers",
+    "for_new_accounts",
+    "for_private_mentions",
+    "for_limited_accounts",
+)
+# Nothing is filtered: every notification the native rules let through is shown, none waits as a
+# request. (Blocks and mutes still apply, as in Mastodon, outside the policy.)
+POLICY = {
+    **dict.fromkeys(POLICY_FIELDS, "accept"),
+    "summary": {"pending_requests_count": 0, "pending_notifications_count": 0},
+}
+
+
+class PolicySummarySerializer(serializers.Serializer):
+    pending_requests_count = serializers.IntegerField()
+    pending_notifications_count = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "MastodonNotificationPolicySummary"
+
+
+class NotificationPolicySerializer(serializers.Serializer):
+    for_not_following = serializers.ChoiceField(choices=["accept", "filter", "drop"])
+    for_not_followers = serializers.ChoiceField(choices=["accept", "filter", "drop"])
+    for_new_accounts = serializers.ChoiceField(choices=["accept", "filter", "drop"])
+    for_private_mentions = serializers.ChoiceField(choices=["accept", "filter", "drop"])
+    for_limited_accounts = serializers.ChoiceField(choices=["accept", "filter", "drop"])
+    summary = PolicySummarySerializer()
+
+    class Meta:
+        ref_name = "MastodonNotificationPolicy"
+
+
+class NotificationPolicyInput(serializers.Serializer):
+    for_not_following = serializers.ChoiceField(choices=["accept"], required=False)
+    for_not_followers = serializers.ChoiceField(choices=["accept"], required=False)
+    for_new_accounts = serializers.ChoiceField(choices=["accept"], required=False)
+    for_private_mentions = serializers.ChoiceField(choices=["accept"], required=False)
+    for_limited_accounts = serializers.ChoiceField(choices=["accept"], required=False)
+
+    class Meta:
+        ref_name = "MastodonNotificationPolicyInput"
+
+
+class NotificationPolicyView(MastodonView):
+    required_scopes = {"GET": READ_NOTIFICATIONS, "PATCH": WRITE_NOTIFICATIONS}
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(responses={200: NotificationPolicySerializer, 401: ERROR, 403: ERROR})
+    def get(self, request):
+        """Mastodon 4.3's notification filtering policy: everything is accepted (no notification is
+        held back as a request)."""
+        return Response(POLICY)
+
+    @swagger_auto_schema(
+        request_body=NotificationPolicyInput,
+        responses={200: NotificationPolicySerializer, 401: ERROR, 403: ERROR, 422: ERROR},
+    )
+    def patch(self, request):
+        """Only ``accept`` is a policy here: ``filter`` or ``drop`` → 422."""
+        NotificationPolicyInput(data=request.data).is_valid(raise_exception=True)
+        return Response(POLICY)
+
+
+class NotificationRequestsView(MastodonView):
+    required_scopes = {"GET": READ_NOTIFICATIONS}
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(
+        manual_parameters=PAGE_PARAMETERS,
+        responses={
+            200: openapi.Response(
+                "Always empty", openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT))
+            ),
+            401: ERROR,
+            403: ERROR,
+        },
+    )
+    def get(self, request):
+        """Notifications held back by the policy, grouped by account: none ever are."""
+        page_params(request)
+        return Response([])

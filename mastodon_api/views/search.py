@@ -46,7 +46,7 @@ class TagHistorySerializer(serializers.Serializer):
 
 
 class TagSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text='A string of digits; "" for a tag never used.')
+    id = serializers.CharField(allow_blank=True, help_text='A string of digits; "" for a tag never used.')
     name = serializers.CharField()
     url = serializers.URLField()
     history = TagHistorySerializer(many=True, help_text="The last 7 days, today first.")
@@ -133,7 +133,7 @@ class SearchView(MastodonView):
             raise exceptions.ParseError("param is missing or the value is empty: q")
         viewer = request.user
         if not viewer.is_authenticated:
-            if "offset" in request.query_params:
+            if request.query_params.get("offset"):
                 raise SignInRequired("Search queries pagination is not supported without authentication")
             if query_flag(request, "resolve"):
                 raise SignInRequired(
