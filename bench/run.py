@@ -11,6 +11,8 @@ bounded time and number of requests:
     feed_warm     GET  /api/posts/feed/               a fixed set of users, after a warm-up
     feed_warm_blocking  the same, by 20 users who each block 500 and mute 500 accounts (10 of
                         the 100 they follow)
+    mastodon_home_warm  GET /api/v1/timelines/home    the warm feed's users through the Mastodon API
+                        (OAuth tokens), same timelines and cached representations
     trending      GET  /api/posts/trending_hashtags/  (cached 60 s by the app)
     search        GET  /api/search/?q=WORD&type=posts a few mid-frequency words in turn
     post_create   POST /api/posts/                    a post with a hashtag and a mention
@@ -366,6 +368,30 @@ FOLLOWEE_GROUPS = (100, 5000)
 GROUP_USERS = 40
 
 
+def mastodon_token(user) -> str:
+    """A new Mastodon API access token of ``user``, from a "bench" OAuth app (made once)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model, get_application_model, set_token_value
+
+    application, _ = get_application_model().objects.get_or_create(
+        name="bench",
+        defaults={
+            "client_type": "confidential",
+            "authorization_grant_type": "password",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+        },
+    )
+    raw = secrets.token_urlsafe(32)
+    access_token = get_access_token_model()(
+        user=user, application=application, scope="read write follow", expires=timezone.now() + timedelta(days=1)
+    )
+    set_token_value(access_token, raw)
+    access_token.save()
+    return raw
+
+
 def ensure_followee_groups(seeded: list[int]) -> dict[int, list[int]]:
     """``GROUP_USERS`` users following ~100 and as many following ~5,000 seeded accounts (at most
     all of them), named ``tlbench_f<N>_<i>``; made once, reused by later runs."""
@@ -669,6 +695,14 @@ def main() -> int:
             tokens[user_id] = str(AccessToken.for_user(users[user_id]))
         return tokens[user_id]
 
+    oauth_tokens: dict[int, str] = {}
+
+    def oauth_token(user_id: int) -> str:
+        """A Mastodon API access token of the user (django-oauth-toolkit's, stored hashed)."""
+        if user_id not in oauth_tokens:
+            oauth_tokens[user_id] = mastodon_token(users[user_id])
+        return oauth_tokens[user_id]
+
     redis_client = redis.Redis.from_url(redis_url)
     from django.conf import settings
 
@@ -715,6 +749,9 @@ def main() -> int:
     def feed_warm_blocking(i):
         return Request("GET", "/api/posts/feed/", token(blocking_ids[i % len(blocking_ids)]))
 
+    def mastodon_home_warm(i):
+        return Request("GET", "/api/v1/timelines/home", oauth_token(warm_ids[i % len(warm_ids)]))
+
     def trending(i):
         return Request("GET", "/api/posts/trending_hashtags/", token(me_ids[i % len(me_ids)]))
 
@@ -735,6 +772,7 @@ def main() -> int:
         ("feed_cold", feed_cold, 200, min(args.max_requests, len(cold_ids)), flush_feed_keys, flush_feed_keys),
         ("feed_warm", feed_warm, 200, args.max_requests, "warm", None),
         ("feed_warm_blocking", feed_warm_blocking, 200, args.max_requests, "warm", None),
+        ("mastodon_home_warm", mastodon_home_warm, 200, args.max_requests, "warm", None),
         ("trending", trending, 200, args.max_requests, None, lambda: cache.delete("posts:trending")),
         ("search", search, 200, args.max_requests, None, None),
         ("post_create", post_create, 201, args.max_requests, None, None),
@@ -746,6 +784,8 @@ def main() -> int:
     # Tokens first, so minting is not part of any measurement.
     for user_id in {*me_ids, *warm_ids, *create_ids, *cold_ids, *blocking_ids}:
         token(user_id)
+    for user_id in warm_ids:
+        oauth_token(user_id)
 
     port = free_port()
     server_log = BASE_DIR / "var" / "bench-gunicorn.log"
@@ -770,9 +810,10 @@ def main() -> int:
             log(f"== {name}")
             if prepare == "warm":
                 viewers = blocking_ids if name == "feed_warm_blocking" else warm_ids
-                for user_id in viewers:  # one request each fills their feed cache
+                for index in range(len(viewers)):  # one request each fills their feed cache
+                    warming = make(index)
                     conn = http.client.HTTPConnection(HOST, port, timeout=60)
-                    conn.request("GET", "/api/posts/feed/", headers={"Authorization": f"Bearer {token(user_id)}"})
+                    conn.request("GET", warming.path, headers={"Authorization": f"Bearer {warming.token}"})
                     conn.getresponse().read()
                     conn.close()
             elif prepare:
@@ -790,7 +831,7 @@ def main() -> int:
             sample_index = 10**6 + len(rows)  # a request the load did not send (fresh cold user, new post)
             if name == "feed_cold":
                 sample = Request("GET", "/api/posts/feed/", token(cold_ids[-1]))
-            elif name in ("feed_warm", "feed_warm_blocking"):
+            elif name in ("feed_warm", "feed_warm_blocking", "mastodon_home_warm"):
                 sample = make(0)
                 client.get(sample.path, headers={"authorization": f"Bearer {sample.token}"})
             else:
@@ -988,6 +1029,13 @@ def timeline_summary(meta: dict, rows: list[dict]) -> list[str]:
             f"{by['feed_warm_blocking']['rps']} req/s "
             f"= **{ratio:.0%}** of the warm feed, p99 {by['feed_warm_blocking']['p99_ms']} ms vs "
             f"{by['feed_warm']['p99_ms']} ms."
+        )
+    if "feed_warm" in by and "mastodon_home_warm" in by and by["feed_warm"]["rps"]:
+        ratio = by["mastodon_home_warm"]["rps"] / by["feed_warm"]["rps"]
+        out.append(
+            f"- Mastodon API home timeline (`GET /api/v1/timelines/home`, same users): "
+            f"{by['mastodon_home_warm']['rps']} req/s = **{ratio:.0%}** of the native warm feed "
+            f"(goal ≥ 80 %), p99 {by['mastodon_home_warm']['p99_ms']} ms vs {by['feed_warm']['p99_ms']} ms."
         )
     for backend in ("redis", "db"):
         small, large = by.get(f"feed_f100_{backend}"), by.get(f"feed_f5000_{backend}")

@@ -10,11 +10,13 @@ class MastodonApiConfig(AppConfig):
 
     def ready(self):
         from corsheaders.signals import check_request_enabled
-        from django.db.models.signals import post_delete
+        from django.db.models.signals import post_delete, post_save
         from oauth2_provider.models import get_access_token_model
 
         from posts import events
+        from users.models import Follow, Profile, User
 
+        from . import handlers as cache_handlers
         from .cors import allow_any_origin_on_mastodon_paths
         from .streaming import handlers
 
@@ -29,3 +31,9 @@ class MastodonApiConfig(AppConfig):
             sender=get_access_token_model(),
             dispatch_uid="mastodon_api.access_token_deleted_close_streams",
         )
+        for model in (User, Profile):
+            post_save.connect(cache_handlers.account_saved, sender=model, dispatch_uid=f"mastodon_api.account.{model}")
+        post_save.connect(cache_handlers.follow_changed, sender=Follow, dispatch_uid="mastodon_api.follow_saved")
+        post_delete.connect(cache_handlers.follow_changed, sender=Follow, dispatch_uid="mastodon_api.follow_deleted")
+        events.post_published.connect(cache_handlers.post_published, dispatch_uid="mastodon_api.account_posted")
+        events.post_removed.connect(cache_handlers.post_removed, dispatch_uid="mastodon_api.account_unposted")

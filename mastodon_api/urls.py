@@ -3,7 +3,19 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, apps, instance, notifications, oauth, reports, search, statuses, streaming, timelines
+from .views import (
+    accounts,
+    apps,
+    instance,
+    media,
+    notifications,
+    oauth,
+    reports,
+    search,
+    statuses,
+    streaming,
+    timelines,
+)
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
@@ -77,6 +89,25 @@ urlpatterns += [
     path("api/v1/featured_tags", instance.FeaturedTagsView.as_view()),
     path("api/v1/trends/statuses", instance.TrendingStatusesView.as_view()),
     path("api/v1/trends/links", instance.TrendingLinksView.as_view()),
+]
+
+# Statuses written, bookmarks, media.
+urlpatterns += [
+    path("api/v1/statuses", statuses.StatusesView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/source$", statuses.StatusSourceView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/history$", statuses.StatusHistoryView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/favourite$", statuses.FavouriteView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unfavourite$", statuses.UnfavouriteView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/reblog$", statuses.ReblogView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unreblog$", statuses.UnreblogView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/bookmark$", statuses.BookmarkView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unbookmark$", statuses.UnbookmarkView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/pin$", statuses.PinView.as_view()),
+    re_path(rf"^api/v1/statuses/{ID}/unpin$", statuses.UnpinView.as_view()),
+    path("api/v1/bookmarks", statuses.BookmarksView.as_view()),
+    path("api/v1/media", media.MediaUploadView.as_view()),
+    path("api/v2/media", media.MediaUploadView.as_view()),
+    re_path(rf"^api/v1/media/{ID}$", media.MediaView.as_view()),
 ]
 
 # Notifications, search, trends and reports.

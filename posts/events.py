@@ -1,7 +1,7 @@
 """What happens to posts, announced right after commit to the layers above (a streaming API
 subscribes in its ``AppConfig.ready``); posts knows none of its listeners.
 
-- ``post_published(sender=Post, post_id=...)``: a new post is stored.
+- ``post_published(sender=Post, post_id=..., author_id=...)``: a new post is stored.
 - ``post_edited(sender=Post, post_id=...)``: a post's content changed.
 - ``post_removed(sender=Post, post_id=..., author_id=..., visibility=..., hashtag_ids=[...])``: a
   post is deleted (what its audience was, since the row is gone).

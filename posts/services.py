@@ -216,7 +216,7 @@ def _post_insert(
         if reply_to_id is not None:
             transaction.on_commit(lambda: hydration.forget_posts([reply_to_id]))
         transaction.on_commit(metrics.POSTS_CREATED.inc)
-        events.announce_on_commit(events.post_published, post_id=post.pk)
+        events.announce_on_commit(events.post_published, post_id=post.pk, author_id=post.author_id)
         if reply_to_id is not None or mentioned:
             enqueue_on_commit(notify_post_task, post_id=post.pk, mentioned_ids=mentioned)
     return post

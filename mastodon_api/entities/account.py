@@ -6,15 +6,18 @@ every account the default header (there are no headers). ``created_at`` is the d
 joined, at midnight UTC, as Mastodon gives it."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 
+from django.core.cache import cache
 from django.db.models import Max
 from django.templatetags.static import static
 
+from mini_twitter.api.serializers import absolute_url
 from posts.models import Post
 from users.models import User
 from users.selectors import user_list_active
-from users.serializers import user_short_data_of, user_short_render
+from users.serializers import user_short_data_of
 
 from ..content import render_html
 from .common import account_uri, account_url, mastodon_date, mastodon_datetime, site_url, tag_url
@@ -23,33 +26,22 @@ DEFAULT_AVATAR = "mastodon_api/avatar.png"
 DEFAULT_HEADER = "mastodon_api/header.png"
 
 
+@lru_cache
+def _static(path: str) -> str:
+    # The static files' URLs are fixed for the process (their manifest is read once).
+    return static(path)
+
+
 def default_avatar_url(*, request) -> str:
-    return site_url(static(DEFAULT_AVATAR), request=request)
+    return site_url(_static(DEFAULT_AVATAR), request=request)
 
 
 def default_header_url(*, request) -> str:
-    return site_url(static(DEFAULT_HEADER), request=request)
+    return site_url(_static(DEFAULT_HEADER), request=request)
 
 
 def note_html(bio: str, *, request) -> str:
     return render_html(bio, tag_url=lambda name: tag_url(name, request=request))
-
-
-def _fields(user: User, *, request) -> list[dict]:
-    profile = user.profile
-    fields = []
-    if profile.website:
-        fields.append(
-            {"name": "Website", "value": render_html(profile.website, tag_url=lambda n: ""), "verified_at": None}
-        )
-    if profile.location:
-        fields.append(
-            {"name": "Location", "value": render_html(profile.location, tag_url=lambda n: ""), "verified_at": None}
-        )
-    for field in fields:
-        # A field's value is one line: no paragraph around it.
-        field["value"] = field["value"].removeprefix("<p>").removesuffix("</p>")
-    return fields
 
 
 def last_status_days(user_ids: Iterable[int]) -> dict[int, datetime]:
@@ -61,42 +53,79 @@ def last_status_days(user_ids: Iterable[int]) -> dict[int, datetime]:
     return {row["author_id"]: row["last"] for row in rows.order_by()}
 
 
-def account_entity(user: User, *, request, last_status_at: datetime | None) -> dict:
-    """``user`` loaded with its profile."""
+# What an account shows, as plain values (request-free, cached): see :func:`account_data`.
+ACCOUNT_CACHE_SECONDS = 60
+ACCOUNT_CACHE_PREFIX = "mastodon:account:v1:"
+
+
+def account_data(user: User, *, last_status_at: datetime | None) -> dict:
+    """What :func:`account_render` needs of a user loaded with its profile, as plain values."""
     profile = user.profile
-    avatar = user_short_render(user_short_data_of(user), request=request)["avatar"] or default_avatar_url(
-        request=request
-    )
-    header = default_header_url(request=request)
-    joined = datetime.combine(user.date_joined.astimezone(UTC).date(), time(), tzinfo=UTC)
     return {
-        "id": str(user.pk),
+        "id": user.pk,
         "username": user.username,
-        "acct": user.username,
         "display_name": profile.display_name,
         "locked": profile.is_protected,
+        "joined": user.date_joined.astimezone(UTC).date().isoformat(),
+        "bio": profile.bio,
+        "website": profile.website,
+        "location": profile.location,
+        "avatar": user_short_data_of(user)["avatar"],
+        "followers_count": profile.followers_count,
+        "following_count": profile.following_count,
+        "statuses_count": profile.posts_count,
+        "last_status_at": mastodon_date(last_status_at),
+    }
+
+
+def _fields(data: dict) -> list[dict]:
+    fields = []
+    for name, value in (("Website", data["website"]), ("Location", data["location"])):
+        if value:
+            # A field's value is one line: no paragraph around it.
+            html = render_html(value, tag_url=lambda n: "").removeprefix("<p>").removesuffix("</p>")
+            fields.append({"name": name, "value": html, "verified_at": None})
+    return fields
+
+
+def account_render(data: dict, *, request) -> dict:
+    """The Account entity of :func:`account_data`, URLs absolute for ``request``."""
+    avatar = absolute_url(data["avatar"], request=request) or default_avatar_url(request=request)
+    header = default_header_url(request=request)
+    joined = datetime.combine(date.fromisoformat(data["joined"]), time(), tzinfo=UTC)
+    return {
+        "id": str(data["id"]),
+        "username": data["username"],
+        "acct": data["username"],
+        "display_name": data["display_name"],
+        "locked": data["locked"],
         "bot": False,
         "discoverable": True,
         "indexable": True,
         "group": False,
         "created_at": mastodon_datetime(joined),
-        "note": note_html(profile.bio, request=request),
-        "url": account_url(user.username, request=request),
-        "uri": account_uri(user.username, request=request),
+        "note": note_html(data["bio"], request=request),
+        "url": account_url(data["username"], request=request),
+        "uri": account_uri(data["username"], request=request),
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,
         "header_static": header,
-        "followers_count": profile.followers_count,
-        "following_count": profile.following_count,
-        "statuses_count": profile.posts_count,
-        "last_status_at": mastodon_date(last_status_at),
-        "hide_collections": profile.is_protected,
+        "followers_count": data["followers_count"],
+        "following_count": data["following_count"],
+        "statuses_count": data["statuses_count"],
+        "last_status_at": data["last_status_at"],
+        "hide_collections": data["locked"],
         "noindex": False,
         "emojis": [],
         "roles": [],
-        "fields": _fields(user, request=request),
+        "fields": _fields(data),
     }
+
+
+def account_entity(user: User, *, request, last_status_at: datetime | None) -> dict:
+    """``user`` loaded with its profile."""
+    return account_render(account_data(user, last_status_at=last_status_at), request=request)
 
 
 def account_entities(users: Iterable[User], *, request) -> list[dict]:
@@ -107,12 +136,28 @@ def account_entities(users: Iterable[User], *, request) -> list[dict]:
 
 
 def accounts_by_id(user_ids: Iterable[int], *, request) -> dict[int, dict]:
-    """The accounts of these (active) users by id: two queries whatever their number."""
+    """The accounts of these (active) users by id, as the statuses and notifications of a page embed
+    them: from the cache (up to ``ACCOUNT_CACHE_SECONDS`` old, dropped whenever the account, its
+    profile, its follows or its posts change; see :mod:`mastodon_api.handlers`), the rest in two
+    queries whatever their number."""
     user_ids = set(user_ids)
     if not user_ids:
         return {}
-    users = list(user_list_active().filter(pk__in=user_ids))
-    return {int(entity["id"]): entity for entity in account_entities(users, request=request)}
+    found = cache.get_many([ACCOUNT_CACHE_PREFIX + str(user_id) for user_id in user_ids])
+    data = {value["id"]: value for value in found.values()}
+    missing = user_ids - data.keys()
+    if missing:
+        users = list(user_list_active().filter(pk__in=missing))
+        last = last_status_days(user.pk for user in users)
+        loaded = {user.pk: account_data(user, last_status_at=last.get(user.pk)) for user in users}
+        cache.set_many({ACCOUNT_CACHE_PREFIX + str(k): v for k, v in loaded.items()}, ACCOUNT_CACHE_SECONDS)
+        data.update(loaded)
+    return {user_id: account_render(value, request=request) for user_id, value in data.items()}
+
+
+def accounts_forget(user_ids: Iterable[int]) -> None:
+    """These accounts changed: their cached data goes."""
+    cache.delete_many([ACCOUNT_CACHE_PREFIX + str(user_id) for user_id in set(user_ids)])
 
 
 def source_entity(user: User, *, follow_requests_count: int) -> dict:

@@ -5,10 +5,32 @@ Public URLs follow Mastodon's shapes: an account's page ``/@username``, a status
 and ``/users/username/statuses/<id>``. These pages are not served: they answer 404 (the site serves
 its API, and the single-page front end where one is configured)."""
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
+from django.core.cache import cache
+
 from mini_twitter.api.serializers import absolute_url
+
+# Facts that never change once written (who wrote a post, when a retweet was made) stay cached a day.
+FACT_CACHE_SECONDS = 24 * 3600
+
+
+def cached_facts(prefix: str, ids: Iterable[int], load: Callable[[set[int]], dict[int, object]]) -> dict[int, object]:
+    """``{id: fact}`` for immutable facts: from the cache, the missing ones by ``load(ids)`` (one
+    query for all) and cached."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    found = cache.get_many([f"{prefix}{i}" for i in ids])
+    facts = {i: found[f"{prefix}{i}"] for i in ids if f"{prefix}{i}" in found}
+    missing = ids - facts.keys()
+    if missing:
+        loaded = load(missing)
+        cache.set_many({f"{prefix}{i}": fact for i, fact in loaded.items()}, FACT_CACHE_SECONDS)
+        facts.update(loaded)
+    return facts
 
 
 def mastodon_datetime(value: datetime | str | None) -> str | None:

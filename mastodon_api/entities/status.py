@@ -8,19 +8,19 @@ collide (post ids stay below 2^62). Ids of posts and of reblogs do not order aga
 pages are walked by the ``Link`` header (or by the ids of the statuses of one list), as Mastodon's
 documentation asks of clients.
 
-Attributes the native posts do not carry yet are each written by one function below
-(:func:`_spoiler_text`, :func:`_sensitive`, :func:`_bookmarked`, :func:`_pinned`; media's
-``description`` in :mod:`.media`)."""
+The content warning, sensitivity, the viewer's bookmark and the author's pin come from the native
+representation (``spoiler_text``, ``sensitive``, ``is_bookmarked``, ``is_pinned``)."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from posts.models import Post
+from media.serializers import post_media_render
+from posts.models import Post, Retweet
 
 from ..content import render_html
 from .account import accounts_by_id
-from .common import account_url, mastodon_datetime, status_uri, status_url, tag_url
+from .common import account_url, cached_facts, mastodon_datetime, status_uri, status_url, tag_url
 from .media import media_entity
 from .tag import status_tag_entity
 
@@ -51,33 +51,46 @@ class Reblog:
     created_at: datetime
 
 
-# --- Attributes the native posts do not carry yet ------------------------------------------------
+# --- Attributes of the native representation under Mastodon's names ----------------------------
 
 
 def _spoiler_text(post: dict) -> str:
-    return ""
+    return post.get("spoiler_text") or ""
 
 
 def _sensitive(post: dict) -> bool:
-    return False
+    return bool(post.get("sensitive"))
 
 
 def _bookmarked(post: dict) -> bool:
-    return False
+    """The viewer's flag, loaded with the page (``posts.selectors.post_list`` annotates it, the home
+    feed's hydration reads it with the other flags)."""
+    return bool(post.get("is_bookmarked"))
 
 
 def _pinned(post: dict) -> bool:
-    return False
+    return bool(post.get("is_pinned"))
 
 
 # --- Rendering ----------------------------------------------------------------------------------
 
 
 def _reply_authors(posts: Iterable[dict]) -> dict[int, int]:
-    reply_ids = {post["reply_to"] for post in posts if post.get("reply_to")}
-    if not reply_ids:
-        return {}
-    return dict(Post.objects.filter(pk__in=reply_ids).values_list("pk", "author_id"))
+    """The authors of the posts replied to (a post's author never changes: cached)."""
+    return cached_facts(
+        "mastodon:post-author:",
+        (post["reply_to"] for post in posts if post.get("reply_to")),
+        lambda ids: dict(Post.objects.filter(pk__in=ids).values_list("pk", "author_id")),
+    )
+
+
+def retweet_times(retweet_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each retweet was made (never changes: cached)."""
+    return cached_facts(
+        "mastodon:retweet-at:",
+        retweet_ids,
+        lambda ids: dict(Retweet.objects.filter(pk__in=ids).values_list("pk", "created_at")),
+    )
 
 
 def _post_status(post: dict, *, account: dict, reply_author: int | None, authenticated: bool, request) -> dict:
@@ -201,3 +214,24 @@ def status_entities(items: Sequence[tuple[dict, Reblog | None]], *, viewer, requ
             status = _reblog_status(reblog, status, account=reblogger, authenticated=authenticated, request=request)
         statuses.append(status)
     return statuses
+
+
+def status_edit_entities(versions: Sequence[dict], *, status: dict, request) -> list[dict]:
+    """Mastodon's StatusEdit list of a post's versions (``posts.selectors.post_history_list``,
+    oldest first), by the author of ``status`` (the post's Status), mentions linked as in it."""
+    mentions = [(mention["username"], mention["url"]) for mention in status["mentions"]]
+    return [
+        {
+            "content": render_html(
+                version["content"], mentions=mentions, tag_url=lambda name: tag_url(name, request=request)
+            ),
+            "spoiler_text": version["spoiler_text"],
+            "sensitive": bool(version["sensitive"]),
+            "created_at": mastodon_datetime(version["created_at"]),
+            "account": status["account"],
+            "poll": None,
+            "media_attachments": [media_entity(post_media_render(item, request=request)) for item in version["media"]],
+            "emojis": [],
+        }
+        for version in versions
+    ]

@@ -1,7 +1,10 @@
 """Tokens, scopes and error bodies shared by every Mastodon API view."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import path
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework_simplejwt.tokens import AccessToken
@@ -114,3 +117,33 @@ def test_app_token_serves_app_endpoints_but_not_user_ones(mastodon_client):
     response = client.post("/api/v1/probe", {}, format="json")
     assert response.status_code == 422
     assert response.json() == {"error": "This method requires an authenticated user"}
+
+
+def test_expired_token_is_401(mastodon_client, user):
+    from oauth2_provider.models import get_access_token_model
+
+    client = mastodon_client(user, "read")
+    get_access_token_model().objects.update(expires=timezone.now() - timedelta(seconds=1))
+    response = client.get("/api/v1/probe")
+    assert response.status_code == 401
+    assert response.json() == {"error": "The access token is invalid"}
+
+
+def test_revoked_token_is_401(mastodon_client, user):
+    from oauth2_provider.models import get_access_token_model
+
+    client = mastodon_client(user, "read")
+    get_access_token_model().objects.all().delete()
+    assert client.get("/api/v1/probe").status_code == 401
+
+
+def test_token_in_the_query_string(mastodon_token, api_client, user):
+    token = mastodon_token(user, "read")
+    assert api_client.get("/api/v1/probe", {"access_token": token}).json() == {"user": user.username}
+    assert api_client.get("/api/v1/probe", {"access_token": "nope"}).status_code == 401
+
+
+def test_a_token_is_one_query_with_its_user(mastodon_client, user, django_assert_num_queries):
+    client = mastodon_client(user, "read")
+    with django_assert_num_queries(1):
+        assert client.get("/api/v1/probe").status_code == 200

@@ -135,7 +135,10 @@ def test_media_attachments_and_only_media(api_client, user):
         "remote_url": None,
         "preview_remote_url": None,
         "text_url": None,
-        "meta": {"original": {"width": 40, "height": 30, "size": "40x30", "aspect": 40 / 30}},
+        "meta": {
+            "original": {"width": 40, "height": 30, "size": "40x30", "aspect": 40 / 30},
+            "small": {"width": 40, "height": 30, "size": "40x30", "aspect": 40 / 30},
+        },
         "description": None,
         "blurhash": None,
     }

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from media.models import Media
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.ids import parse_id
+from posts import selectors as post_selectors
 from posts import visibility as post_visibility
 from users import selectors, services
 from users.models import User
@@ -26,7 +27,7 @@ from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, R
 from ..entries import account_entries
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses, query_flag
+from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses, query_flag, statuses_of
 
 READ_ACCOUNTS = ("read", "read:accounts")
 WRITE_ACCOUNTS = ("write", "write:accounts")
@@ -130,12 +131,13 @@ class AccountStatusesView(MastodonView):
         """The account's posts and reblogs (its retweets) the viewer may see, newest first by the
         time each was made (its own list: ``unlisted`` posts too). ``exclude_replies`` and
         ``only_media`` filter its posts (``only_media`` leaves reblogs out, as Mastodon does);
-        ``pinned=true`` lists the pinned posts (none yet). Paginated by status ids mapped onto
+        ``pinned=true`` lists the account's pinned posts instead, most recently pinned first
+        (``posts.selectors.post_list_pinned``; at most five). Paginated by status ids mapped onto
         entries (:mod:`mastodon_api.entries`)."""
         user = _account(id)
         params = page_params(request)
         if query_flag(request, "pinned"):
-            return Response([])
+            return _pinned_statuses(request, user, params)
         posts = post_visibility.post_list_visible(request.user).filter(author=user)
         if query_flag(request, "exclude_replies"):
             posts = posts.filter(reply_to__isnull=True)
@@ -146,6 +148,15 @@ class AccountStatusesView(MastodonView):
         entries = account_entries(viewer=request.user, user=user, params=params, posts=posts, reblogs=reblogs)
         statuses = entry_statuses(entries, request=request)
         return with_link(Response(statuses), request, ids=[status["id"] for status in statuses], limit=params.limit)
+
+
+def _pinned_statuses(request, user, params) -> Response:
+    posts = post_selectors.post_list_pinned(author_id=user.pk, viewer=request.user)
+    for name, lookup in (("max_id", "pk__lt"), ("since_id", "pk__gt"), ("min_id", "pk__gt")):
+        if getattr(params, name) is not None:
+            posts = posts.filter(**{lookup: getattr(params, name)})
+    statuses = statuses_of(posts[: params.limit], request=request)
+    return with_link(Response(statuses), request, ids=[status["id"] for status in statuses], limit=params.limit)
 
 
 class _FollowListView(MastodonView):

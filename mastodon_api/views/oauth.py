@@ -2,7 +2,6 @@
 (``/auth/sign_in``, ``/oauth/authorize``), ``/oauth/token``, ``/oauth/revoke`` and the server's
 metadata (``/.well-known/oauth-authorization-server``, RFC 8414)."""
 
-import hashlib
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,12 +18,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
 from oauth2_provider.http import OAuth2ResponseRedirect
-from oauth2_provider.models import get_access_token_model
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from mini_twitter.api.throttles import AnonThrottle, sensitive_throttles, throttled_view
 
+from ..authentication import access_token_get
 from ..oauth_server import (
     GRANT_TYPES,
     OOB_REDIRECT_URI,
@@ -189,7 +188,7 @@ class TokenView(OAuthServerMixin, oauth2_views.TokenView):
         if response.status_code != 200:
             return with_error_description(response)
         access_token = json.loads(response.content)["access_token"]
-        token = get_access_token_model().objects.get(token_checksum=hashlib.sha256(access_token.encode()).hexdigest())
+        token = access_token_get(access_token)
         body = {
             "access_token": access_token,
             "token_type": "Bearer",

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from media.models import Media
 from posts import feed, selectors
 from posts.feed.entries import retweet_id_of
-from posts.models import Post, Retweet
+from posts.models import Post
 
 from ..entities.schemas import StatusSerializer
-from ..entities.status import Reblog, status_entities
+from ..entities.status import Reblog, retweet_times, status_entities
 from ..entries import feed_entry_of
 from ..pagination import PageParams, page_params, paginate, with_link
 from .base import MastodonView
@@ -61,7 +61,7 @@ def home_items(viewer, params: PageParams, *, request) -> list[dict]:
 def home_statuses(items: list[dict], *, request) -> list[dict]:
     """Feed items as statuses: a retweet entry naming its retweeter is a reblog."""
     retweet_ids = {retweet_id_of(item["feed_id"]) for item in items if item.get("retweeted_by")}
-    times = dict(Retweet.objects.filter(pk__in=retweet_ids).values_list("pk", "created_at")) if retweet_ids else {}
+    times = retweet_times(retweet_ids)
     pairs = []
     for item in items:
         reblog = None

@@ -7,13 +7,14 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 
 from mastodon_api.tests.tokens import issue_token, mastodon_ids
 from notifications.models import Notification
 from notifications.services import notification_create_mentions
 from posts import hydration, services, visibility
-from posts.models import Like, Post
+from posts.models import Bookmark, Like, Post
 from posts.tests.conftest import use_feed_backend
 from posts.tests.factories import PostFactory
 from posts.tests.reads import listed_ids
@@ -138,6 +139,43 @@ def bookmarked_ids(client, world) -> list[int]:
     return listed_ids(client.get("/api/posts/bookmarks/"))
 
 
+def mastodon_writer(client, world):
+    """The client speaking the Mastodon API as ``writer``, the hidden post's author (for the
+    endpoints that act on one's own statuses only)."""
+    client.force_authenticate(user=None)
+    if "writer_token" not in world:
+        world["writer_token"] = issue_token(world["writer"])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['writer_token']}")
+    return client
+
+
+def rolled_back(call):
+    """``call()``'s answer, what it wrote undone (a delete checked before and after hiding)."""
+    with transaction.atomic():
+        response = call()
+        transaction.set_rollback(True)
+    return response
+
+
+def mastodon_bookmarked(client, world) -> list[int]:
+    """My bookmarks through the Mastodon API, once I have bookmarked ``hidden`` (while I could)."""
+    Bookmark.objects.get_or_create(user=world["me"], post_id=world["hidden"])
+    return mastodon_ids(mastodon(client, world).get("/api/v1/bookmarks"))
+
+
+def mastodon_pinned(client, world) -> list[int]:
+    """The writer's pinned statuses as I see them, once the writer has pinned ``hidden`` (a
+    deactivated author's account is gone: 404, nothing shown)."""
+    services.pin_create(user=world["writer"], post=Post.objects.get(pk=world["hidden"]))
+    response = mastodon(client, world).get(f"/api/v1/accounts/{world['writer'].id}/statuses", {"pinned": "true"})
+    return [] if response.status_code == 404 else mastodon_ids(response)
+
+
+def mastodon_action(action: str):
+    """``POST /api/v1/statuses/{hidden}/<action>`` as ``me``: does it act on the post?"""
+    return lambda c, w: mastodon(c, w).post(f"/api/v1/statuses/{w['hidden']}/{action}").status_code != 404
+
+
 def microblog(client, world):
     client.force_authenticate(user=None)
     client.credentials(HTTP_API_KEY=world["key"])
@@ -223,6 +261,34 @@ READ_PATHS = {
     ("get", "/v1/timelines/tag/{hashtag}"): lambda c, w: (
         w["hidden"] in mastodon_ids(mastodon(c, w).get("/api/v1/timelines/tag/topic"))
     ),
+    ("get", "/v1/accounts/{id}/statuses (pinned)"): lambda c, w: w["hidden"] in mastodon_pinned(c, w),
+    ("post", "/v1/statuses"): lambda c, w: (
+        mastodon(c, w).post("/api/v1/statuses", {"status": "hi", "in_reply_to_id": str(w["hidden"])}).status_code == 200
+    ),
+    # One's own statuses only: checked as their author (a deactivated author's token is refused).
+    ("put", "/v1/statuses/{id}"): lambda c, w: (
+        mastodon_writer(c, w).put(f"/api/v1/statuses/{w['hidden']}", {"status": "x"}).status_code == 200
+    ),
+    ("delete", "/v1/statuses/{id}"): lambda c, w: (
+        rolled_back(lambda: mastodon_writer(c, w).delete(f"/api/v1/statuses/{w['hidden']}")).status_code == 200
+    ),
+    ("get", "/v1/statuses/{id}/source"): lambda c, w: (
+        mastodon_writer(c, w).get(f"/api/v1/statuses/{w['hidden']}/source").status_code == 200
+    ),
+    ("post", "/v1/statuses/{id}/pin"): lambda c, w: (
+        mastodon_writer(c, w).post(f"/api/v1/statuses/{w['hidden']}/pin").status_code == 200
+    ),
+    ("post", "/v1/statuses/{id}/unpin"): lambda c, w: (
+        mastodon_writer(c, w).post(f"/api/v1/statuses/{w['hidden']}/unpin").status_code == 200
+    ),
+    ("get", "/v1/statuses/{id}/history"): lambda c, w: (
+        mastodon(c, w).get(f"/api/v1/statuses/{w['hidden']}/history").status_code != 404
+    ),
+    **{
+        ("post", f"/v1/statuses/{{id}}/{action}"): mastodon_action(action)
+        for action in ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark")
+    },
+    ("get", "/v1/bookmarks"): lambda c, w: w["hidden"] in mastodon_bookmarked(c, w),
     ("get", "/v2/search"): lambda c, w: (
         w["hidden"] in [int(s["id"]) for s in mastodon(c, w).get("/api/v2/search", {"q": "findme"}).json()["statuses"]]
     ),
