@@ -3,7 +3,19 @@
 
 from django.urls import path, re_path
 
-from .views import accounts, apps, instance, media, oauth, statuses, streaming, timelines
+from .views import (
+    accounts,
+    apps,
+    instance,
+    media,
+    notifications,
+    oauth,
+    reports,
+    search,
+    statuses,
+    streaming,
+    timelines,
+)
 
 # Mastodon's ids: strings of digits (a reblog's status id is up to 19 digits).
 ID = r"(?P<id>[0-9]{1,19})"
@@ -96,4 +108,20 @@ urlpatterns += [
     path("api/v1/media", media.MediaUploadView.as_view()),
     path("api/v2/media", media.MediaUploadView.as_view()),
     re_path(rf"^api/v1/media/{ID}$", media.MediaView.as_view()),
+]
+
+# Notifications, search, trends and reports.
+urlpatterns += [
+    path("api/v1/notifications", notifications.NotificationsView.as_view()),
+    path("api/v1/notifications/clear", notifications.NotificationsClearView.as_view()),
+    path("api/v1/notifications/unread_count", notifications.NotificationsUnreadCountView.as_view()),
+    path("api/v1/notifications/requests", notifications.NotificationRequestsView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}$", notifications.NotificationView.as_view()),
+    re_path(rf"^api/v1/notifications/{ID}/dismiss$", notifications.NotificationDismissView.as_view()),
+    path("api/v2/notifications/policy", notifications.NotificationPolicyView.as_view()),
+    path("api/v2/search", search.SearchView.as_view()),
+    path("api/v1/trends", search.TrendingTagsView.as_view()),
+    path("api/v1/trends/tags", search.TrendingTagsView.as_view()),
+    re_path(r"^api/v1/tags/(?P<name>[^/]{1,200})$", search.TagView.as_view()),
+    path("api/v1/reports", reports.ReportsView.as_view()),
 ]

@@ -1,6 +1,5 @@
 """HTTP endpoints for reports: the ones I filed, and filing one."""
 
-from django.conf import settings
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import mixins, status, viewsets
@@ -10,23 +9,13 @@ from rest_framework.response import Response
 from mini_twitter.api.pagination import CursorPagination
 from mini_twitter.api.schema import VALIDATION_ERROR
 from mini_twitter.api.serializers import DetailSerializer
-from mini_twitter.api.throttles import UserWriteThrottle, scaled_rate
 
 from . import selectors, services
 from .models import Report
 from .serializers import ReportCreateSerializer, ReportSerializer
+from .throttles import ReportCreateThrottle
 
 ERROR = openapi.Response("Error", DetailSerializer)
-
-
-class ReportCreateThrottle(UserWriteThrottle):
-    """Reports per user, stricter than other writes (as the sensitive endpoints): each one costs
-    staff time."""
-
-    scope = "report"
-
-    def rate_from_settings(self):
-        return scaled_rate(settings.THROTTLE_RATE_USER, settings.THROTTLE_SENSITIVE_DIVISOR)
 
 
 class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -217,3 +217,25 @@ def notifications_mark_all_read(*, user: User) -> int:
     if marked:
         transaction.on_commit(lambda: unread_counts_push([user.pk]))
     return marked
+
+
+def notification_delete(*, notification: Notification) -> None:
+    """Dismiss a notification (the caller found it among its recipient's): it is deleted, and the
+    recipient's unread count pushed if it was unread."""
+    deleted, _ = Notification.objects.filter(pk=notification.pk).delete()
+    if deleted and not notification.is_read:
+        recipient_id = notification.recipient_id
+        transaction.on_commit(lambda: unread_counts_push([recipient_id]))
+
+
+def notifications_delete_all(*, user: User, types: Iterable[str] | None = None) -> int:
+    """Dismiss all the user's notifications, or those of these ``types``; returns how many were
+    deleted."""
+    mine = Notification.objects.filter(recipient=user)
+    if types is not None:
+        mine = mine.filter(type__in=list(types))
+    unread = mine.filter(is_read=False).exists()
+    deleted, _ = mine.delete()
+    if unread:
+        transaction.on_commit(lambda: unread_counts_push([user.pk]))
+    return deleted

@@ -2,14 +2,15 @@
 and the viewer's like/retweet/bookmark flags) in a fixed number of queries, holding only the posts the viewer
 may see (:mod:`posts.visibility`)."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -23,6 +24,8 @@ from .models import Bookmark, Hashtag, Like, Post, PostEdit, PostHashtag, Retwee
 
 TRENDING_CACHE_SECONDS = 60
 TRENDING_WINDOW = timedelta(hours=24)
+# Days of a hashtag's history (Mastodon shows a week).
+HISTORY_DAYS = 7
 SEARCH_CONFIG = "simple"
 SEARCH_CANDIDATES = 1000
 
@@ -147,6 +150,44 @@ def hashtag_search(*, text: str) -> QuerySet[Hashtag]:
     return Hashtag.objects.filter(name__startswith=text.lower().lstrip("#"), posts_count__gt=0).order_by(
         "-posts_count", "name"
     )
+
+
+def hashtag_list_by_names(*, names: Iterable[str]) -> dict[str, Hashtag]:
+    """The hashtags of these names (any case, with or without their ``#``), by stored name."""
+    wanted = {name.lower().lstrip("#") for name in names}
+    return {tag.name: tag for tag in Hashtag.objects.filter(name__in=wanted)} if wanted else {}
+
+
+def hashtag_history(*, hashtag_ids: Iterable[int], days: int = HISTORY_DAYS) -> dict[int, list[dict]]:
+    """Each hashtag's use on each of the last ``days`` days (UTC, today first): ``{"day": midnight,
+    "uses": posts, "accounts": their authors}``, counting the posts trending counts (anyone may list
+    them), in one query for all the hashtags."""
+    hashtag_ids = list(set(hashtag_ids))
+    today = timezone.now().astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    counts: dict[tuple[int, date], tuple[int, int]] = {}
+    if hashtag_ids:
+        rows = (
+            PostHashtag.objects.filter(
+                visibility.post_visible_q(None, prefix="post__", listing=True),
+                hashtag_id__in=hashtag_ids,
+                created_at__gte=datetime.combine(first, time(), tzinfo=UTC),
+            )
+            .annotate(day=TruncDate("created_at", tzinfo=UTC))
+            .values("hashtag_id", "day")
+            .annotate(uses=Count("id"), accounts=Count("post__author_id", distinct=True))
+            .order_by()
+        )
+        counts = {(row["hashtag_id"], row["day"]): (row["uses"], row["accounts"]) for row in rows}
+    history = {}
+    for hashtag_id in hashtag_ids:
+        history[hashtag_id] = []
+        for back in range(days):
+            day = today - timedelta(days=back)
+            uses, accounts = counts.get((hashtag_id, day), (0, 0))
+            midnight = datetime.combine(day, time(), tzinfo=UTC)
+            history[hashtag_id].append({"day": midnight, "uses": uses, "accounts": accounts})
+    return history
 
 
 def hashtag_list_trending() -> list[dict]:

@@ -124,3 +124,31 @@ def test_search_lists_run_a_fixed_number_of_queries(client_for, django_assert_ma
         PostFactory(content=f"#findme{i}")
     with django_assert_max_num_queries(queries_for_one):
         assert len(viewer.get("/api/search/", {"q": "findme", "type": kind}).json()["results"]) == 20
+
+
+def test_hashtag_history_counts_each_days_listed_posts_and_authors(django_assert_num_queries):
+    from datetime import UTC, datetime, time
+
+    from posts.models import Post
+    from posts.selectors import hashtag_history, hashtag_list_by_names
+
+    author = UserFactory()
+    now = timezone.now()
+    PostFactory(author=author, content="#cats one")
+    PostFactory(author=author, content="#cats two")
+    PostFactory(content="#cats #dogs three")
+    PostFactory(content="#cats yesterday", created_at=now - timedelta(days=1))
+    PostFactory(content="#cats too old", created_at=now - timedelta(days=7))
+    unlisted = PostFactory(content="#cats unlisted")
+    Post.objects.filter(pk=unlisted.pk).update(visibility=Post.Visibility.UNLISTED)
+    tags = hashtag_list_by_names(names=["#Cats", "dogs", "nope"])
+    assert set(tags) == {"cats", "dogs"}
+    with django_assert_num_queries(1):
+        history = hashtag_history(hashtag_ids=[tags["cats"].pk, tags["dogs"].pk])
+    cats = history[tags["cats"].pk]
+    assert len(cats) == 7
+    today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    assert [day["day"] for day in cats] == [today - timedelta(days=back) for back in range(7)]
+    assert [(day["uses"], day["accounts"]) for day in cats] == [(3, 2), (1, 1)] + [(0, 0)] * 5
+    assert [(day["uses"], day["accounts"]) for day in history[tags["dogs"].pk]] == [(1, 1)] + [(0, 0)] * 6
+    assert hashtag_history(hashtag_ids=[]) == {}

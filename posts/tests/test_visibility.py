@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from mastodon_api.tests.tokens import issue_token, mastodon_ids
+from notifications.models import Notification
+from notifications.services import notification_create_mentions
 from posts import hydration, services, visibility
 from posts.models import Bookmark, Like, Post
 from posts.tests.conftest import use_feed_backend
@@ -96,6 +98,33 @@ def mastodon_liked(client, world):
     """My favourites after liking the hidden post (whatever hides it)."""
     Like.objects.get_or_create(user=world["me"], post_id=world["hidden"])
     return mastodon_ids(mastodon(client, world).get("/api/v1/favourites"))
+
+
+def mastodon_notified(client, world) -> list[int]:
+    """The statuses my Mastodon notifications show once the hidden post mentions me (a notification
+    made once: creating it again adds nothing)."""
+    notification_create_mentions(actor_id=world["writer"].pk, recipient_ids=[world["me"].pk], post_id=world["hidden"])
+    body = mastodon(client, world).get("/api/v1/notifications").json()
+    return [int(notification["status"]["id"]) for notification in body if "status" in notification]
+
+
+def mastodon_notification(client, world):
+    """The Mastodon notification of the hidden post mentioning me."""
+    mastodon_notified(client, world)
+    notification_id = Notification.objects.get(recipient=world["me"], post_id=world["hidden"]).pk
+    return mastodon(client, world).get(f"/api/v1/notifications/{notification_id}")
+
+
+def mastodon_tag_counts_it(tags: list[dict]) -> bool:
+    """Whether these Mastodon tags count the hidden post (four posts say #topic today)."""
+    return any(
+        tag["name"] == "onlyhidden" or (tag["name"] == "topic" and tag["history"][0]["uses"] != "3") for tag in tags
+    )
+
+
+def fresh_mastodon_trends(client, world, path) -> list[dict]:
+    cache.delete("posts:trending")  # cached for a minute by design
+    return mastodon(client, world).get(path).json()
 
 
 def pinned_ids(client, world) -> list[int]:
@@ -260,6 +289,14 @@ READ_PATHS = {
         for action in ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark")
     },
     ("get", "/v1/bookmarks"): lambda c, w: w["hidden"] in mastodon_bookmarked(c, w),
+    ("get", "/v2/search"): lambda c, w: (
+        w["hidden"] in [int(s["id"]) for s in mastodon(c, w).get("/api/v2/search", {"q": "findme"}).json()["statuses"]]
+    ),
+    ("get", "/v1/notifications"): lambda c, w: w["hidden"] in mastodon_notified(c, w),
+    ("get", "/v1/notifications/{id}"): lambda c, w: mastodon_notification(c, w).status_code != 404,
+    ("get", "/v1/trends/tags"): lambda c, w: mastodon_tag_counts_it(fresh_mastodon_trends(c, w, "/api/v1/trends/tags")),
+    ("get", "/v1/trends"): lambda c, w: mastodon_tag_counts_it(fresh_mastodon_trends(c, w, "/api/v1/trends")),
+    ("get", "/v1/tags/{name}"): lambda c, w: mastodon_tag_counts_it([mastodon(c, w).get("/api/v1/tags/topic").json()]),
 }
 # The home feed, checked in both stores by test_the_feed_leaves_a_hidden_post_out below.
 FEED = ("get", "/posts/feed/")
@@ -317,6 +354,7 @@ def test_the_table_lists_every_endpoint_that_shows_or_names_a_post(api_client):
     schema = api_client.get("/swagger.json").json()
     shows_posts = ("Post", "FeedItem", "PaginatedPost", "PaginatedFeedItem", "PaginatedSearchResult", "Tweets")
     shows_posts += ("TrendingHashtag", "MastodonStatus", "MastodonContext")
+    shows_posts += ("MastodonSearch", "MastodonNotification", "MastodonTag")
     documented = set()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
