@@ -244,32 +244,6 @@ SPOILER_TEXT_HELP = (
 SENSITIVE_HELP = "Hide the media until opened (default false)."
 
 
-class PostCreateSerializer(serializers.Serializer):
-    content = serializers.CharField(
-        max_length=MAX_POST_LENGTH * 4, trim_whitespace=False, help_text="1..280 characters after trimming."
-    )
-    media_ids = serializers.ListField(child=IdField(), max_length=4, required=False)
-    reply_to = IdField(required=False, allow_null=True)
-    spoiler_text = serializers.CharField(
-        max_length=MAX_SPOILER_TEXT_LENGTH * 4,
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text=SPOILER_TEXT_HELP,
-    )
-    sensitive = serializers.BooleanField(required=False, help_text=SENSITIVE_HELP)
-    visibility = serializers.ChoiceField(
-        choices=Post.Visibility.choices,
-        required=False,
-        help_text=(
-            "public (default): anyone, everywhere; unlisted: anyone with the link, followers' feeds and "
-            "the author's list, not search, hashtag lists, trending or the all-posts list; followers: "
-            "the author and their followers only, can't be retweeted. A protected account's posts are "
-            "always stored as followers."
-        ),
-    )
-
-
 class PostUpdateSerializer(serializers.Serializer):
     """An edit: PUT gives the content (and may change the content warning); PATCH any of them."""
 
@@ -284,6 +258,23 @@ class PostUpdateSerializer(serializers.Serializer):
         help_text=SPOILER_TEXT_HELP,
     )
     sensitive = serializers.BooleanField(required=False, help_text=SENSITIVE_HELP)
+
+
+class PostCreateSerializer(PostUpdateSerializer):
+    """A new post: an edit's fields, with its images, the post it answers and its audience."""
+
+    media_ids = serializers.ListField(child=IdField(), max_length=4, required=False)
+    reply_to = IdField(required=False, allow_null=True)
+    visibility = serializers.ChoiceField(
+        choices=Post.Visibility.choices,
+        required=False,
+        help_text=(
+            "public (default): anyone, everywhere; unlisted: anyone with the link, followers' feeds and "
+            "the author's list, not search, hashtag lists, trending or the all-posts list; followers: "
+            "the author and their followers only, can't be retweeted. A protected account's posts are "
+            "always stored as followers."
+        ),
+    )
 
 
 class PostVersionSerializer(serializers.Serializer):

@@ -32,19 +32,21 @@ def session_sockets_group(sid: str) -> str:
     return f"sockets.session.{sid}"
 
 
-def _group_send(group: str, message: dict) -> None:
+def group_send(group: str, message: dict) -> None:
+    """A channel-layer message to a group, from synchronous code; a failure is logged, never raised
+    (the write that announces it has committed)."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:
-        logger.exception("could not send %s to %s", message["type"], group)
+        logger.exception("could not send %s to %s", message.get("type"), group)
 
 
 def send_to_group(group: str, frame: dict) -> None:
     """A frame the server made; each socket makes its file URLs absolute for its own site."""
-    _group_send(group, {"type": "push.frame", "frame": frame, "server": True})
+    group_send(group, {"type": "push.frame", "frame": frame, "server": True})
 
 
 def push(user_ids: Iterable[int], type_: str, data) -> None:
@@ -54,4 +56,4 @@ def push(user_ids: Iterable[int], type_: str, data) -> None:
 
 
 def close_group(group: str, code: int = 1000) -> None:
-    _group_send(group, {"type": "close.socket", "code": code})
+    group_send(group, {"type": "close.socket", "code": code})

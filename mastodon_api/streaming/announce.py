@@ -11,31 +11,17 @@ listener by the stream itself.
 - A deleted status's id goes wherever the status may have gone, an undone reblog's to the
   reblogger's home audience."""
 
-import logging
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from outbox.services import enqueue_transient
 from posts.models import Hashtag, Post, Retweet
+from realtime.events import group_send
 from users.models import Follow
 
 from ..entities.status import reblog_status_id
 from .groups import PUBLIC, hashtag_group, home_group, tag_channel
-
-logger = logging.getLogger(__name__)
-
-
-def group_send(group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        logger.exception("could not send %s to %s", message.get("event"), group)
 
 
 def home_send(message: dict, user_ids: Iterable[int]) -> None:

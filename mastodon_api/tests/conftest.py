@@ -1,12 +1,10 @@
 """Fixtures of the Mastodon API's tests: real OAuth applications and access tokens."""
 
-import secrets
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model, set_token_value
+from oauth2_provider.models import get_application_model
 from rest_framework.test import APIClient
+
+from .tokens import token_issue
 
 
 @pytest.fixture
@@ -25,13 +23,7 @@ def mastodon_token(oauth_app):
     """``mastodon_token(user, "read write")`` → an access token string (``user=None``: an app token)."""
 
     def make(user, scope: str = "read write follow push") -> str:
-        token = secrets.token_urlsafe(32)
-        access_token = get_access_token_model()(
-            user=user, application=oauth_app, scope=scope, expires=timezone.now() + timedelta(days=1)
-        )
-        set_token_value(access_token, token)
-        access_token.save()
-        return token
+        return token_issue(user, application=oauth_app, scope=scope)
 
     return make
 
