@@ -112,6 +112,26 @@ def user_annotate_follow_flags(users: Iterable[User], viewer) -> None:
         user.is_muting = user.pk in found.get((MUTE, True), empty)
 
 
+def follow_familiar_followers(*, viewer: User, user_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each of ``user_ids``, the accounts the viewer follows that follow it too, newest follow
+    first (one query): active accounts that show whom they follow (not protected) only."""
+    user_ids = list(user_ids)
+    rows = (
+        Follow.objects.filter(
+            followee_id__in=user_ids,
+            follower__in=Follow.objects.filter(follower=viewer).values("followee_id"),
+            follower__is_active=True,
+            follower__profile__is_protected=False,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("followee_id", "follower_id")
+    )
+    familiar: dict[int, list[int]] = {user_id: [] for user_id in user_ids}
+    for followee_id, follower_id in rows:
+        familiar[followee_id].append(follower_id)
+    return familiar
+
+
 def follow_request_list(*, target: User) -> QuerySet[FollowRequest]:
     """Pending requests to follow ``target`` from active accounts, with the requester loaded
     (ordered by the caller: oldest first)."""

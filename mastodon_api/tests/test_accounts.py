@@ -321,3 +321,47 @@ def test_bad_input_is_never_a_server_error(api_client, mastodon_client, user):
     assert client.patch("/api/v1/accounts/update_credentials", {"locked": "maybe"}).status_code == 422
     assert api_client.get(f"/api/v1/accounts/{user.pk}/statuses", {"limit": "many"}).status_code == 200
     assert api_client.get(f"/api/v1/accounts/{user.pk}/statuses", {"min_id": "9" * 19}).status_code == 422
+
+
+def test_familiar_followers_are_the_accounts_i_follow_that_follow_them(mastodon_client, user):
+    target, other_target, friend, hidden_friend, stranger = UserFactory.create_batch(5)
+    for followee in (friend, hidden_friend):
+        services.follow_create(follower=user, followee=followee)
+    for follower in (friend, hidden_friend, stranger):
+        services.follow_create(follower=follower, followee=target)
+    services.profile_update(user=hidden_friend, data={"is_protected": True})  # hides whom it follows
+    client = mastodon_client(user, "read:follows")
+    response = client.get(
+        "/api/v1/accounts/familiar_followers", {"id[]": [target.pk, other_target.pk, 10**12, "x"]}
+    )
+    assert response.status_code == 200
+    assert [(row["id"], [a["id"] for a in row["accounts"]]) for row in response.json()] == [
+        (str(target.pk), [str(friend.pk)]),
+        (str(other_target.pk), []),
+    ]
+    assert mastodon_client(user, "read:statuses").get("/api/v1/accounts/familiar_followers").status_code == 403
+    assert mastodon_client().get("/api/v1/accounts/familiar_followers").status_code == 401
+
+
+def test_familiar_followers_query_count_does_not_grow(mastodon_client, user):
+    def count(n: int) -> int:
+        targets = UserFactory.create_batch(n)
+        for target in targets:
+            friend = UserFactory()
+            services.follow_create(follower=user, followee=friend)
+            services.follow_create(follower=friend, followee=target)
+        client = mastodon_client(user)
+        return query_count(
+            lambda: client.get("/api/v1/accounts/familiar_followers", {"id[]": [t.pk for t in targets]})
+        )
+
+    assert count(1) == count(20)
+
+
+def test_an_accounts_featured_tags_and_my_lists_holding_it_are_empty(mastodon_client, user, other_user):
+    client = mastodon_client(user)
+    assert client.get(f"/api/v1/accounts/{other_user.pk}/featured_tags").json() == []
+    assert client.get(f"/api/v1/accounts/{other_user.pk}/lists").json() == []
+    assert client.get("/api/v1/accounts/999999999/featured_tags").status_code == 404
+    assert mastodon_client().get(f"/api/v1/accounts/{other_user.pk}/featured_tags").status_code == 200
+    assert mastodon_client().get(f"/api/v1/accounts/{other_user.pk}/lists").status_code == 401

@@ -21,7 +21,14 @@ from users import selectors, services
 from users.models import User
 from users.serializers import ProfileUpdateSerializer
 
-from ..entities.account import EVERYONE_ROLE, account_entities, account_entity, last_status_days, source_entity
+from ..entities.account import (
+    EVERYONE_ROLE,
+    account_entities,
+    account_entity,
+    accounts_by_id,
+    last_status_days,
+    source_entity,
+)
 from ..entities.relationship import relationship_entities
 from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, RelationshipSerializer, StatusSerializer
 from ..entries import account_entries
@@ -291,10 +298,89 @@ class RelationshipsView(MastodonView):
     )
     def get(self, request):
         """The viewer's relationships with these accounts (unknown ids left out), in their order."""
-        raw = request.query_params.getlist("id[]") or request.query_params.getlist("id")
-        ids = list(dict.fromkeys(i for i in (parse_id(value) for value in raw[:100]) if i is not None))
+        ids = query_ids(request)
         users = {user.pk: user for user in selectors.user_list_active().filter(pk__in=ids)}
         return Response(relationship_entities(request.user, [users[i] for i in ids if i in users]))
+
+
+def query_ids(request, name: str = "id") -> list[int]:
+    """The ids of ``name[]`` (or ``name``) in the query string, in order, each once (at most 100;
+    what is not an id is left out)."""
+    raw = request.query_params.getlist(f"{name}[]") or request.query_params.getlist(name)
+    return list(dict.fromkeys(i for i in (parse_id(value) for value in raw[:100]) if i is not None))
+
+
+FAMILIAR_FOLLOWERS = openapi.Schema(
+    type=openapi.TYPE_ARRAY,
+    items=openapi.Schema(
+        type=openapi.TYPE_OBJECT,
+        properties={
+            "id": openapi.Schema(type=openapi.TYPE_STRING),
+            "accounts": openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT)),
+        },
+    ),
+)
+
+
+class FamiliarFollowersView(MastodonView):
+    required_scopes = {"GET": READ_FOLLOWS}
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(
+        manual_parameters=[
+            openapi.Parameter(
+                "id[]", openapi.IN_QUERY, type=openapi.TYPE_ARRAY, items=openapi.Items(type=openapi.TYPE_STRING)
+            )
+        ],
+        responses={200: openapi.Response("For each account, the accounts I follow that follow it", FAMILIAR_FOLLOWERS)},
+    )
+    def get(self, request):
+        """Accounts I follow that also follow each of these accounts (unknown ids left out)."""
+        ids = query_ids(request)
+        known = set(selectors.user_list_active().filter(pk__in=ids).values_list("pk", flat=True))
+        ids = [i for i in ids if i in known]
+        familiar = selectors.follow_familiar_followers(viewer=request.user, user_ids=ids)
+        accounts = accounts_by_id({f for followers in familiar.values() for f in followers}, request=request)
+        return Response([{"id": str(i), "accounts": [accounts[f] for f in familiar[i] if f in accounts]} for i in ids])
+
+
+class AccountFeaturedTagsView(MastodonView):
+    """Hashtags an account features on its profile: there are none here."""
+
+    required_scopes = {"GET": READ_ACCOUNTS}
+    public_methods = ("GET",)
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(
+        responses={
+            200: openapi.Response(
+                "Always empty", openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT))
+            ),
+            404: ERROR,
+        }
+    )
+    def get(self, request, id):
+        _account(id)
+        return Response([])
+
+
+class AccountListsView(MastodonView):
+    """Lists of mine that hold the account: there are no lists here."""
+
+    required_scopes = {"GET": ("read", "read:lists")}
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(
+        responses={
+            200: openapi.Response(
+                "Always empty", openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT))
+            ),
+            404: ERROR,
+        }
+    )
+    def get(self, request, id):
+        _account(id)
+        return Response([])
 
 
 class LookupView(MastodonView):
