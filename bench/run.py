@@ -986,7 +986,11 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         f"{data['likes']:,} likes, {data['retweets']:,} retweets, {data['hashtags']:,} hashtags "
         f"(requested {meta['requested']['users']:,} users / {meta['requested']['posts']:,} posts / "
         f"~{meta['requested']['follows_per_user']} follows each)",
-        f"- Seeding in this run: {meta['seed_seconds']} s (top-up only when the data already existed)",
+        (
+            f"- Seeding in this run: {meta['seed_seconds']} s (top-up only when the data already existed)"
+            if meta["seed_seconds"] is not None
+            else "- Seeding in this run: skipped (`--skip-seed`: the data already in the database)"
+        ),
         f"- Load: {meta['concurrency']} client threads, at most {meta['duration_per_scenario_s']:g} s and "
         f"{meta['max_requests_per_scenario']:,} requests per scenario, over loopback",
         f"- Server: {meta['server']}; {meta['machine']}",
