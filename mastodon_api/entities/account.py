@@ -20,7 +20,7 @@ from users.selectors import user_list_active
 from users.serializers import user_short_data_of
 
 from ..content import render_html
-from .common import account_uri, account_url, mastodon_date, mastodon_datetime, site_url, tag_url
+from .common import account_uri, account_url, mastodon_date, mastodon_datetime, site_url, text_html
 
 DEFAULT_AVATAR = "mastodon_api/avatar.png"
 DEFAULT_HEADER = "mastodon_api/header.png"
@@ -41,7 +41,7 @@ def default_header_url(*, request) -> str:
 
 
 def note_html(bio: str, *, request) -> str:
-    return render_html(bio, tag_url=lambda name: tag_url(name, request=request))
+    return text_html(bio, request=request)
 
 
 def last_status_days(user_ids: Iterable[int]) -> dict[int, datetime]:

@@ -7,11 +7,14 @@ its API, and the single-page front end where one is configured)."""
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import quote
 
 from django.core.cache import cache
 
 from mini_twitter.api.serializers import absolute_url
+
+from ..content import render_html
 
 # Facts that never change once written (who wrote a post, when a retweet was made) stay cached a day.
 FACT_CACHE_SECONDS = 24 * 3600
@@ -72,5 +75,26 @@ def status_uri(username: str, status_id: int | str, *, request) -> str:
     return site_url(f"/users/{quote(username)}/statuses/{status_id}", request=request)
 
 
+def tag_path(name: str) -> str:
+    return f"/tags/{quote(name.lower())}"
+
+
 def tag_url(name: str, *, request) -> str:
-    return site_url(f"/tags/{quote(name.lower())}", request=request)
+    return site_url(tag_path(name), request=request)
+
+
+def site_root(request) -> str:
+    """The site's address for ``request`` (``https://host``), "" without one."""
+    return (absolute_url("/", request=request) or "/")[:-1]
+
+
+@lru_cache(maxsize=8192)
+def _text_html(text: str, mentions: tuple[tuple[str, str], ...], site: str) -> str:
+    return render_html(text, mentions=mentions, tag_url=lambda name: site + tag_path(name))
+
+
+def text_html(text: str, *, mentions: Iterable[tuple[str, str]] = (), request) -> str:
+    """A post's content or a bio as Mastodon's HTML (:func:`mastodon_api.content.render_html`), its
+    hashtags linked on the request's site; the same text on the same site is rendered once per
+    process (a warm timeline shows the same posts to many readers)."""
+    return _text_html(text, tuple(mentions), site_root(request))

@@ -18,9 +18,8 @@ from datetime import datetime
 from media.serializers import post_media_render
 from posts.models import Post, Retweet
 
-from ..content import render_html
 from .account import accounts_by_id
-from .common import account_url, cached_facts, mastodon_datetime, status_uri, status_url, tag_url
+from .common import account_url, cached_facts, mastodon_datetime, status_uri, status_url, text_html
 from .media import media_entity
 from .tag import status_tag_entity
 
@@ -110,10 +109,8 @@ def _post_status(post: dict, *, account: dict, reply_author: int | None, authent
         "url": status_url(username, post["id"], request=request),
         "created_at": mastodon_datetime(post["created_at"]),
         "account": account,
-        "content": render_html(
-            post["content"],
-            mentions=[(mention["username"], mention["url"]) for mention in mentions],
-            tag_url=lambda name: tag_url(name, request=request),
+        "content": text_html(
+            post["content"], mentions=[(mention["username"], mention["url"]) for mention in mentions], request=request
         ),
         # Every post of a protected account is for its followers (posts.visibility).
         "visibility": "private" if account["locked"] else VISIBILITY.get(post["visibility"], "public"),
@@ -222,9 +219,7 @@ def status_edit_entities(versions: Sequence[dict], *, status: dict, request) -> 
     mentions = [(mention["username"], mention["url"]) for mention in status["mentions"]]
     return [
         {
-            "content": render_html(
-                version["content"], mentions=mentions, tag_url=lambda name: tag_url(name, request=request)
-            ),
+            "content": text_html(version["content"], mentions=mentions, request=request),
             "spoiler_text": version["spoiler_text"],
             "sensitive": bool(version["sensitive"]),
             "created_at": mastodon_datetime(version["created_at"]),

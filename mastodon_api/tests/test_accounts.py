@@ -331,9 +331,7 @@ def test_familiar_followers_are_the_accounts_i_follow_that_follow_them(mastodon_
         services.follow_create(follower=follower, followee=target)
     services.profile_update(user=hidden_friend, data={"is_protected": True})  # hides whom it follows
     client = mastodon_client(user, "read:follows")
-    response = client.get(
-        "/api/v1/accounts/familiar_followers", {"id[]": [target.pk, other_target.pk, 10**12, "x"]}
-    )
+    response = client.get("/api/v1/accounts/familiar_followers", {"id[]": [target.pk, other_target.pk, 10**12, "x"]})
     assert response.status_code == 200
     assert [(row["id"], [a["id"] for a in row["accounts"]]) for row in response.json()] == [
         (str(target.pk), [str(friend.pk)]),
@@ -351,9 +349,7 @@ def test_familiar_followers_query_count_does_not_grow(mastodon_client, user):
             services.follow_create(follower=user, followee=friend)
             services.follow_create(follower=friend, followee=target)
         client = mastodon_client(user)
-        return query_count(
-            lambda: client.get("/api/v1/accounts/familiar_followers", {"id[]": [t.pk for t in targets]})
-        )
+        return query_count(lambda: client.get("/api/v1/accounts/familiar_followers", {"id[]": [t.pk for t in targets]}))
 
     assert count(1) == count(20)
 

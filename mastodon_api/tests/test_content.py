@@ -51,3 +51,23 @@ def test_urls_are_linked_as_mastodon_does():
 def test_markup_in_mentions_and_urls_is_escaped():
     html = render('https://e.com/"><script>')
     assert "<script>" not in html
+
+
+def test_text_html_links_hashtags_on_the_requests_site_and_is_reused(rf, settings):
+    from mastodon_api.entities.common import _text_html, text_html
+
+    settings.ALLOWED_HOSTS = ["a.example", "b.example"]
+    first = text_html(
+        "hi #Tea @bob", mentions=[("bob", "https://a.example/@bob")], request=rf.get("/", HTTP_HOST="a.example")
+    )
+    assert 'href="http://a.example/tags/tea"' in first and 'href="https://a.example/@bob"' in first
+    hits = _text_html.cache_info().hits
+    assert (
+        text_html(
+            "hi #Tea @bob", mentions=[("bob", "https://a.example/@bob")], request=rf.get("/", HTTP_HOST="a.example")
+        )
+        == first
+    )
+    assert _text_html.cache_info().hits == hits + 1
+    other_site = text_html("hi #Tea", request=rf.get("/", HTTP_HOST="b.example"))
+    assert 'href="http://b.example/tags/tea"' in other_site
