@@ -344,43 +344,36 @@ class FamiliarFollowersView(MastodonView):
         return Response([{"id": str(i), "accounts": [accounts[f] for f in familiar[i] if f in accounts]} for i in ids])
 
 
-class AccountFeaturedTagsView(MastodonView):
+class _AccountEmptyListView(MastodonView):
+    """A list about an account that is always empty here (the feature does not exist); 404 for an
+    unknown account."""
+
+    swagger_tags = TAGS
+
+    @swagger_auto_schema(
+        responses={
+            200: openapi.Response(
+                "Always empty", openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT))
+            ),
+            404: ERROR,
+        }
+    )
+    def get(self, request, id):
+        _account(id)
+        return Response([])
+
+
+class AccountFeaturedTagsView(_AccountEmptyListView):
     """Hashtags an account features on its profile: there are none here."""
 
     required_scopes = {"GET": READ_ACCOUNTS}
     public_methods = ("GET",)
-    swagger_tags = TAGS
-
-    @swagger_auto_schema(
-        responses={
-            200: openapi.Response(
-                "Always empty", openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT))
-            ),
-            404: ERROR,
-        }
-    )
-    def get(self, request, id):
-        _account(id)
-        return Response([])
 
 
-class AccountListsView(MastodonView):
+class AccountListsView(_AccountEmptyListView):
     """Lists of mine that hold the account: there are no lists here."""
 
     required_scopes = {"GET": ("read", "read:lists")}
-    swagger_tags = TAGS
-
-    @swagger_auto_schema(
-        responses={
-            200: openapi.Response(
-                "Always empty", openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT))
-            ),
-            404: ERROR,
-        }
-    )
-    def get(self, request, id):
-        _account(id)
-        return Response([])
 
 
 class LookupView(MastodonView):
