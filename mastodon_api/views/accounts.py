@@ -34,7 +34,16 @@ from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, R
 from ..entries import account_entries
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, accounts_page, entry_statuses, query_flag, statuses_of
+from .rendering import (
+    ERROR,
+    LINK_HEADER,
+    PAGE_PARAMETERS,
+    accounts_page,
+    entry_statuses,
+    list_param,
+    query_flag,
+    statuses_of,
+)
 
 READ_ACCOUNTS = ("read", "read:accounts")
 WRITE_ACCOUNTS = ("write", "write:accounts")
@@ -306,7 +315,7 @@ class RelationshipsView(MastodonView):
 def query_ids(request, name: str = "id") -> list[int]:
     """The ids of ``name[]`` (or ``name``) in the query string, in order, each once (at most 100;
     what is not an id is left out)."""
-    raw = request.query_params.getlist(f"{name}[]") or request.query_params.getlist(name)
+    raw = list_param(request.query_params, name)
     return list(dict.fromkeys(i for i in (parse_id(value) for value in raw[:100]) if i is not None))
 
 

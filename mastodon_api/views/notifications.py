@@ -18,7 +18,7 @@ from ..entities.schemas import AccountSerializer, StatusSerializer
 from ..models import Marker
 from ..pagination import page_params, paginate, with_link
 from .base import MastodonView
-from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS
+from .rendering import ERROR, LINK_HEADER, PAGE_PARAMETERS, list_param
 
 READ_NOTIFICATIONS = ("read", "read:notifications")
 WRITE_NOTIFICATIONS = ("write", "write:notifications")
@@ -45,15 +45,11 @@ class CountSerializer(serializers.Serializer):
         ref_name = "MastodonNotificationCount"
 
 
-def _list_param(request, name: str) -> list[str]:
-    return request.query_params.getlist(f"{name}[]") or request.query_params.getlist(name)
-
-
 def _notifications(request):
     """My notifications of the Mastodon types ``types[]`` asks for and ``exclude_types[]`` does not
     (unknown types match nothing), from ``account_id`` when given."""
-    wanted = set(_list_param(request, "types")) or set(MASTODON_TYPES)
-    wanted -= set(_list_param(request, "exclude_types"))
+    wanted = set(list_param(request.query_params, "types")) or set(MASTODON_TYPES)
+    wanted -= set(list_param(request.query_params, "exclude_types"))
     native_types = [native for native, mastodon in TYPES.items() if mastodon in wanted]
     qs = selectors.notification_list(user=request.user).filter(type__in=native_types)
     if "account_id" in request.query_params:

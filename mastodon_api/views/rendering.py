@@ -29,6 +29,15 @@ LINK_HEADER = {
 }
 
 
+def list_param(data, name: str) -> list:
+    """A list parameter as Mastodon clients send one: ``name[]`` (or ``name``) repeated in a query
+    string or a form, or an array in a JSON body."""
+    if hasattr(data, "getlist"):
+        return data.getlist(f"{name}[]") or data.getlist(name)
+    value = data.get(name, data.get(f"{name}[]", []))
+    return value if isinstance(value, list) else [value]
+
+
 def query_flag(request, name: str, default: bool = False) -> bool:
     """A boolean query parameter as Mastodon reads one (``true``, ``1``...)."""
     value = request.query_params.get(name)

@@ -17,7 +17,7 @@ from users.selectors import user_list_active
 from ..entities.report import REASONS, report_entity
 from ..entities.schemas import AccountSerializer
 from .base import MastodonView
-from .rendering import ERROR
+from .rendering import ERROR, list_param
 
 TAGS = ["mastodon"]
 
@@ -56,14 +56,6 @@ class ReportSerializer(serializers.Serializer):
         ref_name = "MastodonReport"
 
 
-def _list(data, name: str) -> list:
-    """A list parameter: ``name[]`` (or ``name``) repeated in a form, or a JSON array."""
-    if hasattr(data, "getlist"):
-        return data.getlist(f"{name}[]") or data.getlist(name)
-    value = data.get(name, data.get(f"{name}[]", []))
-    return value if isinstance(value, list) else [value]
-
-
 class ReportsView(MastodonView):
     required_scopes = {"POST": ("write", "write:reports")}
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -89,12 +81,12 @@ class ReportsView(MastodonView):
             raise NotFound()
         if target.pk == request.user.pk:
             raise ValidationError({"account_id": ["can't be your own account"]})
-        status_ids = [parse_id(value) for value in _list(data, "status_ids")]
+        status_ids = [parse_id(value) for value in list_param(data, "status_ids")]
         if None in status_ids:
             raise NotFound()
         if len(set(status_ids)) > MAX_REPORT_POSTS:
             raise ValidationError({"status_ids": [f"are too many (at most {MAX_REPORT_POSTS})"]})
-        if _list(data, "rule_ids"):
+        if list_param(data, "rule_ids"):
             raise ValidationError({"rule_ids": ["does not reference valid rules"]})
         category = data.get("category") or "other"
         if not isinstance(category, str) or category not in REASONS:
