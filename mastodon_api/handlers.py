@@ -22,9 +22,8 @@ def follow_changed(sender, instance, **kwargs) -> None:
     _forget_now_and_after_commit([instance.follower_id, instance.followee_id])
 
 
-def post_published(sender, *, author_id: int | None = None, **kwargs) -> None:
-    if author_id is not None:
-        accounts_forget([author_id])
+def post_published(sender, *, author_id: int, **kwargs) -> None:
+    accounts_forget([author_id])
 
 
 def post_removed(sender, *, author_id: int, **kwargs) -> None:

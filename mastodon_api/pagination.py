@@ -49,6 +49,14 @@ def page_params(request, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIM
     return PageParams(limit=limit, **ids)
 
 
+def page_offset(request) -> int:
+    """The ``offset`` of the lists Mastodon pages by position (search): no number counts as 0."""
+    try:
+        return max(0, int(request.query_params.get("offset") or 0))
+    except ValueError:
+        return 0
+
+
 def paginate(qs: QuerySet, params: PageParams, *, field: str = "pk") -> list:
     """One page of ``qs`` by the integer ``field`` (newest = greatest), newest first."""
     if params.max_id is not None:

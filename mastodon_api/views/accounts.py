@@ -32,7 +32,7 @@ from ..entities.account import (
 from ..entities.relationship import relationship_entities
 from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, RelationshipSerializer, StatusSerializer
 from ..entries import account_entries
-from ..pagination import page_params, paginate, with_link
+from ..pagination import page_offset, page_params, paginate, with_link
 from .base import MastodonView
 from .rendering import (
     ERROR,
@@ -427,10 +427,7 @@ class AccountSearchView(MastodonView):
         if not text:
             raise ValidationError({"q": ["can't be blank"]})
         params = page_params(request)
-        try:
-            offset = max(0, int(request.query_params.get("offset") or 0))
-        except ValueError:
-            offset = 0
+        offset = page_offset(request)
         users = selectors.user_search(text=text[:200])
         if query_flag(request, "following") and request.user.is_authenticated:
             users = users.filter(follower_set__follower=request.user)

@@ -23,7 +23,7 @@ from users.selectors import relationship_exclude_q
 from ..entities.account import account_entities
 from ..entities.schemas import AccountSerializer, StatusSerializer
 from ..entities.tag import tag_entities
-from ..pagination import page_params
+from ..pagination import page_offset, page_params
 from .base import MastodonView
 from .rendering import ERROR, query_flag, statuses_of
 
@@ -68,13 +68,6 @@ class SearchSerializer(serializers.Serializer):
 class SignInRequired(exceptions.APIException):
     status_code = 401
     default_code = "not_authenticated"
-
-
-def _offset(request) -> int:
-    try:
-        return max(0, int(request.query_params.get("offset") or 0))
-    except ValueError:
-        return 0
 
 
 def _resolve_local_url(text: str, *, request) -> tuple[str, object] | None:
@@ -142,7 +135,7 @@ class SearchView(MastodonView):
         params = page_params(request)
         kind = request.query_params.get("type") or None
         wanted = {kind} if kind else set(SEARCH_TYPES)
-        offset = _offset(request) if kind else 0
+        offset = page_offset(request) if kind else 0
         window = slice(offset, offset + params.limit)
         results: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
         if query_flag(request, "resolve") and re.match(r"^https?://", text):
@@ -204,7 +197,7 @@ class TrendingTagsView(MastodonView):
         """The native trending hashtags (most used in ``public`` posts over the last 24 hours, cached
         up to a minute), with their week's history."""
         limit = page_params(request, default=10, maximum=20).limit
-        offset = _offset(request)
+        offset = page_offset(request)
         names = [row["name"] for row in post_selectors.hashtag_list_trending()][offset : offset + limit]
         found = post_selectors.hashtag_list_by_names(names=names)
         response = Response(tag_entities([found[name] for name in names if name in found], request=request))
