@@ -331,3 +331,17 @@ def test_swagger_documents_the_mastodon_api(api_client):
     assert {"200", "401", "403", "422", "429"} <= set(markers["post"]["responses"])
     for path in ("/v2/instance", "/v1/lists", "/v1/preferences", "/v1/apps/verify_credentials"):
         assert next(iter(spec["paths"][path].values()))["tags"] == ["mastodon"]
+
+
+def test_swagger_lets_mastodon_texts_be_empty(api_client):
+    """A status without a content warning has ``spoiler_text: ""``: the documented shape allows it."""
+    definitions = api_client.get("/swagger.json").json()["definitions"]
+    for name, field in [
+        ("MastodonStatus", "spoiler_text"),
+        ("MastodonStatusSource", "spoiler_text"),
+        ("MastodonStatusSource", "text"),
+        ("MastodonStatusEdit", "spoiler_text"),
+        ("MastodonStatusEdit", "content"),
+        ("MastodonAccount", "display_name"),
+    ]:
+        assert "minLength" not in definitions[name]["properties"][field], (name, field)

@@ -201,20 +201,20 @@ class StatusEditSerializer(serializers.Serializer):
 
 class StatusSourceSerializer(serializers.Serializer):
     id = serializers.CharField()
-    text = serializers.CharField()
-    spoiler_text = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    spoiler_text = serializers.CharField(allow_blank=True)
 
     class Meta:
         ref_name = "MastodonStatusSource"
 
 
 class StatusVersionSerializer(serializers.Serializer):
-    content = serializers.CharField(help_text="HTML.")
-    spoiler_text = serializers.CharField()
+    content = serializers.CharField(allow_blank=True, help_text="HTML.")
+    spoiler_text = serializers.CharField(allow_blank=True)
     sensitive = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     account = AccountSerializer()
-    poll = serializers.DictField(allow_null=True)
+    poll = serializers.JSONField(allow_null=True)
     media_attachments = MediaAttachmentSerializer(many=True)
     emojis = serializers.ListField(child=serializers.DictField())
 
