@@ -20,7 +20,17 @@ from users.selectors import user_list_active
 from users.serializers import user_short_data_of
 
 from ..content import render_html
-from .common import account_uri, account_url, mastodon_date, mastodon_datetime, site_url, text_html
+from .common import (
+    Lookup,
+    account_uri,
+    account_url,
+    cached_many,
+    mastodon_date,
+    mastodon_datetime,
+    site_root,
+    site_url,
+    text_html,
+)
 
 DEFAULT_AVATAR = "mastodon_api/avatar.png"
 DEFAULT_HEADER = "mastodon_api/header.png"
@@ -88,8 +98,25 @@ def _fields(data: dict) -> list[dict]:
     return fields
 
 
+# Rendered accounts by site and data, per process (a page embeds the same few accounts again and
+# again, and so do the pages of many readers); emptied when full.
+RENDERED_ACCOUNTS_MAX = 4096
+_rendered_accounts: dict[tuple, dict] = {}
+
+
 def account_render(data: dict, *, request) -> dict:
-    """The Account entity of :func:`account_data`, URLs absolute for ``request``."""
+    """The Account entity of :func:`account_data`, URLs absolute for ``request`` (a new dict each
+    call: callers may add to it)."""
+    key = (site_root(request), *data.items())
+    entity = _rendered_accounts.get(key)
+    if entity is None:
+        if len(_rendered_accounts) >= RENDERED_ACCOUNTS_MAX:
+            _rendered_accounts.clear()
+        entity = _rendered_accounts[key] = _account_render(data, request=request)
+    return dict(entity)
+
+
+def _account_render(data: dict, *, request) -> dict:
     avatar = absolute_url(data["avatar"], request=request) or default_avatar_url(request=request)
     header = default_header_url(request=request)
     joined = datetime.combine(date.fromisoformat(data["joined"]), time(), tzinfo=UTC)
@@ -135,24 +162,30 @@ def account_entities(users: Iterable[User], *, request) -> list[dict]:
     return [account_entity(user, request=request, last_status_at=last.get(user.pk)) for user in users]
 
 
+def _account_data_load(user_ids: set[int]) -> dict[int, dict]:
+    users = list(user_list_active().filter(pk__in=user_ids))
+    last = last_status_days(user.pk for user in users)
+    return {user.pk: account_data(user, last_status_at=last.get(user.pk)) for user in users}
+
+
+def account_lookup(user_ids: Iterable[int]) -> Lookup:
+    """The cached data of these (active) users' accounts (:func:`account_data`), up to
+    ``ACCOUNT_CACHE_SECONDS`` old and dropped whenever the account, its profile, its follows or its
+    posts change (see :mod:`mastodon_api.handlers`); the missing ones in two queries whatever their
+    number. For :func:`.common.cached_many`, with a page's other cached facts."""
+    return Lookup(ACCOUNT_CACHE_PREFIX, frozenset(user_ids), _account_data_load, ACCOUNT_CACHE_SECONDS)
+
+
+def accounts_of(data: dict[int, dict], *, request) -> dict[int, dict]:
+    """The Account entities of an :func:`account_lookup`'s data, by id."""
+    return {user_id: account_render(value, request=request) for user_id, value in data.items()}
+
+
 def accounts_by_id(user_ids: Iterable[int], *, request) -> dict[int, dict]:
     """The accounts of these (active) users by id, as the statuses and notifications of a page embed
-    them: from the cache (up to ``ACCOUNT_CACHE_SECONDS`` old, dropped whenever the account, its
-    profile, its follows or its posts change; see :mod:`mastodon_api.handlers`), the rest in two
-    queries whatever their number."""
-    user_ids = set(user_ids)
-    if not user_ids:
-        return {}
-    found = cache.get_many([ACCOUNT_CACHE_PREFIX + str(user_id) for user_id in user_ids])
-    data = {value["id"]: value for value in found.values()}
-    missing = user_ids - data.keys()
-    if missing:
-        users = list(user_list_active().filter(pk__in=missing))
-        last = last_status_days(user.pk for user in users)
-        loaded = {user.pk: account_data(user, last_status_at=last.get(user.pk)) for user in users}
-        cache.set_many({ACCOUNT_CACHE_PREFIX + str(k): v for k, v in loaded.items()}, ACCOUNT_CACHE_SECONDS)
-        data.update(loaded)
-    return {user_id: account_render(value, request=request) for user_id, value in data.items()}
+    them (see :func:`account_lookup`)."""
+    (data,) = cached_many(account_lookup(user_ids))
+    return accounts_of(data, request=request)
 
 
 def accounts_forget(user_ids: Iterable[int]) -> None:

@@ -18,8 +18,8 @@ from datetime import datetime
 from media.serializers import post_media_render
 from posts.models import Post, Retweet
 
-from .account import accounts_by_id
-from .common import account_url, cached_facts, mastodon_datetime, status_uri, status_url, text_html
+from .account import account_lookup, accounts_of
+from .common import Lookup, account_url, cached_many, mastodon_datetime, status_uri, status_url, text_html
 from .media import media_entity
 from .tag import status_tag_entity
 
@@ -43,11 +43,12 @@ def retweet_id_of_status(status_id: int) -> int | None:
 
 @dataclass(frozen=True)
 class Reblog:
-    """A retweet that shows a post as a reblog status."""
+    """A retweet that shows a post as a reblog status; ``created_at`` None: looked up with the page
+    (a retweet that is gone then shows the post itself)."""
 
     id: int
     user_id: int
-    created_at: datetime
+    created_at: datetime | None = None
 
 
 # --- Attributes of the native representation under Mastodon's names ----------------------------
@@ -74,22 +75,23 @@ def _pinned(post: dict) -> bool:
 # --- Rendering ----------------------------------------------------------------------------------
 
 
-def _reply_authors(posts: Iterable[dict]) -> dict[int, int]:
+def _load_post_authors(ids: set[int]) -> dict[int, int]:
+    return dict(Post.objects.filter(pk__in=ids).values_list("pk", "author_id"))
+
+
+def _load_retweet_times(ids: set[int]) -> dict[int, datetime]:
+    return dict(Retweet.objects.filter(pk__in=ids).values_list("pk", "created_at"))
+
+
+def _reply_author_lookup(posts: Iterable[dict]) -> Lookup:
     """The authors of the posts replied to (a post's author never changes: cached)."""
-    return cached_facts(
-        "mastodon:post-author:",
-        (post["reply_to"] for post in posts if post.get("reply_to")),
-        lambda ids: dict(Post.objects.filter(pk__in=ids).values_list("pk", "author_id")),
-    )
+    ids = frozenset(post["reply_to"] for post in posts if post.get("reply_to"))
+    return Lookup("mastodon:post-author:", ids, _load_post_authors)
 
 
-def retweet_times(retweet_ids: Iterable[int]) -> dict[int, datetime]:
+def _retweet_time_lookup(retweet_ids: Iterable[int]) -> Lookup:
     """When each retweet was made (never changes: cached)."""
-    return cached_facts(
-        "mastodon:retweet-at:",
-        retweet_ids,
-        lambda ids: dict(Retweet.objects.filter(pk__in=ids).values_list("pk", "created_at")),
-    )
+    return Lookup("mastodon:retweet-at:", frozenset(retweet_ids), _load_retweet_times)
 
 
 def _post_status(post: dict, *, account: dict, reply_author: int | None, authenticated: bool, request) -> dict:
@@ -145,7 +147,9 @@ def _post_status(post: dict, *, account: dict, reply_author: int | None, authent
     return status
 
 
-def _reblog_status(reblog: Reblog, inner: dict, *, account: dict, authenticated: bool, request) -> dict:
+def _reblog_status(
+    reblog: Reblog, inner: dict, *, created_at: datetime, account: dict, authenticated: bool, request
+) -> dict:
     status_id = reblog_status_id(reblog.id)
     activity = status_uri(account["username"], status_id, request=request) + "/activity"
     status = {
@@ -153,7 +157,7 @@ def _reblog_status(reblog: Reblog, inner: dict, *, account: dict, authenticated:
         "id": str(status_id),
         "uri": activity,
         "url": activity,
-        "created_at": mastodon_datetime(reblog.created_at),
+        "created_at": mastodon_datetime(created_at),
         "account": account,
         "content": "",
         "visibility": "public",
@@ -183,14 +187,18 @@ def _reblog_status(reblog: Reblog, inner: dict, *, account: dict, authenticated:
 
 def status_entities(items: Sequence[tuple[dict, Reblog | None]], *, viewer, request) -> list[dict]:
     """Statuses of ``(post, reblog or None)`` pairs, in their order: ``post`` as ``post_render``
-    gives it (URLs absolute, the viewer's flags). Three queries whatever their number (authors and
-    rebloggers with their newest post's time, the authors replied to); posts whose author is gone
-    are left out."""
+    gives it (URLs absolute, the viewer's flags). One cache read for the page's accounts, the
+    authors replied to and the reblogs' times; on a miss, at most four queries whatever their
+    number. Posts whose author is gone are left out."""
     authenticated = viewer is not None and viewer.is_authenticated
     posts = [post for post, _ in items]
     user_ids = {post["author"]["id"] for post in posts} | {reblog.user_id for _, reblog in items if reblog}
-    accounts = accounts_by_id(user_ids, request=request)
-    reply_authors = _reply_authors(posts)
+    account_data, reply_authors, reblog_times = cached_many(
+        account_lookup(user_ids),
+        _reply_author_lookup(posts),
+        _retweet_time_lookup(reblog.id for _, reblog in items if reblog and reblog.created_at is None),
+    )
+    accounts = accounts_of(account_data, request=request)
     statuses = []
     for post, reblog in items:
         account = accounts.get(post["author"]["id"])
@@ -205,10 +213,13 @@ def status_entities(items: Sequence[tuple[dict, Reblog | None]], *, viewer, requ
         )
         if reblog is not None:
             reblogger = accounts.get(reblog.user_id)
-            if reblogger is None:
+            created_at = reblog.created_at or reblog_times.get(reblog.id)
+            if reblogger is None or created_at is None:
                 statuses.append(status)
                 continue
-            status = _reblog_status(reblog, status, account=reblogger, authenticated=authenticated, request=request)
+            status = _reblog_status(
+                reblog, status, created_at=created_at, account=reblogger, authenticated=authenticated, request=request
+            )
         statuses.append(status)
     return statuses
 

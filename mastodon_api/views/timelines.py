@@ -20,7 +20,7 @@ from posts.feed.entries import retweet_id_of
 from posts.models import Post
 
 from ..entities.schemas import StatusSerializer
-from ..entities.status import Reblog, retweet_times, status_entities
+from ..entities.status import Reblog, status_entities
 from ..entries import feed_entry_of
 from ..pagination import PageParams, page_params, paginate, with_link
 from .base import MastodonView
@@ -60,16 +60,10 @@ def home_items(viewer, params: PageParams, *, request) -> list[dict]:
 
 def home_statuses(items: list[dict], *, request) -> list[dict]:
     """Feed items as statuses: a retweet entry naming its retweeter is a reblog."""
-    retweet_ids = {retweet_id_of(item["feed_id"]) for item in items if item.get("retweeted_by")}
-    times = retweet_times(retweet_ids)
-    pairs = []
-    for item in items:
-        reblog = None
-        if item.get("retweeted_by"):
-            retweet_id = retweet_id_of(item["feed_id"])
-            if retweet_id in times:
-                reblog = Reblog(retweet_id, item["retweeted_by"]["id"], times[retweet_id])
-        pairs.append((item, reblog))
+    pairs = [
+        (item, Reblog(retweet_id_of(item["feed_id"]), item["retweeted_by"]["id"]) if item.get("retweeted_by") else None)
+        for item in items
+    ]
     return status_entities(pairs, viewer=request.user, request=request)
 
 

@@ -32,11 +32,17 @@ def absolute_url(url: str | None, *, request=None) -> str | None:
     if not url or request is None:
         return url
     if _PLAIN_PATH.fullmatch(url) and "/./" not in url and "/../" not in url:
-        site = getattr(request, "_absolute_site", None)
-        if site is None:
-            site = request._absolute_site = request.build_absolute_uri("/")[:-1]
-        return site + url
+        return site_of(request) + url
     return request.build_absolute_uri(url)
+
+
+def site_of(request) -> str:
+    """The request's site (``https://host``, no trailing slash), found once per request: a plain
+    path (no dot segments, nothing to quote) is made absolute by prefixing it."""
+    site = getattr(request, "_absolute_site", None)
+    if site is None:
+        site = request._absolute_site = request.build_absolute_uri("/")[:-1]
+    return site
 
 
 class AbsoluteFileUrlField(serializers.Field):
