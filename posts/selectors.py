@@ -190,6 +190,41 @@ def hashtag_history(*, hashtag_ids: Iterable[int], days: int = HISTORY_DAYS) -> 
     return history
 
 
+def post_thread_ids(post: Post, *, depth: int, limit: int) -> tuple[list[int], list[int]]:
+    """The ids of the thread around ``post``, whoever may see them (callers filter with
+    :func:`post_list`): the posts it replies to, up to ``depth`` levels, oldest first; and the
+    replies below it, up to ``depth`` levels and ``limit`` posts (the nearest levels first, each
+    oldest first), in depth-first order. Two queries (recursive, over the replies index)."""
+    table = Post._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE up(id, reply_to_id, depth) AS ("  # noqa: S608 - no user input in the SQL text
+            f" SELECT id, reply_to_id, 0 FROM {table} WHERE id = %s"
+            f" UNION ALL SELECT p.id, p.reply_to_id, up.depth + 1 FROM {table} p JOIN up ON p.id = up.reply_to_id"
+            f" WHERE up.depth < %s) SELECT id FROM up WHERE depth > 0 ORDER BY depth DESC",
+            [post.pk, depth],
+        )
+        ancestors = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"WITH RECURSIVE down(id, reply_to_id, created_at, depth) AS ("  # noqa: S608 - no user input in the SQL text
+            f" SELECT id, reply_to_id, created_at, 1 FROM {table} WHERE reply_to_id = %s"
+            f" UNION ALL SELECT p.id, p.reply_to_id, p.created_at, down.depth + 1 FROM {table} p"
+            f" JOIN down ON p.reply_to_id = down.id WHERE down.depth < %s)"
+            f" SELECT id, reply_to_id FROM down ORDER BY depth, created_at, id LIMIT %s",
+            [post.pk, depth, limit],
+        )
+        rows = cursor.fetchall()
+    children: dict[int, list[int]] = {}
+    for child, parent in rows:
+        children.setdefault(parent, []).append(child)
+    descendants, stack = [], list(reversed(children.get(post.pk, [])))
+    while stack:
+        current = stack.pop()
+        descendants.append(current)
+        stack.extend(reversed(children.get(current, [])))
+    return ancestors, descendants
+
+
 def hashtag_list_trending() -> list[dict]:
     """Top 10 hashtags by posts of the last 24 hours (ties by name) that anyone may list (``public``
     posts of accounts that are not protected), cached briefly."""

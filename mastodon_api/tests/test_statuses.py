@@ -99,6 +99,28 @@ def test_context_shows_the_visible_thread(mastodon_client, user, other_user):
     assert mastodon_client(user).get("/api/v1/statuses/999999/context").status_code == 404
 
 
+def test_context_of_a_long_thread_is_read_in_fixed_queries_within_its_bounds(mastodon_client, user, monkeypatch):
+    from mastodon_api.views import statuses as views
+
+    def chain(n):
+        posts = [PostFactory(author=user)]
+        for _ in range(n):
+            posts.append(PostFactory(author=user, reply_to=posts[-1]))
+        return posts
+
+    client = mastodon_client(user)
+    short, long = chain(4), chain(12)
+    paths = [f"/api/v1/statuses/{short[2].pk}/context", f"/api/v1/statuses/{long[6].pk}/context"]
+    for path in paths:  # the immutable facts (who wrote each post replied to) cached
+        client.get(path)
+    assert query_count(lambda: client.get(paths[0])) == query_count(lambda: client.get(paths[1]))
+    monkeypatch.setattr(views, "CONTEXT_DEPTH", 3)
+    monkeypatch.setattr(views, "CONTEXT_DESCENDANTS", 2)
+    body = client.get(f"/api/v1/statuses/{long[6].pk}/context").json()
+    assert [s["id"] for s in body["ancestors"]] == [str(p.pk) for p in long[3:6]]
+    assert [s["id"] for s in body["descendants"]] == [str(p.pk) for p in long[7:9]]
+
+
 def test_favourited_by_and_reblogged_by(mastodon_client, api_client, user):
     post = PostFactory(author=user)
     fans = [UserFactory() for _ in range(3)]

@@ -452,39 +452,6 @@ class UnpinView(_StatusActionView):
             services.pin_delete(user=request.user, post=post)
 
 
-def _ancestor_ids(post: Post) -> list[int]:
-    """The posts above ``post``, nearest last (one small query per level, at most CONTEXT_DEPTH)."""
-    ids, parent = [], post.reply_to_id
-    while parent and len(ids) < CONTEXT_DEPTH and parent not in ids:
-        ids.append(parent)
-        parent = Post.objects.filter(pk=parent).values_list("reply_to_id", flat=True).first()
-    return list(reversed(ids))
-
-
-def _descendant_ids(post: Post) -> list[int]:
-    """The replies below ``post``, depth first, each level oldest first (one query per level)."""
-    children: dict[int, list[int]] = {}
-    level, seen = [post.pk], 0
-    for _ in range(CONTEXT_DEPTH):
-        rows = list(
-            Post.objects.filter(reply_to_id__in=level).order_by("created_at", "id").values_list("id", "reply_to_id")
-        )
-        if not rows:
-            break
-        for child, parent in rows[: CONTEXT_DESCENDANTS - seen]:
-            children.setdefault(parent, []).append(child)
-        seen += len(rows)
-        if seen >= CONTEXT_DESCENDANTS:
-            break
-        level = [child for child, _ in rows]
-    ordered, stack = [], list(reversed(children.get(post.pk, [])))
-    while stack:
-        current = stack.pop()
-        ordered.append(current)
-        stack.extend(reversed(children.get(current, [])))
-    return ordered
-
-
 class StatusContextView(MastodonView):
     required_scopes = {"GET": READ_STATUSES}
     public_methods = ("GET",)
@@ -495,7 +462,7 @@ class StatusContextView(MastodonView):
         """The posts it replies to (up the thread, oldest first) and the replies below it (depth
         first), those the viewer may see: replies by accounts the viewer mutes are left out."""
         post = visible_post(request, id)
-        up, down = _ancestor_ids(post), _descendant_ids(post)
+        up, down = selectors.post_thread_ids(post, depth=CONTEXT_DEPTH, limit=CONTEXT_DESCENDANTS)
         ancestors = {p.pk: p for p in selectors.post_list(viewer=request.user).filter(pk__in=up)}
         descendants = {p.pk: p for p in selectors.post_list(viewer=request.user, context="replies").filter(pk__in=down)}
         shown = [ancestors[i] for i in up if i in ancestors] + [descendants[i] for i in down if i in descendants]
