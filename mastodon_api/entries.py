@@ -9,10 +9,10 @@ for the nearest older one of its kind."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from posts import feed, visibility
-from posts.feed.entries import ids_above, ids_below
+from posts.feed.db import rows_beyond
 from posts.models import Post, Retweet
 
 from .entities.status import retweet_id_of_status
@@ -35,14 +35,6 @@ def feed_entry_of(status_id: int) -> feed.FeedEntry | None:
         return feed.FeedEntry.for_retweet(retweet_id=rt_id, post_id=post_id, user_id=user_id, created_at=at)
     row = Post.objects.filter(pk__lte=status_id).order_by("-pk").values_list("pk", "created_at").first()
     return feed.FeedEntry.for_post(post_id=row[0], created_at=row[1]) if row else None
-
-
-def _beyond(entry: feed.FeedEntry, *, table: int, above: bool) -> Q:
-    """Rows of one table (0: posts, 1: retweets) whose entries lie above (or below) ``entry``."""
-    at, feed_id = entry.key
-    if above:
-        return Q(created_at__gt=at) | Q(created_at=at, id__gte=ids_above(feed_id)[table])
-    return Q(created_at__lt=at) | Q(created_at=at, id__lte=ids_below(feed_id)[table])
 
 
 @dataclass(frozen=True)
@@ -72,10 +64,10 @@ def bounds_of(params: PageParams) -> Bounds:
 
 def _read(qs: QuerySet, bounds: Bounds, *, table: int, limit: int, fields: tuple[str, ...]) -> list[tuple]:
     if bounds.max_entry is not None:
-        qs = qs.filter(_beyond(bounds.max_entry, table=table, above=False))
+        qs = qs.filter(rows_beyond(bounds.max_entry.key, table=table, above=False))
     for lower in (bounds.since_entry, bounds.min_entry):
         if lower is not None:
-            qs = qs.filter(_beyond(lower, table=table, above=True))
+            qs = qs.filter(rows_beyond(lower.key, table=table, above=True))
     order = ("created_at", "id") if bounds.min_entry is not None else ("-created_at", "-id")
     return list(qs.order_by(*order).values_list(*fields)[:limit])
 

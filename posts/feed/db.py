@@ -100,6 +100,15 @@ def _retweet_entries(source_ids: list[int], where: Q, order: tuple[str, str], li
     ]
 
 
+def rows_beyond(key: tuple[datetime, int], *, table: int, above: bool) -> Q:
+    """Rows of one table (0: posts, 1: retweets; ``created_at`` and ``id``) whose feed entries lie
+    above (newer than) or below the entry key ``(time, feed id)``."""
+    at, feed_id = key
+    if above:
+        return Q(created_at__gt=at) | Q(created_at=at, id__gte=ids_above(feed_id)[table])
+    return Q(created_at__lt=at) | Q(created_at=at, id__lte=ids_below(feed_id)[table])
+
+
 @dataclass
 class _Scan:
     """One table's entries (posts, or retweets), read in rounds away from the cursor: downwards
@@ -112,12 +121,7 @@ class _Scan:
     done: bool = False
 
     def _beyond_point(self) -> Q:
-        if self.point is None:
-            return Q()
-        at, feed_id = self.point
-        if self.up:
-            return Q(created_at__gt=at) | Q(created_at=at, id__gte=ids_above(feed_id)[self.table])
-        return Q(created_at__lt=at) | Q(created_at=at, id__lte=ids_below(feed_id)[self.table])
+        return Q() if self.point is None else rows_beyond(self.point, table=self.table, above=self.up)
 
     def read(self, source_ids: list[int], limit: int) -> list[FeedEntry]:
         order = ("created_at", "id") if self.up else ("-created_at", "-id")
