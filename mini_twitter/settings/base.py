@@ -357,7 +357,8 @@ REST_FRAMEWORK = {
         "mini_twitter.api.throttles.AddressWriteThrottle",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    # DRF's JSON written by orjson (mini_twitter/api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["mini_twitter.api.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "mini_twitter.api.exceptions.exception_handler",
     # Client addresses are REMOTE_ADDR only (mini_twitter/api/client_address.py): the ASGI server
