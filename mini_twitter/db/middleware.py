@@ -8,8 +8,6 @@ from django.urls import NoReverseMatch, reverse
 
 from mini_twitter.db import replicas
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 @cache
 def admin_prefix() -> str | None:
@@ -22,7 +20,7 @@ def admin_prefix() -> str | None:
 def reads_from_primary_only(request) -> bool:
     """Requests that write, and the admin (whose pages show what was just saved), read the primary."""
     prefix = admin_prefix()
-    return request.method not in SAFE_METHODS or (prefix is not None and request.path_info.startswith(prefix))
+    return request.method not in replicas.SAFE_METHODS or (prefix is not None and request.path_info.startswith(prefix))
 
 
 class ReplicaRoutingMiddleware:
@@ -36,11 +34,10 @@ class ReplicaRoutingMiddleware:
         token = replicas.open_routing(routing)
         try:
             response = self.get_response(request)
-            if routing.replica_failed and request.method in SAFE_METHODS and not response.streaming:
-                # The replica went away during the request: answer it again from the primary.
-                routing.replica_failed = False
+            if routing.must_answer_again(response):
+                routing.answer_again()
                 response = self.get_response(request)
-            if routing.wrote or (request.method not in SAFE_METHODS and response.status_code < 400):
+            if routing.wrote or (request.method not in replicas.SAFE_METHODS and response.status_code < 400):
                 replicas.record_write(request, response)
             return response
         finally:

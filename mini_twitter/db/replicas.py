@@ -29,6 +29,7 @@ from django.utils.functional import LazyObject, empty
 logger = logging.getLogger(__name__)
 
 PRIMARY = DEFAULT_DB_ALIAS
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Tagged so that query logs (and the tests counting queries) tell the checks from the app's reads.
 PRIMARY_LSN_SQL = "SELECT pg_current_wal_lsn()::text /* replica health */"
 REPLICA_STATUS_SQL = (
@@ -243,6 +244,7 @@ class RequestRouting:
     wrote: bool = False
     replica_failed: bool = False
     replica: str | None = None
+    read_replica: bool = False
     _usable: dict[str, int] | None = field(default=None, repr=False)
     _client: str | None = field(default=None, repr=False)
 
@@ -262,11 +264,24 @@ class RequestRouting:
         if self.replica is None:
             self.primary_only = True
             return PRIMARY
+        self.read_replica = True
         return self.replica
 
     def use_primary(self) -> None:
         self.primary_only = True
         self.replica = None
+
+    def must_answer_again(self, response: HttpResponse) -> bool:
+        """Whether a response read from a replica is to be made again from the primary: the replica
+        failed, or refused the client (its account or credentials may be newer than the replica,
+        as right after registering: before authentication the client's writes are not known)."""
+        if not self.read_replica or self.request.method not in SAFE_METHODS or response.streaming:
+            return False
+        return self.replica_failed or response.status_code == 401
+
+    def answer_again(self) -> None:
+        self.use_primary()
+        self.replica_failed = self.read_replica = False
 
 
 _routing: ContextVar[RequestRouting | None] = ContextVar("replica_routing", default=None)

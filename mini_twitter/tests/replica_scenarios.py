@@ -156,6 +156,23 @@ def test_a_writer_reads_its_writes_from_the_primary_until_the_replica_has_replay
     assert queries.replica > 0 and queries.primary == 0
 
 
+def test_an_account_just_registered_is_known_at_once(api_client):
+    wait_replayed()
+    pause_replay()
+    credentials = {"username": "newcomer", "password": "A-long-enough-passw0rd"}
+    registered = api_client.post("/api/users/", {**credentials, "email": "newcomer@example.com"})
+    assert registered.status_code == 201, registered.content
+    token = api_client.post("/api/users/token/", credentials)
+    assert token.status_code == 200, token.content
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['access']}")
+    with served() as queries:
+        me = api_client.get("/api/users/me/")
+    assert me.status_code == 200, me.content
+    assert me.json()["username"] == "newcomer"
+    assert queries.replica > 0  # tried first, then the primary answered
+    assert queries.primary > 0
+
+
 def test_follow_post_delete_and_unfollow_through_the_replica(client_for):
     reader, author = UserFactory(), UserFactory()
     wait_replayed()

@@ -194,6 +194,35 @@ def test_a_replica_failing_during_a_read_request_has_it_answered_again_by_the_pr
     assert recorded == []
 
 
+def refusing_view(router, seen):
+    """A view refusing a client its replica does not know (an account newer than the replica)."""
+
+    def view(request):
+        alias = router.db_for_read(User)
+        seen.append(alias)
+        return HttpResponse(status=401 if alias != "default" else 200)
+
+    return view
+
+
+def test_a_client_refused_on_a_replica_is_answered_again_by_the_primary(usable):
+    seen = []
+    response = ReplicaRoutingMiddleware(refusing_view(ReplicaRouter(), seen))(RequestFactory().get("/api/users/me/"))
+    assert response.status_code == 200
+    assert seen[0] in REPLICAS and seen[1:] == ["default"]
+
+
+def test_a_refusal_without_reading_a_replica_is_final(usable):
+    calls = []
+
+    def view(request):
+        calls.append(request)
+        return HttpResponse(status=401)  # an expired token: refused before any query
+
+    assert ReplicaRoutingMiddleware(view)(RequestFactory().get("/api/users/me/")).status_code == 401
+    assert len(calls) == 1
+
+
 def test_a_failed_replica_is_left_out_until_checked_again(settings, monkeypatch):
     settings.DATABASE_REPLICAS = REPLICAS
     settings.DATABASE_REPLICA_CHECK_SECONDS = 60
