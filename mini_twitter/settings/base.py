@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Reads from the read replicas, if any, within each request (mini_twitter/db/replicas.py).
+    "mini_twitter.db.middleware.ReplicaRoutingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Mastodon clients' paths with a trailing slash (before the URL is resolved).
@@ -170,6 +172,29 @@ DATABASES["default"]["ENGINE"] = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Read replicas of DATABASE_URL (streaming PostgreSQL standbys), as aliases replica_0, replica_1, ...
+# with the primary's options and pool settings. Requests read from them through the router in
+# mini_twitter/db/ (writes, transactions, the admin, migrations, tasks and a client's reads right
+# after its own writes use the primary); a replica lagging more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS, or unreachable, is left out, checked every
+# DATABASE_REPLICA_CHECK_SECONDS per process. Tests use the primary (MIRROR).
+DATABASE_REPLICAS = []
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    if not IS_POSTGRES:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL.")
+    _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must name PostgreSQL servers.")
+    _options = dict(DATABASES["default"]["OPTIONS"])
+    if "pool" in _options:
+        _options["pool"] = dict(_options["pool"])
+    _replica.update(ENGINE="mini_twitter.db.backends.postgresql_replica", OPTIONS=_options, TEST={"MIRROR": "default"})
+    DATABASES[f"replica_{_index}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_index}")
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS") or 5)
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS") or 1)
+DATABASE_ROUTERS = ["mini_twitter.db.router.ReplicaRouter"] if DATABASE_REPLICAS else []
 
 # --- Cache, Redis ---------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,0 +1,1 @@
+"""The database topology: a primary and its read replicas (``DATABASE_REPLICA_URLS``)."""
