@@ -3,6 +3,7 @@ directory, and this process's Celery app moved to another broker (RabbitMQ)."""
 
 import os
 import shutil
+import socket
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,10 @@ def redis_servers(count: int, directory: Path):
     set, free ones otherwise. Stopped (SHUTDOWN NOSAVE, then killed) on leaving."""
     listed = [int(port) for port in os.environ.get("TEST_REDIS_SHARD_PORTS", "").split(",") if port.strip()]
     ports = listed[:count] if len(listed) >= count else [free_port() for _ in range(count)]
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                raise AssertionError(f"port {port} is taken: a Redis shard for the tests can't start there")
     processes = []
     try:
         for port in ports:
