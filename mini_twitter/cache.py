@@ -3,11 +3,13 @@
 ``django_redis.client.ShardClient`` puts each key on one server of a consistent hash ring (a
 ``{tag}`` in a key picks the server by the tag alone), but sends ``get_many``, ``set_many`` and
 ``delete_many`` one key at a time; the feed and the post hydration read dozens of keys per page. This
-sends one ``MGET``, one pipeline or one ``DEL`` per server instead. The rest (``get``, ``set``,
+sends one ``MGET``, one pipeline or one ``DEL`` per server instead, and, as the cache ignores Redis
+errors, a server that is down only makes its own keys miss. The rest (``get``, ``set``,
 ``incr``, ``lock``, ``delete_pattern`` on every server, ...) is django-redis's own; what it cannot do
 across servers (``iter_keys``, the raw ``get_client``) the project does not use.
 """
 
+import logging
 from collections import defaultdict
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -19,6 +21,8 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, ResponseError)
+
+logger = logging.getLogger(__name__)
 
 
 class ShardClient(DjangoRedisShardClient):
@@ -57,32 +61,54 @@ class ShardClient(DjangoRedisShardClient):
             groups[self.get_server_name(made)][made] = key
         return groups
 
+    def _each_server(self, keys, version, operation) -> list:
+        """``operation(server, {made key: key as given})`` for each server holding some of the keys;
+        their results. When the cache ignores Redis errors, a server that fails is left out (its
+        keys miss) and the others still answer."""
+        results = []
+        for name, keyed in self._by_server(keys, version).items():
+            server = self._serverdict[name]
+            try:
+                try:
+                    results.append(operation(server, keyed))
+                except _REDIS_ERRORS as exc:
+                    raise ConnectionInterrupted(connection=server) from exc
+            except ConnectionInterrupted:
+                if not getattr(self._backend, "_ignore_exceptions", False):
+                    raise
+                logger.warning("cache server %s failed; its keys are left out", name, exc_info=True)
+        return results
+
     def get_many(self, keys, version=None, client=None) -> dict:
         if client is not None:
             raise NotImplementedError("get_many on the sharded client may not name a client")
+
+        def read(server, keyed) -> dict:
+            values = DefaultClient.get_many(self, list(keyed), version=version, client=server)
+            return {keyed[made]: value for made, value in values.items()}
+
         found = {}
-        for name, keyed in self._by_server(keys, version).items():
-            values = DefaultClient.get_many(self, list(keyed), version=version, client=self._serverdict[name])
-            found.update((keyed[made], value) for made, value in values.items())
+        for values in self._each_server(keys, version, read):
+            found.update(values)
         return found
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None, client=None) -> None:
         if client is not None:
             raise NotImplementedError("set_many on the sharded client may not name a client")
-        for name, keyed in self._by_server(data, version).items():
-            server = self._serverdict[name]
-            try:
-                pipeline = server.pipeline()
-                for made, key in keyed.items():
-                    self.set(made, data[key], timeout, version=version, client=pipeline)
-                pipeline.execute()
-            except _REDIS_ERRORS as exc:
-                raise ConnectionInterrupted(connection=server) from exc
+
+        def write(server, keyed) -> None:
+            pipeline = server.pipeline()
+            for made, key in keyed.items():
+                self.set(made, data[key], timeout, version=version, client=pipeline)
+            pipeline.execute()
+
+        self._each_server(data, version, write)
 
     def delete_many(self, keys, version=None, client=None) -> int:
         if client is not None:
             raise NotImplementedError("delete_many on the sharded client may not name a client")
-        return sum(
-            DefaultClient.delete_many(self, list(keyed), version=version, client=self._serverdict[name])
-            for name, keyed in self._by_server(keys, version).items()
-        )
+
+        def delete(server, keyed) -> int:
+            return DefaultClient.delete_many(self, list(keyed), version=version, client=server)
+
+        return sum(self._each_server(keys, version, delete))

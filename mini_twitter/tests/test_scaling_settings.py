@@ -168,3 +168,27 @@ def test_the_scale_override_puts_celery_on_rabbitmq_and_leaves_web_and_worker_sc
     for name in ("web", "worker"):
         for merged in (base[name], scale["services"][name]):
             assert "container_name" not in merged and "ports" not in merged, name
+
+
+DEAD = ["redis://127.0.0.1:1/0", "redis://127.0.0.1:1/1"]
+
+
+def test_a_sharded_cache_with_its_servers_down_misses_without_errors(settings):
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": cache_config(DEAD)}
+    cache.set_many({"a": 1, "b": 2})
+    assert cache.get_many(["a", "b"]) == {} and cache.get("a", "default") == "default"
+    assert cache.delete_many(["a", "b"]) in (0, None)
+
+
+def test_a_sharded_cache_told_not_to_ignore_errors_raises_them(settings):
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    config = cache_config(DEAD)
+    settings.CACHES = {"default": {**config, "OPTIONS": {**config["OPTIONS"], "IGNORE_EXCEPTIONS": False}}}
+    with pytest.raises(RedisConnectionError):
+        cache.get_many(["a", "b"])
+    with pytest.raises(RedisConnectionError):
+        cache.set_many({"a": 1})
