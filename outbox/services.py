@@ -22,12 +22,13 @@ after commit and there is nothing to lose, so no row is written.
 import logging
 from datetime import timedelta
 
+from amqp.exceptions import AMQPError, MessageNacked
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
+from kombu.exceptions import KombuError
 
 from mini_twitter.observability import metrics
 
@@ -35,8 +36,10 @@ from .models import OutboxTask
 
 logger = logging.getLogger(__name__)
 
-# ConnectionError and TimeoutError are OSErrors too.
-BROKER_ERRORS = (OperationalError, OSError)
+# ConnectionError and TimeoutError are OSErrors too; kombu's OperationalError is a KombuError. On
+# RabbitMQ, a publish the broker refuses to confirm (confirm_publish) raises MessageNacked, and a
+# channel error (a queue declared differently, a full queue) an AMQPError.
+BROKER_ERRORS = (KombuError, OSError, AMQPError, MessageNacked)
 HEADER = "outbox_id"
 MAX_BACKOFF = timedelta(hours=1)
 

@@ -13,6 +13,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from mini_twitter.settings.scaling import (
+    broker_kind,
+    broker_transport_options,
+    cache_config,
+    channel_layer_config,
+    split_urls,
+    task_queues,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -198,32 +207,22 @@ DATABASE_ROUTERS = ["mini_twitter.db.router.ReplicaRouter"] if DATABASE_REPLICAS
 
 # --- Cache, Redis ---------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # django-redis, counting its operations for Prometheus.
-            "BACKEND": "mini_twitter.observability.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "mt",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
-                # A Redis outage degrades caching and throttling instead of failing requests.
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
-    }
+# The cache sharded over these Redis servers (comma-separated; by default REDIS_URL alone).
+CACHE_REDIS_URLS = split_urls(os.environ.get("CACHE_REDIS_URLS"), REDIS_URL, name="CACHE_REDIS_URLS")
+if CACHE_REDIS_URLS:
+    CACHES = {"default": cache_config(CACHE_REDIS_URLS)}
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "mini_twitter.observability.cache.LocMemCache", "KEY_PREFIX": "mt"}}
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# RabbitMQ (amqp://user:password@host:5672/vhost) or Redis; by default the Redis of REDIS_URL.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_BROKER_KIND = broker_kind(CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = None
 # Inline without a broker.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_KIND == "memory")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -240,24 +239,31 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "default")
 CELERY_EMAIL_QUEUE = os.environ.get("CELERY_EMAIL_QUEUE", "email")
 CELERY_TASK_ROUTES = {"*.send_*_email*": {"queue": CELERY_EMAIL_QUEUE}}
-# A task taken by a worker that died before acknowledging it (acks_late) is delivered again once
-# it has been unacknowledged for ``visibility_timeout`` seconds; keep it above the longest task
+# RabbitMQ: quorum queues on topic exchanges (mini_twitter/settings/scaling.py). The worker sees
+# them (worker_detect_quorum_queues, on by default), so it uses per-consumer prefetch (quorum
+# queues have no global QoS) and sends countdown/ETA tasks (retries) through RabbitMQ's native
+# delayed delivery instead of holding them; a queue a worker is told to consume that is not
+# declared here is made the same way.
+CELERY_TASK_QUEUES = task_queues(CELERY_BROKER_KIND, [CELERY_TASK_DEFAULT_QUEUE, CELERY_EMAIL_QUEUE])
+if CELERY_BROKER_KIND == "amqp":
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
+# Redis: a task taken by a worker that died before acknowledging it (acks_late) is delivered again
+# once it has been unacknowledged for ``visibility_timeout`` seconds; keep it above the longest task
 # run time and retry countdown (a worker holds a delayed retry unacknowledged; backoffs are capped
 # at 120 s for notifications, 300 s for password-reset emails). Workers look for such tasks about every
-# interval × throttle seconds (kombu's defaults: 10 × 10).
+# interval × throttle seconds (kombu's defaults: 10 × 10). RabbitMQ gives a task back as soon as the
+# connection of the worker holding it closes.
 # Publishing fails fast when the broker is down (the outbox then sends the task once the broker is
 # back, see outbox/services.py) instead of hanging on reconnects.
-# A worker's blocking read of its queues (BRPOP) returns after 1 s without tasks (kombu's default
-# ``polling_interval``), well within ``socket_timeout``; a longer polling interval needs a longer one.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
-    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
-    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_KIND,
+    visibility_timeout=env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    unacked_restore_interval=env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    unacked_restore_throttle=env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+)
 # Late-acknowledged tasks still running when the broker connection drops can no longer be acked
 # and will be delivered again: stop them instead of letting two copies run.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
@@ -289,31 +295,13 @@ TIMELINE_CELEBRITY_FOLLOWERS = env_int("TIMELINE_CELEBRITY_FOLLOWERS", 200_000)
 TIMELINE_FANOUT_BATCH = env_int("TIMELINE_FANOUT_BATCH", 1000)
 
 # --- Channels (WebSockets) ---------------------------------------------------------------------
-# Redis carries socket events between processes (web and Celery workers); without Redis the
-# in-memory layer serves the single development process, where tasks run inline.
-if REDIS_URL:
-    # Each socket waits for its events in a blocking read (BZPOPMIN) that Redis answers after 5 s
-    # without events (channels_redis's ``brpop_timeout``). redis-py's default socket timeout (5 s too)
-    # fails that read, which ends the socket without a close frame or its disconnect handler. No
-    # socket timeout at all: with one, redis-py sends each command under asyncio.wait_for, which on
-    # Python 3.11 can swallow the cancellation of a closing socket's read (which then never ends). A
-    # dead Redis is still noticed: TCP keepalive drops its connections within about 45 s.
+# Redis carries socket events between processes (web and Celery workers), sharded over the servers
+# of CHANNEL_REDIS_URLS (comma-separated; by default REDIS_URL alone); without Redis the in-memory
+# layer serves the single development process, where tasks run inline.
+CHANNEL_REDIS_URLS = split_urls(os.environ.get("CHANNEL_REDIS_URLS"), REDIS_URL, name="CHANNEL_REDIS_URLS")
+if CHANNEL_REDIS_URLS:
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_connect_timeout": 2,
-                        "socket_timeout": None,
-                        "socket_keepalive": True,
-                    }
-                ],
-                "prefix": os.environ.get("CHANNELS_PREFIX", "mt-asgi"),
-                "capacity": 500,
-            },
-        }
+        "default": channel_layer_config(CHANNEL_REDIS_URLS, prefix=os.environ.get("CHANNELS_PREFIX", "mt-asgi"))
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

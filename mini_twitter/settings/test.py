@@ -19,9 +19,16 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 
 # A live test stretches the fan-out batches of the worker it starts, to kill it in the middle of one:
-# that worker imports tests/support/slow_fanout.py.
-if os.environ.get("TIMELINE_FANOUT_BATCH_DELAY"):
-    CELERY_IMPORTS = ["tests.support.slow_fanout"]
+# that worker imports tests/support/slow_fanout.py. The live broker tests' workers run the tasks of
+# tests/support/broker_tasks.py.
+CELERY_IMPORTS = [
+    module
+    for module, wanted in (
+        ("tests.support.slow_fanout", os.environ.get("TIMELINE_FANOUT_BATCH_DELAY")),
+        ("tests.support.broker_tasks", os.environ.get("TEST_BROKER_TASKS")),
+    )
+    if wanted
+]
 
 # The test client sends JSON unless told otherwise.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}

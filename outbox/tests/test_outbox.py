@@ -6,6 +6,7 @@ from unittest import mock
 
 import psycopg
 import pytest
+from amqp.exceptions import MessageNacked, PreconditionFailed
 from billiard.exceptions import WorkerLostError
 from celery import shared_task
 from celery.exceptions import Ignore, Retry
@@ -74,9 +75,21 @@ def test_a_rolled_back_write_owes_nothing(broker):
     assert broker == [] and not OutboxTask.objects.exists()
 
 
-def test_with_the_broker_down_the_request_leaves_the_task_due_at_once_for_the_drain(broker, monkeypatch, settings):
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("down"),
+        # RabbitMQ refusing a publish (confirm_publish), or a channel error such as a full queue.
+        MessageNacked(),
+        PreconditionFailed("inequivalent arg 'x-queue-type'", (50, 10), "Queue.declare"),
+    ],
+    ids=["down", "nacked", "channel-error"],
+)
+def test_with_the_broker_down_the_request_leaves_the_task_due_at_once_for_the_drain(
+    broker, monkeypatch, settings, error
+):
     settings.OUTBOX_RESEND_QUEUED_SECONDS = 300
-    monkeypatch.setattr("celery.app.task.Task.apply_async", mock.Mock(side_effect=OperationalError("down")))
+    monkeypatch.setattr("celery.app.task.Task.apply_async", mock.Mock(side_effect=error))
     services.enqueue_on_commit(record_task, post_id=1)
     row = OutboxTask.objects.get()
     assert runs == []  # not run in the request

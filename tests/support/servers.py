@@ -129,7 +129,8 @@ class LiveServices:
         purge: bool = True,
         pool: str = "solo",
     ):
-        """Start ``celery worker`` in a subprocess on the test database and the Redis broker, with
+        """Start ``celery worker`` in a subprocess on the test database and the broker of this
+        process's Celery app (Redis, or RabbitMQ under ``celery_on_broker``) and its queues, with
         tasks sent from this process going to it (not run inline) while the block runs.
 
         The queues (and the broker's unacknowledged tasks) are emptied first unless ``purge`` is
@@ -138,7 +139,8 @@ class LiveServices:
         ``log_path`` and ``log_text()``; ``kill()`` stops the worker at once (SIGKILL)."""
         from mini_twitter.celery import app
 
-        queues = queues or (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_EMAIL_QUEUE)
+        email_queue = (app.conf.task_routes or {}).get("*.send_*_email*", {}).get("queue", settings.CELERY_EMAIL_QUEUE)
+        queues = queues or (app.conf.task_default_queue, email_queue)
         if purge:
             self.purge(queues)
         LiveServices.workers_started += 1
@@ -146,6 +148,9 @@ class LiveServices:
             **os.environ,
             "DATABASE_URL": self.test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": app.conf.broker_url,
+            "CELERY_DEFAULT_QUEUE": app.conf.task_default_queue,
+            "CELERY_EMAIL_QUEUE": email_queue,
             "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
             # As docker-compose.yml runs it: no pool, a persistent connection (CONN_MAX_AGE).
             "DATABASE_POOL": "false",
@@ -215,5 +220,17 @@ class LiveServices:
             yield server
 
     def purge(self, queues) -> None:
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        client.delete(*queues, "unacked", "unacked_index")
+        """Empty the queues; on Redis, the tasks taken and not acknowledged too (RabbitMQ gives
+        those back itself when their worker's connection closes)."""
+        from mini_twitter.celery import app
+
+        if app.conf.broker_url.startswith(("redis://", "rediss://")):
+            client = redis.Redis.from_url(app.conf.broker_url)
+            client.delete(*queues, "unacked", "unacked_index")
+            return
+        with app.connection_for_write() as connection:
+            channel = connection.channel()
+            for name in queues:
+                queue = app.amqp.queues[name].bind(channel)
+                queue.declare()
+                queue.purge()
