@@ -123,6 +123,17 @@ def test_the_keys_of_a_user_share_a_slot_and_users_spread_over_the_masters(clust
     assert len({node_of(user_id) for user_id in range(1, 30)}) == len(conn.get_primaries()) == 3
 
 
+def test_clearing_the_timelines_empties_every_master(cluster):
+    for user_id in range(1, 31):
+        cluster.hset(timelines.home_keys(user_id)[1], "_b", "1")
+        cluster.set(timelines.user_keys(user_id)[2], "1")
+    cluster.set("not-a-timeline", "1")
+    assert timelines.clear_all() == 60
+    assert list(cluster.scan_iter(match=f"{timelines.PREFIX}*")) == []
+    assert cluster.get("not-a-timeline") == b"1"
+    cluster.delete("not-a-timeline")
+
+
 def test_fan_out_follows_and_deletes_on_the_cluster(cluster, client_for, settings):
     settings.TIMELINE_FANOUT_BATCH = 2
     me, a, b = UserFactory(), UserFactory(), UserFactory()
@@ -136,6 +147,7 @@ def test_fan_out_follows_and_deletes_on_the_cluster(cluster, client_for, setting
     assert len({node_of(user.id) for user in (*readers, a, b)}) > 1  # the timelines are on several masters
     for user in readers:
         assert ids(client_for(user)) == []  # the first read builds the timeline
+    cluster.script_flush()  # as on a replica just promoted: the scripts are loaded again when missing
     first = post(client_for(a), "to many timelines")
     for user in readers:
         assert in_timeline(user.id) == [first]
