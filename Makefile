@@ -43,6 +43,20 @@ test: lint
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
+# A local Redis Cluster for the home timelines (three masters on 127.0.0.1:7001-7003, a replica of
+# each on 7004-7006): serve with TIMELINES_REDIS_URL=$$(.ci/redis-cluster url); `make test-cluster`
+# runs the cluster tests against it.
+redis-cluster:
+	.ci/redis-cluster start
+
+redis-cluster-stop:
+	.ci/redis-cluster stop
+
+test-cluster: install
+	TEST_REDIS_CLUSTER_URL=$$(.ci/redis-cluster url) $(BIN)/pytest -m cluster
+
+.PHONY: redis-cluster redis-cluster-stop test-cluster
+
 # Benchmark on PostgreSQL + Redis (see bench/run.py): seeds dedicated databases (created if missing),
 # serves them with gunicorn and measures the main endpoints; writes bench/results.json and bench/RESULTS.md.
 # The home timeline groups are measured first on BENCH_DB_small (same users and follows, 100,000 posts),

@@ -15,7 +15,6 @@ retried with backoff; the database stays the source of truth meanwhile."""
 
 import logging
 
-import redis
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -29,7 +28,7 @@ from .models import Post, Retweet
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (redis.RedisError, OperationalError, InterfaceError)
+TRANSIENT_ERRORS = (*timelines.ERRORS, OperationalError, InterfaceError)
 
 # Late acknowledgement, redelivery when a worker dies and the time limits are the project-wide
 # Celery settings (CELERY_TASK_*); these tasks add retries of transient outages.

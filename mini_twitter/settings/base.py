@@ -282,8 +282,13 @@ OUTBOX_STARTED_GRACE_SECONDS = env_int("OUTBOX_STARTED_GRACE_SECONDS", 15)
 # --- Home timelines (posts/feed/) -------------------------------------------------------------
 # "redis": each active user's home timeline is a capped sorted set in Redis, filled by fan-out on
 # write; "db": the feed is computed from the database on read (always so without Redis).
-FEED_BACKEND = os.environ.get("FEED_BACKEND") or ("redis" if REDIS_URL else "db")
-if FEED_BACKEND not in {"redis", "db"} or (FEED_BACKEND == "redis" and not REDIS_URL):
+# The timelines' Redis: ``redis://host:port/db`` (one server) or ``redis+cluster://host:port,host:port,...``
+# (a Redis Cluster, any of its nodes); empty: REDIS_URL (posts.feed.timelines.redis_url).
+TIMELINES_REDIS_URL = os.environ.get("TIMELINES_REDIS_URL", "")
+if TIMELINES_REDIS_URL.partition("://")[0] not in {"", "redis", "rediss", "unix", "redis+cluster", "rediss+cluster"}:
+    raise ImproperlyConfigured("TIMELINES_REDIS_URL must be a redis://, rediss://, unix:// or redis+cluster:// URL.")
+FEED_BACKEND = os.environ.get("FEED_BACKEND") or ("redis" if TIMELINES_REDIS_URL or REDIS_URL else "db")
+if FEED_BACKEND not in {"redis", "db"} or (FEED_BACKEND == "redis" and not (TIMELINES_REDIS_URL or REDIS_URL)):
     FEED_BACKEND = "db"
 # Seconds the database selector caches a page of entries (0: computed on every read).
 FEED_PAGE_CACHE_SECONDS = env_int("FEED_PAGE_CACHE_SECONDS", 300)

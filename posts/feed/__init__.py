@@ -18,8 +18,6 @@ returns (:class:`.fanout.FanoutPlan`) or announces (:data:`.timelines.rebuild_wa
 
 import logging
 
-import redis
-
 from mini_twitter.observability import metrics
 
 from . import timelines
@@ -52,7 +50,7 @@ def feed_page(*, viewer_id: int, cursor: Cursor | None, size: int, exclude: froz
     if timelines.enabled() and not (cursor and cursor.reverse):
         try:
             page = timelines.read_page(viewer_id=viewer_id, cursor=cursor, size=size)
-        except redis.RedisError as exc:
+        except timelines.ERRORS as exc:
             logger.warning("feed of %s served from the database: %s", viewer_id, exc)
             page = None
         if page is not None and exclude and _hides_own_entry(page, viewer_id=viewer_id, exclude=exclude):

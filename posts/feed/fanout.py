@@ -32,8 +32,10 @@ from .timelines import (
     is_celebrity,
     max_entries,
     recent_entries,
+    run,
     script_args,
     scripts,
+    slot_of,
     stop_builds,
     ttl_seconds,
     user_keys,
@@ -44,14 +46,14 @@ PUSH_KEYS_PER_CALL = 100
 
 def _pipeline_add(keyed: Iterable[tuple[tuple[str, str, str], list[FeedEntry]]]) -> None:
     cap, ttl, add = max_entries(), ttl_seconds(), scripts().add
-    pipe = client().pipeline(transaction=False)
+    calls = []
     for keys, entries in keyed:
         if entries:
             args: list = [cap, ttl]
             for entry in entries:
                 args += script_args(entry)
-            add(keys=list(keys), args=args, client=pipe)
-    pipe.execute()
+            calls.append((add, list(keys), args))
+    run(calls)
 
 
 def lock_source(entry: FeedEntry) -> bool:
@@ -120,10 +122,11 @@ def plan_unfanout(*, source_ids: list[int]) -> list[list[int]]:
 
 def push(entry: FeedEntry, user_ids: Iterable[int]) -> int:
     """Fan-out of one entry to these users' home timelines (those that exist): one pipeline of
-    script calls, each covering ``PUSH_KEYS_PER_CALL`` users (short enough not to hold Redis up).
-    Returns how many timelines took it (0 for those that already had it)."""
+    script calls, each covering up to ``PUSH_KEYS_PER_CALL`` users (short enough not to hold Redis
+    up) whose keys share a hash slot (all of them on one Redis server; on a cluster, mostly one user
+    a call). Returns how many timelines took it (0 for those that already had it)."""
     args = [max_entries(), ttl_seconds(), *script_args(entry)]
-    script, pipe = scripts().push, client().pipeline(transaction=False)
+    script = scripts().push
     with transaction.atomic():
         if not lock_source(entry):
             return 0  # deleted or undone since: its removal has run or waits for this to end
@@ -136,17 +139,23 @@ def push(entry: FeedEntry, user_ids: Iterable[int]) -> int:
             .order_by("pk")
             .values_list("follower_id", flat=True)
         )
-        for start in range(0, len(user_ids), PUSH_KEYS_PER_CALL):
-            keys = [key for user_id in user_ids[start : start + PUSH_KEYS_PER_CALL] for key in home_keys(user_id)]
-            script(keys=keys, args=args, client=pipe)
-        return sum(pipe.execute()) if user_ids else 0
+        by_slot: dict[int, list[int]] = {}
+        for user_id in user_ids:
+            by_slot.setdefault(slot_of(user_id), []).append(user_id)
+        calls = [
+            (script, [key for user_id in users[start : start + PUSH_KEYS_PER_CALL] for key in home_keys(user_id)], args)
+            for users in by_slot.values()
+            for start in range(0, len(users), PUSH_KEYS_PER_CALL)
+        ]
+        return sum(run(calls))
 
 
 def drop(user_ids: Iterable[int]) -> None:
     pipe = client().pipeline(transaction=False)
     for user_id in user_ids:
         z, m, _ = home_keys(user_id)
-        pipe.unlink(z, m)
+        pipe.unlink(z)  # a key a command: a cluster's pipeline takes no more
+        pipe.unlink(m)
     pipe.execute()
 
 
@@ -201,11 +210,8 @@ def _remove_from(keyed: list[tuple[str, str, str]], post_id: int, feed_id: int |
     """Remove the post (only its entry ``feed_id`` when given) from these timelines, their builds
     under way stopped; whether each held it."""
     stop_builds(keys[2] for keys in keyed)
-    script = scripts().remove
-    pipe = client().pipeline(transaction=False)
-    for z, m, _ in keyed:
-        script(keys=[z, m], args=[post_id, "" if feed_id is None else feed_id], client=pipe)
-    return [bool(done) for done in pipe.execute()]
+    script, args = scripts().remove, [post_id, "" if feed_id is None else feed_id]
+    return [bool(done) for done in run((script, [z, m], args) for z, m, _ in keyed)]
 
 
 def remove(post_id: int, user_ids: Iterable[int], *, feed_id: int | None = None) -> int:

@@ -3,10 +3,12 @@ each in one atomic step, so a timeline's sorted set and hash stay consistent and
 
 A timeline is a sorted set of post ids scored by entry time (µs) and a hash from post id to
 ``"<feed_id>:<author id>:<retweeter id or 0>"`` plus its state (``_b`` built, ``_k`` accounts
-merged in at read time, ``_h`` horizon).
+merged in at read time, ``_h`` horizon). Every call's keys are one user's (one hash slot on a Redis
+Cluster): ``PUSH_LUA`` takes several users' timelines only when they share a slot.
 """
 
 import redis
+from redis.cluster import RedisCluster
 
 LUA_COMMON = """
 local function fid_of(v) return tonumber(string.match(v, '^(%d+)')) end
@@ -65,7 +67,8 @@ return n
 """
 )
 
-# Fan-out: one entry into many timelines. KEYS: (zset, hash, building marker) per user. ARGV: cap,
+# Fan-out: one entry into many timelines (on a cluster, of users whose keys share a slot).
+# KEYS: (zset, hash, building marker) per user. ARGV: cap,
 # ttl, post, score, value. Returns how many timelines took it.
 PUSH_LUA = (
     LUA_COMMON
@@ -154,95 +157,34 @@ redis.call('HSET', KEYS[1], '_k', table.concat(ids, ','))
 return 1
 """
 
-# KEYS: home zset, home hash. ARGV: cursor score ('+inf' without a cursor), cursor feed id ('-1'),
-# entries wanted, ttl, key prefix.
-# Returns {'cold', ids...} (0 = the home timeline, else accounts whose user timeline is missing),
-# {'db'} (the page reaches below what Redis holds) or {'ok', complete, post, score, value, ...}.
-READ_LUA = (
-    LUA_COMMON
-    + """
-local zh, mh = KEYS[1], KEYS[2]
-local maxs, want, ttl, pre = ARGV[1], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local cur_s, cur_f = tonumber(maxs), tonumber(ARGV[2])
-if maxs == '+inf' then cur_s = nil end
-if redis.call('HEXISTS', mh, '_b') == 0 then return {'cold', '0'} end
-local srcs = {{zh, mh}}
-local cold = {'cold'}
-for id in string.gmatch(redis.call('HGET', mh, '_k') or '', '%d+') do
-  local z, m = pre .. 'u:' .. id, pre .. 'um:' .. id
-  if redis.call('HEXISTS', m, '_b') == 0 then cold[#cold + 1] = id end
-  srcs[#srcs + 1] = {z, m}
+# One timeline's part of a page (home or user timeline; the reader merges them, see
+# ``timelines.merge``). KEYS: zset, hash. ARGV: cursor score ('+inf' without a cursor), entries
+# wanted, ttl. Returns {'cold'} when the timeline is not built, else {'ok', horizon ('' for none),
+# merged accounts ('_k'), full ('1' when the range read was cut at the limit), post, score, value
+# ('' when missing), ...}: the newest entries at or below the cursor's score, those at exactly that
+# score on top of the number wanted. Reading keeps the timeline from expiring.
+READ_LUA = """
+local z, m = KEYS[1], KEYS[2]
+local maxs, ttl = ARGV[1], ARGV[3]
+if redis.call('HEXISTS', m, '_b') == 0 then return {'cold'} end
+local lim = tonumber(ARGV[2])
+if maxs ~= '+inf' then lim = lim + redis.call('ZCOUNT', z, maxs, maxs) end
+local rows = redis.call('ZREVRANGEBYSCORE', z, maxs, '-inf', 'WITHSCORES', 'LIMIT', 0, lim)
+local res = {'ok', redis.call('HGET', m, '_h') or '', redis.call('HGET', m, '_k') or '', '0'}
+if #rows >= 2 * lim then res[4] = '1' end
+for j = 1, #rows, 2 do
+  res[#res + 1] = rows[j]
+  res[#res + 1] = rows[j + 1]
+  res[#res + 1] = redis.call('HGET', m, rows[j]) or ''
 end
-if #cold > 1 then return cold end
-local hs, ls, lf = nil, nil, nil
-local cands = {}
-for i, s in ipairs(srcs) do
-  local h = floor_of(s[2])
-  if h and ((not hs) or h > hs) then hs = h end
-  local extra = 0
-  if cur_s then extra = redis.call('ZCOUNT', s[1], maxs, maxs) end
-  local lim = want + extra
-  local rows = redis.call('ZREVRANGEBYSCORE', s[1], maxs, '-inf', 'WITHSCORES', 'LIMIT', 0, lim)
-  local last_f = nil
-  for j = 1, #rows, 2 do
-    local val = redis.call('HGET', s[2], rows[j])
-    if val then
-      local sc, f = tonumber(rows[j + 1]), fid_of(val)
-      last_f = f
-      if not (cur_s and sc == cur_s and f >= cur_f) then
-        cands[#cands + 1] = {rows[j], sc, f, val, i, rows[j + 1]}
-      end
-    end
-  end
-  if #rows >= 2 * lim and last_f then
-    local last_s = tonumber(rows[#rows])
-    if (not ls) or last_s > ls or (last_s == ls and last_f > lf) then ls, lf = last_s, last_f end
-  end
-end
-local out = {}
-for _, c in ipairs(cands) do
-  local ok = not (hs and c[2] <= hs)
-  if ok and ls and (c[2] < ls or (c[2] == ls and c[3] < lf)) then ok = false end
-  if ok and #srcs > 1 then
-    for i, s in ipairs(srcs) do
-      if i ~= c[5] then
-        local o = redis.call('ZSCORE', s[1], c[1])
-        if o then
-          o = tonumber(o)
-          if o > c[2] or (o == c[2] and fid_of(redis.call('HGET', s[2], c[1]) or '0') > c[3]) then
-            ok = false
-            break
-          end
-        end
-      end
-    end
-  end
-  if ok then out[#out + 1] = c end
-end
-table.sort(out, function(a, b)
-  if a[2] ~= b[2] then return a[2] > b[2] end
-  return a[3] > b[3]
-end)
-local complete = (hs == nil and ls == nil)
-if #out < want - 1 and not complete then return {'db'} end
-for _, s in ipairs(srcs) do
-  redis.call('EXPIRE', s[2], ttl)
-  redis.call('EXPIRE', s[1], ttl)
-end
-local res = {'ok', complete and '1' or '0'}
-for i = 1, math.min(#out, want) do
-  local c = out[i]
-  res[#res + 1] = c[1]
-  res[#res + 1] = c[6]
-  res[#res + 1] = c[4]
-end
+redis.call('EXPIRE', m, ttl)
+redis.call('EXPIRE', z, ttl)
 return res
 """
-)
 
 
 class Scripts:
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis | RedisCluster):
         self.add = client.register_script(ADD_LUA)
         self.push = client.register_script(PUSH_LUA)
         self.load = client.register_script(LOAD_LUA)

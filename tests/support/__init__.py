@@ -5,6 +5,8 @@ suite uses."""
 from tests.support.helpers import (
     clear_cache,
     free_port,
+    redis_cluster_unavailable_reason,
+    redis_cluster_url,
     redis_unavailable_reason,
     run_in_threads,
     skip_unless_available,
@@ -28,6 +30,8 @@ __all__ = [
     "free_port",
     "message_text",
     "production_web_command",
+    "redis_cluster_unavailable_reason",
+    "redis_cluster_url",
     "redis_unavailable_reason",
     "run_in_threads",
     "running_server",

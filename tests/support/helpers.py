@@ -61,10 +61,10 @@ def clear_cache() -> None:
         cache.delete_pattern("*")
     else:
         cache.clear()
-    if settings.REDIS_URL:
-        from posts.feed import timelines
+    from posts.feed import timelines
 
-        with contextlib.suppress(redis.RedisError):  # a test that points REDIS_URL at a dead server
+    if timelines.redis_url():
+        with contextlib.suppress(*timelines.ERRORS):  # a test that points REDIS_URL at a dead server
             timelines.clear_all()
 
 
@@ -75,6 +75,36 @@ def redis_unavailable_reason() -> str | None:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         return f"Redis is unreachable: {exc}"
+    return None
+
+
+# The Redis Cluster the cluster tests run against (``.ci/redis-cluster start`` prints its URL).
+REDIS_CLUSTER_URL_ENV = "TEST_REDIS_CLUSTER_URL"
+
+
+def redis_cluster_url() -> str:
+    return os.environ.get(REDIS_CLUSTER_URL_ENV, "")
+
+
+def redis_cluster_unavailable_reason() -> str | None:
+    from django.core.exceptions import ImproperlyConfigured
+    from redis.cluster import RedisCluster
+    from redis.exceptions import RedisClusterException
+
+    from posts.feed.timelines import cluster_nodes
+
+    url = redis_cluster_url()
+    if not url:
+        return f"{REDIS_CLUSTER_URL_ENV} is not set (start one with .ci/redis-cluster start)"
+    try:
+        nodes, options = cluster_nodes(url)
+        conn = RedisCluster(startup_nodes=nodes, socket_connect_timeout=2, **options)
+        try:
+            conn.ping(target_nodes=RedisCluster.ALL_NODES)
+        finally:
+            conn.close()
+    except (redis.RedisError, RedisClusterException, ImproperlyConfigured) as exc:
+        return f"the Redis Cluster at {url} is unreachable: {exc}"
     return None
 
 
