@@ -85,6 +85,15 @@ bench-quick: install
 
 .PHONY: bench-quick
 
+# The scale-out topology beside the single node, in one run (bench/scale.py): a PostgreSQL primary
+# and streaming replica (ports 5450/5451) and a three-master Redis Cluster (7101-7103) started under
+# a temporary directory and stopped after, Celery on the RabbitMQ of BENCH_AMQP_URL; writes
+# bench/RESULTS.scale.md.
+bench-scale: install
+	$(BIN)/python bench/scale.py
+
+.PHONY: bench-scale
+
 # A bounded load test (reads and writes mixed, loopback only, a fresh database): fails on any error;
 # writes bench/LOADTEST.md.
 LOADTEST_DB ?= mini_twitter_loadtest

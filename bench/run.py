@@ -474,6 +474,7 @@ def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
     from demo.bulk import BulkWriter, allocate_ids, chunks, fast_transaction
     from posts.models import Post
     from users.models import Follow, Profile, User
+    from users.usernames import username_skeleton
 
     now = timezone.now()
     star = User.objects.filter(username="tlbench_star").first() or User.objects.create_user(
@@ -484,15 +485,18 @@ def ensure_fanout_account(n_followers: int) -> tuple[int, list[int]]:
     missing = n_followers - len(fans)
     if missing > 0:
         password = make_password(None)
-        users = BulkWriter(User, ["id", "username", "email", "password", "date_joined", "is_active"], 20000)
+        users = BulkWriter(
+            User, ["id", "username", "username_skeleton", "email", "password", "date_joined", "is_active"], 20000
+        )
         profiles = BulkWriter(Profile, ["user_id", "display_name", "bio"], 20000)
         first = len(fans) + 1
         for batch in chunks(list(zip(range(first, first + missing), allocate_ids(User, missing), strict=True)), 20000):
             with fast_transaction():
                 users.write(
                     [
-                        (uid, f"tlbench_fan_{i:06d}", f"tlbench_fan_{i:06d}@example.com", password, now, True)
+                        (uid, name, username_skeleton(name), f"{name}@example.com", password, now, True)
                         for i, uid in batch
+                        for name in [f"tlbench_fan_{i:06d}"]
                     ]
                 )
                 profiles.write([(uid, "", "") for _, uid in batch])
@@ -517,13 +521,18 @@ def activate_timelines(user_ids: list[int]) -> None:
     conn, load = timelines.client(), timelines.scripts().load
     ttl = settings.TIMELINE_ACTIVE_DAYS * 86400
     for start in range(0, len(user_ids), 5000):
+        chunk = user_ids[start : start + 5000]
         pipe = conn.pipeline(transaction=False)
-        for user_id in user_ids[start : start + 5000]:
+        for user_id in chunk:
             z, m, b = timelines.home_keys(user_id)
-            pipe.unlink(z, m)
+            pipe.unlink(z)  # a key a command: a cluster's pipeline takes no more
+            pipe.unlink(m)
             pipe.set(b, "bench", ex=60)  # the build's token (see posts.feed.timelines)
-            load(keys=[z, m, b], args=[settings.TIMELINE_MAX_ENTRIES, ttl, "", "", "bench"], client=pipe)
         pipe.execute()
+        timelines.run(
+            (load, timelines.home_keys(user_id), [settings.TIMELINE_MAX_ENTRIES, ttl, "", "", "bench"])
+            for user_id in chunk
+        )
 
 
 def count_holding(post_id: int, user_ids: list[int]) -> int:
@@ -536,6 +545,25 @@ def count_holding(post_id: int, user_ids: list[int]) -> int:
             pipe.zscore(timelines.home_keys(user_id)[0], post_id)
         held += sum(score is not None for score in pipe.execute())
     return held
+
+
+def wait_for_idle_worker(queues: list[str], timeout: float = 300) -> None:
+    """Until the worker has nothing left to do (the queues empty, no task running or reserved):
+    earlier scenarios' tasks (fan-out of their posts, timeline rebuilds) must not count."""
+    from mini_twitter.celery import app
+
+    deadline = time.monotonic() + timeout
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        while time.monotonic() < deadline:
+            queued = sum(channel.queue_declare(queue=name, passive=True).message_count for name in queues)
+            if not queued:
+                inspect = app.control.inspect(timeout=1)
+                busy = [*((inspect.active() or {}).values()), *((inspect.reserved() or {}).values())]
+                if not any(busy):
+                    return
+            time.sleep(0.5)
+    raise SystemExit("the Celery worker did not finish its tasks in time")
 
 
 def measure_fanout(port: int, token: str, fans: list[int], batch: int, timeout: float = 180) -> dict:
@@ -895,6 +923,7 @@ def main() -> int:
             if fans:
                 log(f"== fan-out: one post by an account with {len(fans):,} followers, all active")
                 activate_timelines(fans)
+                wait_for_idle_worker([env["CELERY_DEFAULT_QUEUE"], env["CELERY_EMAIL_QUEUE"]])
                 fanout = measure_fanout(port, token(star_id), fans, settings.TIMELINE_FANOUT_BATCH)
                 log(f"    {fanout}")
             stop_server(server)

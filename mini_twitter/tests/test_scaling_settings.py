@@ -170,6 +170,31 @@ def test_the_scale_override_puts_celery_on_rabbitmq_and_leaves_web_and_worker_sc
             assert "container_name" not in merged and "ports" not in merged, name
 
 
+def test_the_scale_override_puts_timelines_on_a_redis_cluster_and_reads_on_a_replica():
+    import yaml
+
+    from posts.feed import timelines
+
+    scale = yaml.safe_load((settings.BASE_DIR / "docker-compose.scale.yml").read_text())["services"]
+    nodes = [name for name in scale if name.startswith("redis-node-")]
+    assert len(nodes) == 6 and all("--cluster-enabled yes" in scale[n]["command"][-1] for n in nodes)
+    assert all(scale[n]["profiles"] == ["scale"] and scale[n]["hostname"] == n for n in nodes)
+    assert set(scale["redis-cluster"]["depends_on"]) == set(nodes)
+    assert (settings.BASE_DIR / "deploy/redis/cluster-create.sh").exists()
+    replica = scale["postgres-replica"]
+    assert replica["profiles"] == ["scale"] and replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    script = (settings.BASE_DIR / "deploy/postgres/replica.sh").read_text()
+    assert "pg_basebackup -h postgres -U replicator" in script and " -R " in script
+    assert "/docker-entrypoint-initdb.d/replication.sh" in scale["postgres"]["volumes"][0]
+    for name in ("web", "worker", "beat"):
+        env = scale[name]["environment"]
+        assert timelines.is_cluster(env["TIMELINES_REDIS_URL"]), name
+        assert [url.split("@")[1] for url in env["DATABASE_REPLICA_URLS"].split(",")] == [
+            "postgres-replica:5432/mini_twitter"
+        ]
+        assert scale[name]["depends_on"]["redis-cluster"]["condition"] == "service_completed_successfully"
+
+
 DEAD = ["redis://127.0.0.1:1/0", "redis://127.0.0.1:1/1"]
 
 
