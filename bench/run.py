@@ -552,12 +552,17 @@ def wait_for_idle_worker(queues: list[str], timeout: float = 300) -> None:
     earlier scenarios' tasks (fan-out of their posts, timeline rebuilds) must not count."""
     from mini_twitter.celery import app
 
+    def queued(conn, name: str) -> int:
+        try:
+            with conn.channel() as channel:
+                return channel.queue_declare(queue=name, passive=True).message_count
+        except conn.channel_errors:
+            return 0  # never declared: it holds nothing
+
     deadline = time.monotonic() + timeout
     with app.connection_for_write() as conn:
-        channel = conn.default_channel
         while time.monotonic() < deadline:
-            queued = sum(channel.queue_declare(queue=name, passive=True).message_count for name in queues)
-            if not queued:
+            if not sum(queued(conn, name) for name in queues):
                 inspect = app.control.inspect(timeout=1)
                 busy = [*((inspect.active() or {}).values()), *((inspect.reserved() or {}).values())]
                 if not any(busy):
