@@ -93,7 +93,25 @@ def run_bench(name: str, env: dict[str, str], args: argparse.Namespace, *, seed:
         command += ["--duration", str(args.duration)]
     log(f"== bench/run.py ({name}): {' '.join(command[1:])}")
     subprocess.run(command, cwd=BASE_DIR, env=env, check=True)
-    return json.loads((BENCH_DIR / f"results.{name}.json").read_text())
+    results = json.loads((BENCH_DIR / f"results.{name}.json").read_text())
+    results["push_tasks"] = push_task_speed(BASE_DIR / "var" / "bench-celery.log", batch=1000)
+    return results
+
+
+def push_task_speed(worker_log: Path, *, batch: int) -> dict:
+    """How fast a fan-out task writes while it runs: the run times of the worker's full batches
+    (``posts.timeline_push`` returning ``batch``), from its JSON log."""
+    runtimes = []
+    for line in worker_log.read_text().splitlines():
+        if '"posts.timeline_push"' not in line or "succeeded" not in line:
+            continue
+        data = json.loads(line).get("data") or {}
+        if data.get("return_value") == str(batch):
+            runtimes.append(float(data["runtime"]))
+    if not runtimes:
+        return {"tasks": 0}
+    median = statistics.median(runtimes)
+    return {"tasks": len(runtimes), "median_s": round(median, 3), "inserts_per_s": round(batch / median)}
 
 
 class LagSampler(threading.Thread):
@@ -211,6 +229,15 @@ def markdown(meta: dict, single: dict, scaled: dict) -> str:
             f"{fan_two['seconds']} s (**{fan_two['inserts_per_s_per_worker']:,} inserts/s per worker**, one script "
             "call per follower in one pipeline per node).",
         ]
+        one_task, two_task = single.get("push_tasks", {}), scaled.get("push_tasks", {})
+        if one_task.get("tasks") and two_task.get("tasks"):
+            lines += [
+                "",
+                f"While a fan-out task runs it writes {one_task['inserts_per_s']:,} timeline inserts/s (single, median "
+                f"task {one_task['median_s']} s for 1,000 followers) and {two_task['inserts_per_s']:,} inserts/s "
+                f"(scaled, {two_task['median_s']} s); the rest of the fan-out's time is the worker waiting for its "
+                "next task.",
+            ]
     lag = meta["replica_lag"]
     lines += [
         "",
