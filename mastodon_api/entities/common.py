@@ -58,11 +58,6 @@ def cached_many(*lookups: Lookup) -> list[dict[int, object]]:
     return results
 
 
-def cached_facts(prefix: str, ids: Iterable[int], load: Callable[[set[int]], dict[int, object]]) -> dict[int, object]:
-    """``{id: fact}`` for immutable facts (see :func:`cached_many`)."""
-    return cached_many(Lookup(prefix, frozenset(ids), load))[0]
-
-
 def mastodon_datetime(value: datetime | str | None) -> str | None:
     """``2024-01-31T12:34:56.789Z``; a string is the native representation of a time."""
     if value is None:

@@ -293,16 +293,18 @@ class UnmuteView(_RelationshipActionView):
         services.mute_delete(muter=request.user, muted=user)
 
 
+# The accounts a request is about, as ``id[]=1&id[]=2`` (read by :func:`query_ids`).
+ID_LIST = openapi.Parameter(
+    "id[]", openapi.IN_QUERY, type=openapi.TYPE_ARRAY, items=openapi.Items(type=openapi.TYPE_STRING)
+)
+
+
 class RelationshipsView(MastodonView):
     required_scopes = {"GET": READ_FOLLOWS}
     swagger_tags = TAGS
 
     @swagger_auto_schema(
-        manual_parameters=[
-            openapi.Parameter(
-                "id[]", openapi.IN_QUERY, type=openapi.TYPE_ARRAY, items=openapi.Items(type=openapi.TYPE_STRING)
-            )
-        ],
+        manual_parameters=[ID_LIST],
         responses={200: RelationshipSerializer(many=True)},
     )
     def get(self, request):
@@ -336,11 +338,7 @@ class FamiliarFollowersView(MastodonView):
     swagger_tags = TAGS
 
     @swagger_auto_schema(
-        manual_parameters=[
-            openapi.Parameter(
-                "id[]", openapi.IN_QUERY, type=openapi.TYPE_ARRAY, items=openapi.Items(type=openapi.TYPE_STRING)
-            )
-        ],
+        manual_parameters=[ID_LIST],
         responses={200: openapi.Response("For each account, the accounts I follow that follow it", FAMILIAR_FOLLOWERS)},
     )
     def get(self, request):
