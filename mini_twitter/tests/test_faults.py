@@ -27,6 +27,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 def redis_down(settings, monkeypatch):
     """Cache, throttles, channel layer and Celery broker all pointing at a Redis that isn't there."""
     settings.REDIS_URL = DEAD_REDIS
+    settings.CACHE_REDIS_URLS = settings.CHANNEL_REDIS_URLS = [DEAD_REDIS]
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",

@@ -37,6 +37,7 @@ def test_readyz_is_503_when_the_database_is_down(api_client):
 
 def test_readyz_is_503_when_redis_is_down(api_client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CACHE_REDIS_URLS = settings.CHANNEL_REDIS_URLS = [settings.REDIS_URL]
     response = api_client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "unavailable"}}
@@ -310,3 +311,46 @@ def test_servers_refuse_to_start_without_secret_key_but_management_commands_run(
         text=True,
     )
     assert command.returncode == 0, command.stderr
+
+
+def test_readyz_leaves_out_engines_that_are_just_redis_url(api_client):
+    checks = api_client.get("/readyz").json()["checks"]
+    assert set(checks) == {"database", "redis"}
+
+
+def test_readyz_reports_scaled_out_engines_and_is_degraded_without_one(api_client, settings):
+    """Timelines, cache shards, channel layer and broker configured apart from REDIS_URL are
+    reported; one of them down leaves the process ready (200), degraded."""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    live, dead = "redis://127.0.0.1:6379/14", "redis://127.0.0.1:1/0"
+    settings.CACHE_REDIS_URLS = [live, dead]
+    settings.CHANNEL_REDIS_URLS = [live]
+    settings.TIMELINES_REDIS_URL, settings.FEED_BACKEND = dead, "redis"
+    settings.CELERY_BROKER_KIND, settings.CELERY_TASK_ALWAYS_EAGER = "amqp", False
+    settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"
+    with mock.patch(
+        "mini_twitter.health._ping_redis", side_effect=lambda url, name="redis": "ok" if url != dead else "unavailable"
+    ):
+        response = api_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {
+            "database": "ok",
+            "redis": "ok",
+            "timelines": "unavailable",
+            "cache": "unavailable",
+            "channels": "ok",
+            "broker": "unavailable",
+        },
+    }
+
+
+def test_readyz_is_ok_when_every_scaled_out_engine_answers(api_client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.CACHE_REDIS_URLS = ["redis://127.0.0.1:6379/14", "redis://127.0.0.1:6379/13"]
+    settings.CHANNEL_REDIS_URLS = [settings.REDIS_URL]
+    with mock.patch("mini_twitter.health._ping_redis", return_value="ok"):
+        response = api_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "cache": "ok"}}

@@ -113,6 +113,27 @@ def test_with_one_server_down_its_keys_miss_and_the_others_still_work(settings, 
     assert cache.get_many(keys) == {}
 
 
+@pytest.mark.django_db
+def test_readyz_pings_each_cache_and_channel_server_and_the_broker(settings, shard_urls, api_client):
+    settings.CACHE_REDIS_URLS = settings.CHANNEL_REDIS_URLS = shard_urls
+    settings.CELERY_BROKER_KIND, settings.CELERY_TASK_ALWAYS_EAGER = "amqp", False
+    settings.CELERY_BROKER_URL = url = amqp_url()
+    skip_unless_available(amqp_unavailable_reason(url), "RabbitMQ")
+    response = api_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert {name: response.json()["checks"][name] for name in ("cache", "channels", "broker")} == dict.fromkeys(
+        ("cache", "channels", "broker"), "ok"
+    )
+    settings.CACHE_REDIS_URLS = [shard_urls[0], "redis://127.0.0.1:1/0"]
+    response = api_client.get("/readyz")
+    assert (response.status_code, response.json()["status"], response.json()["checks"]["cache"]) == (
+        200,
+        "degraded",
+        "unavailable",
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_events_reach_sockets_whose_groups_live_on_either_server(settings, shard_urls):
     settings.CHANNEL_LAYERS = {"default": channel_layer_config(shard_urls, prefix=f"mt-test-{os.getpid()}")}
