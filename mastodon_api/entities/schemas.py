@@ -79,6 +79,16 @@ class CredentialAccountSerializer(AccountSerializer):
         ref_name = "MastodonCredentialAccount"
 
 
+class FamiliarFollowersSerializer(serializers.Serializer):
+    """One account's familiar followers: the accounts I follow that follow it."""
+
+    id = serializers.CharField()
+    accounts = AccountSerializer(many=True)
+
+    class Meta:
+        ref_name = "MastodonFamiliarFollowers"
+
+
 class RelationshipSerializer(serializers.Serializer):
     id = serializers.CharField()
     following = serializers.BooleanField()

@@ -331,6 +331,10 @@ def test_swagger_documents_the_mastodon_api(api_client):
     assert {"200", "401", "403", "422", "429"} <= set(markers["post"]["responses"])
     for path in ("/v2/instance", "/v1/lists", "/v1/preferences", "/v1/apps/verify_credentials"):
         assert next(iter(spec["paths"][path].values()))["tags"] == ["mastodon"]
+    familiar = spec["paths"]["/v1/accounts/familiar_followers"]["get"]["responses"]["200"]["schema"]
+    assert familiar["items"] == {"$ref": "#/definitions/MastodonFamiliarFollowers"}
+    accounts = spec["definitions"]["MastodonFamiliarFollowers"]["properties"]["accounts"]
+    assert accounts["items"] == {"$ref": "#/definitions/MastodonAccount"}
 
 
 def test_swagger_lets_mastodon_texts_be_empty(api_client):

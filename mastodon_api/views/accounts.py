@@ -30,7 +30,13 @@ from ..entities.account import (
     source_entity,
 )
 from ..entities.relationship import relationship_entities
-from ..entities.schemas import AccountSerializer, CredentialAccountSerializer, RelationshipSerializer, StatusSerializer
+from ..entities.schemas import (
+    AccountSerializer,
+    CredentialAccountSerializer,
+    FamiliarFollowersSerializer,
+    RelationshipSerializer,
+    StatusSerializer,
+)
 from ..entries import account_entries
 from ..pagination import page_offset, page_params, paginate, with_link
 from .base import MastodonView
@@ -321,25 +327,17 @@ def query_ids(request, name: str = "id") -> list[int]:
     return list(dict.fromkeys(i for i in (parse_id(value) for value in raw[:100]) if i is not None))
 
 
-FAMILIAR_FOLLOWERS = openapi.Schema(
-    type=openapi.TYPE_ARRAY,
-    items=openapi.Schema(
-        type=openapi.TYPE_OBJECT,
-        properties={
-            "id": openapi.Schema(type=openapi.TYPE_STRING),
-            "accounts": openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT)),
-        },
-    ),
-)
-
-
 class FamiliarFollowersView(MastodonView):
     required_scopes = {"GET": READ_FOLLOWS}
     swagger_tags = TAGS
 
     @swagger_auto_schema(
         manual_parameters=[ID_LIST],
-        responses={200: openapi.Response("For each account, the accounts I follow that follow it", FAMILIAR_FOLLOWERS)},
+        responses={
+            200: openapi.Response(
+                "For each account, the accounts I follow that follow it", FamiliarFollowersSerializer(many=True)
+            )
+        },
     )
     def get(self, request):
         """Accounts I follow that also follow each of these accounts (unknown ids left out)."""
