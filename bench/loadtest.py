@@ -88,7 +88,9 @@ def main() -> int:
     seeded = User.objects.filter(username__startswith="seed_").only("id", "password")
     tokens = {user.pk: str(AccessToken.for_user(user)) for user in seeded}
     user_ids = list(tokens)
-    post_ids = list(Post.objects.order_by("-id").values_list("id", flat=True)[:2000])
+    # Public posts: anyone may like them (a followers-only post is not found by a non-follower).
+    public = Post.objects.filter(visibility=Post.Visibility.PUBLIC)
+    post_ids = list(public.order_by("-id").values_list("id", flat=True)[:2000])
 
     port = free_port(int(os.environ.get("BENCH_PORT") or 0) or None)
     var = BASE_DIR / "var"
@@ -157,10 +159,12 @@ def run_mix(port: int, user_ids: list[int], tokens: dict, post_ids: list[int]) -
     deadline = started + DURATION
 
     def take() -> tuple[int, float] | None:
+        """The next request's number and due time; none after the deadline, even when the clients
+        are behind (what they could not send in time counts as not offered)."""
         with lock:
             k = slots[0]
             due = started + k / RATE
-            if due >= deadline:
+            if due >= deadline or time.perf_counter() >= deadline:
                 return None
             slots[0] += 1
             return k, due
