@@ -58,7 +58,9 @@ test-cluster: install
 .PHONY: redis-cluster redis-cluster-stop test-cluster
 
 # Benchmark on PostgreSQL + Redis (see bench/run.py): seeds dedicated databases (created if missing),
-# serves them with gunicorn and measures the main endpoints; writes bench/results.json and bench/RESULTS.md.
+# serves them with gunicorn and measures every endpoint a client uses; writes bench/results.json and
+# bench/RESULTS.md, prints each scenario against its target (ratios to GET /api/users/me/ in the same
+# run) and fails on a miss, after the plots (BENCH_ARGS=--no-fail: exploring; BENCH_PORT: the port).
 # The home timeline groups are measured first on BENCH_DB_small (same users and follows, 100,000 posts),
 # then on BENCH_DB (2,000,000 posts), so feed latency against total posts comes from one run.
 BENCH_PG ?= -h 127.0.0.1 -U postgres
@@ -74,14 +76,16 @@ bench: install
 		REDIS_URL=$(BENCH_SMALL_REDIS_URL) $(BIN)/python bench/run.py --posts 100000 --name small \
 		--only timelines --fanout-followers 0 --no-explain
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$(BENCH_DB)} REDIS_URL=$(BENCH_REDIS_URL) \
-		$(BIN)/python bench/run.py --compare-posts bench/results.small.json
-	$(BIN)/python bench/plot.py
+		$(BIN)/python bench/run.py --compare-posts bench/results.small.json $(BENCH_ARGS); \
+		status=$$?; $(BIN)/python bench/plot.py && exit $$status
 
-# A small data set (2,000 users, 100,000 posts) in its own database, 8 s per scenario.
+# A small data set (2,000 users, 100,000 posts) in its own database, 8 s per scenario; the same
+# targets, plotted into bench/targets.quick.png.
 bench-quick: install
 	psql $(BENCH_PG) -lqt | cut -d '|' -f 1 | grep -qw $(BENCH_DB)_quick || createdb $(BENCH_PG) $(BENCH_DB)_quick
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$(BENCH_DB)_quick} REDIS_URL=$(BENCH_REDIS_URL) \
-		$(BIN)/python bench/run.py --quick
+		$(BIN)/python bench/run.py --quick $(BENCH_ARGS); \
+		status=$$?; $(BIN)/python bench/plot.py --name quick && exit $$status
 
 .PHONY: bench-quick
 

@@ -84,6 +84,7 @@ def run_bench(name: str, env: dict[str, str], args: argparse.Namespace, *, seed:
         "--fanout-followers",
         str(args.fanout_followers),
         "--no-explain",
+        "--no-fail",  # the topologies side by side, not the targets
         "--name",
         name,
     ]
