@@ -49,6 +49,12 @@ class PostListPagination(CursorPagination):
         return super().get_ordering(request, queryset, view)
 
 
+class SearchPostsPagination(CursorPagination):
+    # Search results are newest first by id alone (unique: pages never tie), the order
+    # ``selectors.post_search`` gives and the primary key walks backwards.
+    ordering = ("-id",)
+
+
 class BookmarkCursorPagination(CursorPagination):
     # Bookmark ids are unique and in the order of bookmarking: pages never tie.
     ordering = ("-bookmark_id",)
@@ -324,13 +330,20 @@ SEARCH_TYPES = ("posts", "users", "hashtags")
 
 
 class SearchView(ListAPIView):
-    """Search posts (full-text, best match first), users (username or display name) or hashtags
-    (by prefix, most used first)."""
+    """Search posts (full-text, newest first, cursor-paginated), users (username or display name) or
+    hashtags (by prefix, most used first), both page-numbered."""
 
     permission_classes = [AllowAny]
     pagination_class = PageNumberPagination
     filter_backends = []
     swagger_tags = ["search"]
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            kind = self.request.query_params.get("type", "posts") if getattr(self, "request", None) else "users"
+            self._paginator = SearchPostsPagination() if kind == "posts" else self.pagination_class()
+        return self._paginator
 
     def _params(self) -> tuple[str, str]:
         text = self.request.query_params.get("q", "").strip()
@@ -362,6 +375,9 @@ class SearchView(ListAPIView):
         manual_parameters=[
             openapi.Parameter("q", openapi.IN_QUERY, type=openapi.TYPE_STRING, required=True),
             openapi.Parameter("type", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(SEARCH_TYPES)),
+            openapi.Parameter(
+                "cursor", openapi.IN_QUERY, description="Posts: the pagination cursor value.", type=openapi.TYPE_STRING
+            ),
         ],
         responses={
             200: openapi.Response(
