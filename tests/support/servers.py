@@ -12,11 +12,11 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from tests.support.compose import local_command
+from tests.support.compose import COMPOSE_FILE, local_command
 from tests.support.helpers import free_port, redis_unavailable_reason, wait_for
 from tests.support.router import path_router
 
-BASE_DIR = Path(settings.BASE_DIR)
+BASE_DIR = COMPOSE_FILE.parent
 # The settings of every process the tests start.
 SETTINGS_MODULE = "mini_twitter.settings.test"
 
