@@ -1,4 +1,5 @@
-# mini_twitter application image: web (uvicorn, ASGI: HTTP and WebSockets), Celery worker and beat.
+# mini_twitter application image: web (gunicorn, WSGI: HTTP), stream (uvicorn, ASGI: WebSockets and
+# the Mastodon API's streams), Celery worker and beat.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -30,11 +31,12 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 EXPOSE 8000
 
 # X-Forwarded-For is believed only from the proxies listed in FORWARDED_ALLOW_IPS (addresses or
-# CIDR ranges; docker-compose.yml names nginx's): by default from nobody, so the client address is
-# always the direct peer.
+# CIDR ranges; docker-compose.yml names nginx's; read by gunicorn, uvicorn and wsgi.py): by default
+# from nobody, so the client address is always the direct peer.
 ENV FORWARDED_ALLOW_IPS=""
 
-# Several processes: set PROMETHEUS_MULTIPROC_DIR to an empty directory so that /metrics covers them
-# all (docker-compose.yml does).
-CMD ["uvicorn", "mini_twitter.asgi:application", "--host=0.0.0.0", "--port=8000", "--workers=2", \
-     "--proxy-headers", "--lifespan=off", "--no-access-log"]
+# The HTTP server, as docker-compose.yml's `web` runs it (its `stream` service runs uvicorn for the
+# sockets). Several processes: set PROMETHEUS_MULTIPROC_DIR to an empty directory so that /metrics
+# covers them all (docker-compose.yml does).
+CMD ["gunicorn", "mini_twitter.wsgi:application", "--bind=0.0.0.0:8000", "--workers=2", "--timeout=60", \
+     "--graceful-timeout=20", "--worker-tmp-dir=/dev/shm"]

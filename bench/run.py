@@ -262,23 +262,14 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
+    """The HTTP server as production runs it: docker-compose.yml's ``web`` command line (gunicorn,
+    2 sync workers), on ``HOST:port``."""
+    from tests.support.compose import local_command
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "mini_twitter.wsgi:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"{HOST}:{port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
+        local_command("web", port),
         cwd=BASE_DIR,
         env=env,
         stdout=log_file,

@@ -80,8 +80,8 @@ def token_for_app(registered_app):
 
 @pytest.fixture(scope="session")
 def mastodon_server(django_db_setup, django_db_blocker):
-    """The production web server on the test database and Redis, for real Mastodon clients
-    (tests/support/mastodon.py); its base URL, one server for the whole run. Skipped without
+    """The production web and stream servers on one origin (as behind nginx), on the test database
+    and Redis, for real Mastodon clients (tests/support/mastodon.py); its base URL, one for the run. Skipped without
     PostgreSQL and Redis, except in CI."""
     from tests.support import LiveServices, skip_unless_available
     from tests.support.mastodon import mastodon_web_server

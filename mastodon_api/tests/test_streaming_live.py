@@ -1,5 +1,6 @@
-"""A Mastodon library's stream against the production web server (uvicorn, several workers, the
-Redis channel layer): the stream is held by one process while the writes reach any of them.
+"""A Mastodon library's stream against the production servers on one origin, as behind nginx: the
+stream is held by the stream server (uvicorn) while the writes reach the web server's processes
+(gunicorn), through the Redis channel layer.
 Run these alone with ``pytest -m web_server``."""
 
 import json
@@ -42,8 +43,8 @@ class Collector(StreamListener):
 def test_mastodon_py_user_stream_sees_an_update_and_a_notification(live_services, mastodon_token):
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     token = mastodon_token(bob, "read write")
-    with live_services.web_server() as server:
-        assert urllib.request.urlopen(f"{server.base}/api/v1/streaming/health", timeout=10).read() == b"OK"
+    with live_services.production_servers() as server:
+        assert urllib.request.urlopen(f"{server.stream.base}/api/v1/streaming/health", timeout=10).read() == b"OK"
         native(server.base, bob, f"/api/users/{alice.id}/follow/")
         client = Mastodon(access_token=token, api_base_url=server.base, version_check_mode="none")
         listener = Collector()

@@ -571,6 +571,12 @@ METRICS_ALLOWED_IPS = env_list(
     "METRICS_ALLOWED_IPS", "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 )
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# The reverse proxies whose X-Forwarded-For names the client: comma-separated addresses or CIDR
+# ranges. The servers read the same variable themselves (uvicorn: address and scheme; gunicorn: the
+# scheme only, the address is wsgi.py's WSGIForwardedFor). Unset: loopback, as gunicorn; empty: none.
+FORWARDED_ALLOW_IPS = [
+    item.strip() for item in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",") if item.strip()
+]
 # Celery workers serve their metrics on this port (0: not at all).
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
 WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "0.0.0.0")  # noqa: S104 - in a container

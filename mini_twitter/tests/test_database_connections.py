@@ -1,6 +1,7 @@
 """Database connections of the production processes on PostgreSQL: the web server, started with
-docker-compose.yml's command line (uvicorn, two worker processes), stays within its pools' bounds
-under load, and a prefork Celery worker's child keeps one connection from one task to the next.
+docker-compose.yml's command line (gunicorn, two sync worker processes), holds one connection per
+worker under load; the stream server (uvicorn) stays within its pool's bounds; and a prefork Celery
+worker's child keeps one connection from one task to the next.
 
 Run these alone with ``pytest -m web_server``."""
 
@@ -18,7 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from notifications.models import Notification
 from posts.tests.factories import PostFactory
-from tests.support import production_web_command, wait_for
+from tests.support import compose_command, wait_for
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live, pytest.mark.web_server]
@@ -37,9 +38,9 @@ def get(url: str, headers: dict | None = None, body: dict | None = None) -> tupl
         return error.code, error.read()
 
 
-def web_workers() -> int:
-    [workers] = [argument for argument in production_web_command() if argument.startswith("--workers=")]
-    return int(workers.removeprefix("--workers="))
+def workers(service: str) -> int:
+    [option] = [argument for argument in compose_command(service) if argument.startswith("--workers=")]
+    return int(option.removeprefix("--workers="))
 
 
 def server_backends(application_name: str) -> list[int]:
@@ -59,11 +60,20 @@ def server_connections(application_name: str) -> int:
     return len(server_backends(application_name))
 
 
-def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_services):
+@pytest.mark.parametrize(
+    ("kind", "service", "connections_per_worker"),
+    [
+        ("production", "web", 1),  # a sync worker serves one request at a time: its pool never opens a second
+        ("stream", "stream", 3),  # DATABASE_POOL_MAX_SIZE below: threads share the process's pool
+    ],
+)
+def test_a_thousand_concurrent_requests_stay_within_the_database_pools(
+    live_services, kind, service, connections_per_worker
+):
     pool_max = 3
-    workers = web_workers()
-    assert workers == 2  # the production command line
-    application_name = "mt-test-web-pool"
+    processes = workers(service)
+    assert processes == {"web": 2, "stream": 1}[service]  # the production command lines
+    application_name = f"mt-test-{service}-pool"
     users = UserFactory.create_batch(8)
     PostFactory.create_batch(5, author=users[0])
     tokens = [str(AccessToken.for_user(user)) for user in users]
@@ -81,7 +91,7 @@ def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_serv
         while not done.wait(0.05):
             peak = max(peak, server_connections(application_name))
 
-    with live_services.web_server(extra_env=env) as server:
+    with live_services.web_server(kind=kind, extra_env=env) as server:
         base = server.base
 
         def call(i: int) -> int:
@@ -100,8 +110,8 @@ def test_a_thousand_concurrent_requests_stay_within_the_database_pools(live_serv
         after = server_connections(application_name)
 
     assert statuses == Counter({200: 1000})
-    assert 0 < after <= workers * pool_max
-    assert peak <= workers * pool_max
+    assert 0 < after <= processes * connections_per_worker
+    assert peak <= processes * connections_per_worker
 
 
 def test_a_prefork_worker_child_keeps_one_connection_from_task_to_task(live_services, client_for):

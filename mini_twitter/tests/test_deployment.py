@@ -16,7 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 ROOT = Path(settings.BASE_DIR)
 DEPLOY = ROOT / "deploy"
 ONE_SHOT = {"migrate", "collectstatic"}
-APP_SERVICES = {"migrate", "collectstatic", "web", "worker", "beat"}
+APP_SERVICES = {"migrate", "collectstatic", "web", "stream", "worker", "beat"}
+# The servers of the application: HTTP (gunicorn, WSGI) and the sockets and streams (uvicorn, ASGI).
+SERVERS = ("web", "stream")
 
 
 def compose() -> dict:
@@ -48,6 +50,7 @@ def test_compose_runs_the_whole_stack():
         "migrate",
         "collectstatic",
         "web",
+        "stream",
         "worker",
         "beat",
         "nginx",
@@ -58,9 +61,15 @@ def test_compose_runs_the_whole_stack():
     web = services["web"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
-    # An ASGI server (HTTP and WebSockets) that takes the client address from nginx (below).
-    assert web["command"][:2] == ["uvicorn", "mini_twitter.asgi:application"]
-    assert {"--proxy-headers", "--port=8000"} <= set(web["command"])
+    # HTTP on gunicorn's sync workers (WSGI); the WebSockets and the Mastodon API's streams on an
+    # ASGI server; both take the client address from nginx (below).
+    assert web["command"][:2] == ["gunicorn", "mini_twitter.wsgi:application"]
+    assert "--bind=0.0.0.0:8000" in web["command"]
+    assert not any(argument.startswith(("--worker-class", "-k", "--threads")) for argument in web["command"])
+    stream = services["stream"]
+    assert stream["command"][:2] == ["uvicorn", "mini_twitter.asgi:application"]
+    assert {"--proxy-headers", "--port=8000", "--no-access-log"} <= set(stream["command"])
+    assert stream["environment"]["DATABASE_URL"] == web["environment"]["DATABASE_URL"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "mini_twitter", "worker"]
     queues = services["worker"]["command"][services["worker"]["command"].index("-Q") + 1].split(",")
     assert set(queues) == {"default", "email"}  # the settings' defaults (CELERY_DEFAULT_QUEUE, CELERY_EMAIL_QUEUE)
@@ -79,10 +88,12 @@ def test_every_long_running_service_has_a_health_check_and_the_app_waits_for_mig
             assert service["restart"] == "no", name
         else:
             assert service["healthcheck"]["test"], name
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "stream", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    for name in SERVERS:
+        assert services["nginx"]["depends_on"][name]["condition"] == "service_healthy", name
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"]), name
     assert services["nginx"]["depends_on"]["collectstatic"]["condition"] == "service_completed_successfully"
     # The worker and beat answer pings through the broker (beat only while its scheduler ticks).
     assert "celery@$$HOSTNAME" in services["worker"]["healthcheck"]["test"][1]
@@ -105,7 +116,7 @@ def test_compose_refers_only_to_services_volumes_and_files_that_exist():
             assert target.startswith("/"), (name, target)
 
 
-# Read by uvicorn itself, not by the project.
+# Read by the servers themselves (and by the settings, for wsgi.py).
 SERVER_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 
 
@@ -125,7 +136,7 @@ def test_compose_environment_names_settings_the_project_reads():
 
 def test_web_and_worker_aggregate_the_metrics_of_their_processes():
     services = compose()["services"]
-    for name in ("web", "worker"):
+    for name in ("web", "stream", "worker"):
         directory = services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
         assert directory in services[name]["tmpfs"], name  # fresh (empty) on every start
     for name in ("migrate", "collectstatic", "beat"):
@@ -141,16 +152,18 @@ def test_prometheus_scrapes_the_web_and_worker_services_on_their_metrics_ports()
     assert mounts(services["prometheus"])["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
     ports = {
         "web": web_port(services["web"]),
+        "stream": web_port(services["stream"]),
         "worker": int(services["worker"]["environment"]["WORKER_METRICS_PORT"]),
     }
     jobs = {job["job_name"]: job for job in prometheus_config()["scrape_configs"]}
-    assert {"web", "worker"} <= set(jobs)
+    assert {"web", "stream", "worker"} <= set(jobs)
     for name, port in ports.items():
         assert jobs[name]["metrics_path"] == "/metrics"
         assert str(port) in services[name]["expose"]
     # The web application checks the Host header: scraped by its service name, an allowed host.
-    assert jobs["web"]["static_configs"] == [{"targets": [f"web:{ports['web']}"]}]
-    assert "web" in services["web"]["environment"]["ALLOWED_HOSTS"].split(",")
+    for name in SERVERS:
+        assert jobs[name]["static_configs"] == [{"targets": [f"{name}:{ports[name]}"]}]
+        assert name in services[name]["environment"]["ALLOWED_HOSTS"].split(",")
     [discovery] = jobs["worker"]["dns_sd_configs"]
     assert discovery["names"] == ["worker"] and discovery["type"] == "A" and discovery["port"] == ports["worker"]
     # An empty METRICS_ALLOWED_IPS from compose means the default ranges, so Prometheus may scrape.
@@ -162,8 +175,13 @@ def test_prometheus_scrapes_the_web_and_worker_services_on_their_metrics_ports()
                 assert target.split(":")[0] in {"localhost", *services}, target
 
 
-def web_port(web: dict) -> int:
-    [port] = [int(arg.split("=")[1]) for arg in web["command"] if arg.startswith("--port=")]
+def web_port(server: dict) -> int:
+    """The port of a server's command line: gunicorn's ``--bind=host:port``, uvicorn's ``--port=``."""
+    [port] = [
+        int(arg.rsplit(":" if arg.startswith("--bind=") else "=", 1)[1])
+        for arg in server["command"]
+        if arg.startswith(("--port=", "--bind="))
+    ]
     return port
 
 
@@ -265,8 +283,13 @@ def test_nginx_serves_static_and_media_and_proxies_the_rest_to_web():
     assert "location ^~ /static/" in conf and "root /srv;" in conf
     assert "proxy_pass http://mini_twitter_web;" in conf and "server web:8000;" in conf
     assert "try_files $uri /index.html @app;" in conf
-    # WebSockets are upgraded; metrics stay inside the compose network.
+    # WebSockets are upgraded; they and the Mastodon API's streams (its health check included) go to
+    # the ASGI server, everything else to the HTTP server; metrics stay inside the compose network.
+    assert "server stream:8000;" in conf
     assert "location ^~ /ws/" in conf and "proxy_set_header Upgrade $http_upgrade;" in conf
+    locations = dict(re.findall(r"location ([^{]+?) \{\n(?:\s*#.*\n)*\s*proxy_pass (\S+);", conf))
+    assert locations["^~ /ws/"] == locations["^~ /api/v1/streaming"] == "http://mini_twitter_stream"
+    assert locations["@app"] == "http://mini_twitter_web"
     assert "location = /metrics {" in conf and 'return 404 \'{"detail": "Not found."}\';' in conf
     # The host as the client sent it, port included, so absolute upload URLs work through the proxy.
     assert "proxy_set_header Host $http_host;" in conf
@@ -289,7 +312,7 @@ def test_dockerfile_is_slim_non_root_and_without_dev_dependencies():
     assert "\nUSER app\n" in dockerfile
     # Static files are collected as the app user, so the compose job can refresh them.
     assert dockerfile.index("\nUSER app\n") < dockerfile.index("collectstatic")
-    assert '"uvicorn", "mini_twitter.asgi:application"' in dockerfile
+    assert '"gunicorn", "mini_twitter.wsgi:application"' in dockerfile
     # Every process of the image (web, worker, beat, migrate, collectstatic) runs on the production
     # settings; nothing of the tests' support code is needed.
     assert "\nENV DJANGO_SETTINGS_MODULE=mini_twitter.settings.production\n" in dockerfile
@@ -322,10 +345,13 @@ def test_the_web_server_believes_forwarded_addresses_only_from_nginx():
     for name, service in services.items():
         if name != "nginx":
             assert "networks" not in service, name  # all on the default network
-    assert services["web"]["environment"]["FORWARDED_ALLOW_IPS"] == str(nginx_address)
+    for name in SERVERS:
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == str(nginx_address), name
+    assert "--proxy-headers" in services["stream"]["command"]
+    # gunicorn takes the scheme from a trusted proxy itself; wsgi.py takes the address.
+    assert "WSGIForwardedFor(" in (ROOT / "mini_twitter" / "wsgi.py").read_text()
     # The image alone (no compose) trusts no proxy, and runs the compose command line.
     assert 'ENV FORWARDED_ALLOW_IPS=""' in (ROOT / "Dockerfile").read_text()
-    assert "--proxy-headers" in dockerfile_command()
     assert dockerfile_command() == [
         argument.replace("${WEB_WORKERS:-2}", "2") for argument in services["web"]["command"]
     ]
@@ -381,6 +407,7 @@ def test_nginx_answers_its_own_errors_in_json(tmp_path):
     listen, upstream = free_port(), free_port()
     site = (DEPLOY / "nginx.conf").read_text()
     site = site.replace("server web:8000;", f"server 127.0.0.1:{upstream};").replace("listen 80;", f"listen {listen};")
+    site = site.replace("server stream:8000;", f"server 127.0.0.1:{upstream};")
     site = site.replace("/srv/", f"{tmp_path}/srv/").replace("root /srv;", f"root {tmp_path}/srv;")
     site = site.replace("/var/log/nginx/", f"{tmp_path}/")
     for folder in ("srv/media", "srv/static", "srv/frontend"):

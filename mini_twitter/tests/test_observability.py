@@ -423,14 +423,14 @@ def get(url: str, headers: dict | None = None):
         return error.code, error.headers, error.read().decode()
 
 
-def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp_path):
-    """The compose web server: uvicorn, two processes, multiprocess metrics, JSON logs."""
+def test_the_web_server_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp_path):
+    """The compose web server: gunicorn, two processes, multiprocess metrics, JSON logs."""
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
     env = {key: value for key, value in os.environ.items() if key != "SENTRY_DSN"}
     env.update(
         DJANGO_SETTINGS_MODULE="mini_twitter.settings.production",
-        SECRET_KEY="uvicorn-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        SECRET_KEY="web-server-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
@@ -440,12 +440,12 @@ def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp
         LOG_FORMAT="json",
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
-    log_path = tmp_path / "uvicorn.log"
+    log_path = tmp_path / "web.log"
     with running_server("production", env, log_path) as server:
         wait_for(lambda: len({name.rsplit("_", 1)[-1] for name in os.listdir(metrics_dir)}) >= 2, timeout=30)
         for i in range(20):
-            status, headers, _ = get(f"{server.base}/healthz", {"X-Request-ID": f"uvicorn-{i}"})
-            assert status == 200 and headers["X-Request-ID"] == f"uvicorn-{i}"
+            status, headers, _ = get(f"{server.base}/healthz", {"X-Request-ID": f"web-{i}"})
+            assert status == 200 and headers["X-Request-ID"] == f"web-{i}"
         status, _, text = get(f"{server.base}/metrics")
         assert status == 200
         samples = Samples(text)
@@ -456,9 +456,9 @@ def test_uvicorn_with_two_workers_logs_json_and_metrics_add_up_all_processes(tmp
         assert answered >= 21
         # Behind nginx the client address comes from X-Forwarded-For: a public client is refused.
         assert get(f"{server.base}/metrics", {"X-Forwarded-For": "203.0.113.7"})[0] == 403
-        wait_for(lambda: "uvicorn-19" in server.log_text(), timeout=10)
+        wait_for(lambda: "web-19" in server.log_text(), timeout=10)
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
-    [line] = [line for line in lines if line.get("request_id") == "uvicorn-7"]
+    [line] = [line for line in lines if line.get("request_id") == "web-7"]
     assert (line["logger"], line["method"], line["path"], line["status"], line["user_id"]) == (
         "mini_twitter.access",
         "GET",

@@ -1,6 +1,7 @@
-"""Client addresses behind a proxy, on the production web server started with docker-compose.yml's
-command line (uvicorn with proxy headers): X-Forwarded-For is believed only from the trusted proxy
-(FORWARDED_ALLOW_IPS), for the throttles and the /metrics allow-list alike.
+"""Client addresses behind a proxy, on the production servers started with docker-compose.yml's
+command lines (``web``: gunicorn and wsgi.py's WSGIForwardedFor; ``stream``: uvicorn with proxy
+headers): X-Forwarded-For is believed only from the trusted proxy (FORWARDED_ALLOW_IPS), for the
+throttles and the /metrics allow-list alike.
 
 Run these alone with ``pytest -m web_server``."""
 
@@ -29,9 +30,13 @@ PROXY_ENV = {"METRICS_ALLOWED_IPS": "10.0.0.0/8", "THROTTLE_RATE_ANON": "30/min"
 ROTATING = [f"10.1.2.{i}" for i in range(3, 9)]
 
 
-def test_forwarded_for_from_an_untrusted_peer_is_ignored(live_services):
+SERVERS = pytest.mark.parametrize("kind", ["production", "stream"])
+
+
+@SERVERS
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(live_services, kind):
     env = {**PROXY_ENV, "FORWARDED_ALLOW_IPS": "192.0.2.10"}  # a proxy that is not this client
-    with live_services.web_server(extra_env=env) as server:
+    with live_services.web_server(kind=kind, extra_env=env) as server:
         base = server.base
         # Seen as 127.0.0.1, which is not allowed to read the metrics, whatever it claims.
         assert get(f"{base}/metrics", {"X-Forwarded-For": "10.1.2.3"})[0] == 403
@@ -39,9 +44,10 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(live_services):
         assert login_attempts(base, ROTATING) == [401, 401, 401, 429, 429, 429]
 
 
-def test_forwarded_for_from_the_trusted_proxy_names_the_client(live_services):
+@SERVERS
+def test_forwarded_for_from_the_trusted_proxy_names_the_client(live_services, kind):
     env = {**PROXY_ENV, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
-    with live_services.web_server(extra_env=env) as server:
+    with live_services.web_server(kind=kind, extra_env=env) as server:
         base = server.base
         assert get(f"{base}/metrics", {"X-Forwarded-For": "10.1.2.3"})[0] == 200
         assert get(f"{base}/metrics", {"X-Forwarded-For": "203.0.113.7"})[0] == 403

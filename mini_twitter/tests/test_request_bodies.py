@@ -1,6 +1,7 @@
 """Request bodies sent chunked (``Transfer-Encoding: chunked``, no ``Content-Length``): read in full
 when they fit, refused with 413 as soon as they grow past the limit, through the real servers
-(uvicorn for ASGI, gunicorn for WSGI) and through the wrappers in process."""
+(gunicorn for WSGI and uvicorn for ASGI, as docker-compose.yml's ``web`` and ``stream`` run them)
+and through the wrappers in process."""
 
 import asyncio
 import io
@@ -61,10 +62,10 @@ def read_until_closed(sock: socket.socket) -> tuple[bytes, bool]:
     return data, True
 
 
-@pytest.fixture(params=["production", "gunicorn"])
+@pytest.fixture(params=["production", "stream"])
 def server(request, live_services, tmp_path):
-    """A real server (uvicorn as in production, or gunicorn) on a free loopback port, on the test
-    database, with a 1 MB upload limit and its own temp folder."""
+    """A real server (the production HTTP server, gunicorn, or the stream server, uvicorn) on a free
+    loopback port, on the test database, with a 1 MB upload limit and its own temp folder."""
     temp_dir = tmp_path / "server-tmp"
     temp_dir.mkdir()
     env = {

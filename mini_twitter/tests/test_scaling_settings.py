@@ -160,12 +160,12 @@ def test_the_scale_override_puts_celery_on_rabbitmq_and_leaves_web_and_worker_sc
     assert scale["services"]["rabbitmq"]["profiles"] == ["scale"]
     assert scale["services"]["rabbitmq"]["image"].startswith("rabbitmq:")
     assert "rabbitmqdata:/var/lib/rabbitmq" in scale["services"]["rabbitmq"]["volumes"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "stream", "worker", "beat"):
         service = scale["services"][name]
         assert broker_kind(service["environment"]["CELERY_BROKER_URL"]) == "amqp", name
         assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy", name
         assert name in base, name
-    for name in ("web", "worker"):
+    for name in ("web", "stream", "worker"):
         for merged in (base[name], scale["services"][name]):
             assert "container_name" not in merged and "ports" not in merged, name
 
@@ -186,7 +186,7 @@ def test_the_scale_override_puts_timelines_on_a_redis_cluster_and_reads_on_a_rep
     script = (settings.BASE_DIR / "deploy/postgres/replica.sh").read_text()
     assert "pg_basebackup -h postgres -U replicator" in script and " -R " in script
     assert "/docker-entrypoint-initdb.d/replication.sh" in scale["postgres"]["volumes"][0]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "stream", "worker", "beat"):
         env = scale[name]["environment"]
         assert timelines.is_cluster(env["TIMELINES_REDIS_URL"]), name
         assert [url.split("@")[1] for url in env["DATABASE_REPLICA_URLS"].split(",")] == [

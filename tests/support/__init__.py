@@ -2,6 +2,7 @@
 Celery worker on the Redis broker, the web servers, a local SMTP sink) and the small tools every
 suite uses."""
 
+from tests.support.compose import compose_command, local_command
 from tests.support.helpers import (
     clear_cache,
     free_port,
@@ -16,7 +17,6 @@ from tests.support.mail import SMTPSink, message_text
 from tests.support.servers import (
     LiveServices,
     RunningServer,
-    production_web_command,
     running_server,
     server_command,
     stop,
@@ -27,9 +27,10 @@ __all__ = [
     "RunningServer",
     "SMTPSink",
     "clear_cache",
+    "compose_command",
     "free_port",
+    "local_command",
     "message_text",
-    "production_web_command",
     "redis_cluster_unavailable_reason",
     "redis_cluster_url",
     "redis_unavailable_reason",

@@ -1,5 +1,5 @@
-"""Real Mastodon clients against the production web server: the server itself (uvicorn as
-docker-compose.yml starts it, on the test database and Redis), and what drives it from outside as
+"""Real Mastodon clients against the production servers: the servers themselves (docker-compose.yml's
+``web`` and ``stream``, on the test database and Redis), and what drives them from outside as
 clients do: Mastodon.py, the ``toot`` command line, and a browser's sign-in and consent."""
 
 import os
@@ -21,10 +21,10 @@ SERVER_ENV = {"THROTTLE_RATE_ANON": "6000/min", "THROTTLE_RATE_USER": "6000/min"
 
 @contextmanager
 def mastodon_web_server(services: LiveServices, *, extra_env: dict | None = None):
-    """The production web server (its ``base`` URL, ``log_text()``); the data it should see must be
-    committed (``transactional_db``)."""
-    with services.web_server(kind="production", extra_env={**SERVER_ENV, **(extra_env or {})}) as server:
-        yield server
+    """The production web and stream servers on one origin, as behind nginx (its ``base`` URL,
+    ``log_text()``); the data they should see must be committed (``transactional_db``)."""
+    with services.production_servers(extra_env={**SERVER_ENV, **(extra_env or {})}) as site:
+        yield site
 
 
 def mastodon_app(base: str, *, scopes=("read", "write", "follow", "push"), redirect_uris=None):

@@ -1,8 +1,7 @@
-"""Processes the live tests start: web servers (uvicorn as docker-compose.yml starts it, gunicorn,
-daphne) and Celery workers, on the test database and Redis, with the test settings."""
+"""Processes the live tests start: web servers (docker-compose.yml's ``web`` and ``stream``
+command lines, daphne) and Celery workers, on the test database and Redis, with the test settings."""
 
 import os
-import re
 import subprocess
 import sys
 import urllib.request
@@ -13,45 +12,38 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from tests.support.compose import COMPOSE_FILE, local_command
 from tests.support.helpers import free_port, redis_unavailable_reason, wait_for
+from tests.support.router import path_router
 
-BASE_DIR = Path(settings.BASE_DIR)
+BASE_DIR = COMPOSE_FILE.parent
 # The settings of every process the tests start.
 SETTINGS_MODULE = "mini_twitter.settings.test"
 
 
-def production_web_command() -> list[str]:
-    """The ``web`` service's command line in docker-compose.yml, ``${VAR:-default}`` at its default."""
-    import yaml
-
-    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
-    command = compose["services"]["web"]["command"]
-    return [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", argument) for argument in command]
-
-
 def server_command(kind: str, port: int) -> list[str]:
-    """The command line of a web server on ``127.0.0.1:port``: ``"production"`` is uvicorn as
-    docker-compose.yml starts it (:func:`production_web_command`, its workers and proxy options
-    included), ``"uvicorn"`` the same in one process, ``"gunicorn"`` the WSGI application,
-    ``"daphne"`` the server ``make run`` uses."""
-    if kind in ("production", "uvicorn"):
-        # "uvicorn": the same in one process (what a test of in-process state, such as the audio
-        # rooms' presence timers, needs).
-        dropped = ("--host=", "--port=") + (("--workers=",) if kind == "uvicorn" else ())
-        options = [argument for argument in production_web_command()[1:] if not argument.startswith(dropped)]
-        return [sys.executable, "-m", "uvicorn", *options, "--host=127.0.0.1", f"--port={port}"]
-    if kind == "gunicorn":
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "mini_twitter.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            "--workers=1",
-        ]
+    """The command line of a web server on ``127.0.0.1:port``: ``"production"`` is the HTTP server
+    as docker-compose.yml's ``web`` starts it (gunicorn, its workers and options included),
+    ``"stream"`` its ``stream`` service (uvicorn: the sockets and the Mastodon API's streams),
+    ``"uvicorn"`` the same in one process, ``"daphne"`` the server ``make run`` uses."""
+    if kind == "production":
+        return local_command("web", port)
+    if kind == "stream":
+        return local_command("stream", port)
+    if kind == "uvicorn":
+        # One process: what a test of in-process state, such as the audio rooms' presence timers, needs.
+        return local_command("stream", port, drop=("--workers=",))
     if kind == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mini_twitter.asgi:application"]
     raise ValueError(f"unknown server kind {kind!r}")
+
+
+class ProductionSite:
+    def __init__(self, base: str, web: "RunningServer", stream: "RunningServer"):
+        self.base, self.web, self.stream = base, web, stream
+
+    def log_text(self) -> str:
+        return self.web.log_text() + self.stream.log_text()
 
 
 class RunningServer:
@@ -218,6 +210,18 @@ class LiveServices:
         log_path = BASE_DIR / "var" / f"test-{kind}-{os.getpid()}-{LiveServices.workers_started}.log"
         with running_server(kind, env, log_path) as server:
             yield server
+
+    @contextmanager
+    def production_servers(self, *, extra_env: dict | None = None):
+        """What production serves on one origin: the ``web`` and ``stream`` servers behind a path
+        router standing in for nginx (:mod:`tests.support.router`); yields a :class:`ProductionSite`
+        (``base``: the one origin, ``web`` and ``stream``: the servers)."""
+        with (
+            self.web_server(kind="stream", extra_env=extra_env) as stream,
+            self.web_server(extra_env=extra_env) as web,
+            path_router(web.base, stream.base) as base,
+        ):
+            yield ProductionSite(base, web, stream)
 
     def purge(self, queues) -> None:
         """Empty the queues; on Redis, the tasks taken and not acknowledged too (RabbitMQ gives
