@@ -2,56 +2,61 @@
 
 from rest_framework import serializers
 
+from media.models import Media
 from mini_twitter.api.ids import IdField
 from mini_twitter.api.serializers import file_url
 
-
-def display_name(user) -> str:
-    return user.profile.display_name or user.username
+_MEDIA_STORAGE = Media._meta.get_field("file").storage
 
 
 class NamedUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, user) -> str:
-        return display_name(user)
+    name = serializers.CharField(help_text="The display name, or the username where it is empty.")
 
 
 class LikeSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
+    name = serializers.CharField(help_text="The display name, or the username where it is empty.")
 
-    def get_name(self, like) -> str:
-        return display_name(like.user)
+
+def tweet_render(tweet: dict, *, request=None) -> dict:
+    """A tweet of ``microblog.selectors.tweet_list_feed`` as the front end reads it, its
+    attachments' URLs absolute for ``request``."""
+    return {
+        "id": tweet["id"],
+        "content": tweet["content"],
+        "attachments": [file_url(name, storage=_MEDIA_STORAGE, request=request) for name in tweet["files"]],
+        "author": tweet["author"],
+        "likes": [{"user_id": like["id"], "name": like["name"]} for like in tweet["likes"]],
+    }
 
 
 class TweetSerializer(serializers.Serializer):
+    """Renders a tweet of ``microblog.selectors.tweet_list_feed`` through :func:`tweet_render`; the
+    fields declare the shape."""
+
     id = serializers.IntegerField()
     content = serializers.CharField()
-    attachments = serializers.SerializerMethodField(help_text="URLs of the attached images, as the browser loads them.")
+    attachments = serializers.ListField(
+        child=serializers.URLField(), help_text="URLs of the attached images, as the browser loads them."
+    )
     author = NamedUserSerializer()
-    likes = LikeSerializer(many=True, source="likes.all")
+    likes = LikeSerializer(many=True)
 
-    def get_attachments(self, post) -> list[str]:
-        request = self.context.get("request")
-        return [file_url(media.file.name, storage=media.file.storage, request=request) for media in post.media.all()]
+    def to_representation(self, tweet: dict) -> dict:
+        return tweet_render(tweet, request=self.context.get("request"))
 
 
 class MicroblogUserSerializer(serializers.Serializer):
+    """A user of ``microblog.selectors.user_get_with_follows`` (plain values already in shape)."""
+
     id = serializers.IntegerField()
-    name = serializers.SerializerMethodField()
-    followers = serializers.SerializerMethodField()
-    following = serializers.SerializerMethodField()
+    name = serializers.CharField(help_text="The display name, or the username where it is empty.")
+    followers = NamedUserSerializer(many=True)
+    following = NamedUserSerializer(many=True)
 
-    def get_name(self, user) -> str:
-        return display_name(user)
-
-    def get_followers(self, user) -> list[dict]:
-        return NamedUserSerializer([f.follower for f in user.follower_set.all()], many=True).data
-
-    def get_following(self, user) -> list[dict]:
-        return NamedUserSerializer([f.followee for f in user.following_set.all()], many=True).data
+    def to_representation(self, user: dict) -> dict:
+        return user
 
 
 class TweetCreateSerializer(serializers.Serializer):

@@ -148,35 +148,44 @@ def hashtag_list_by_names(*, names: Iterable[str]) -> dict[str, Hashtag]:
     return {tag.name: tag for tag in Hashtag.objects.filter(name__in=wanted)} if wanted else {}
 
 
+def _hashtag_history_key(hashtag_id: int, *, today: date, days: int) -> str:
+    return f"posts:tag-history:{today.isoformat()}:{days}:{hashtag_id}"
+
+
 def hashtag_history(*, hashtag_ids: Iterable[int], days: int = HISTORY_DAYS) -> dict[int, list[dict]]:
     """Each hashtag's use on each of the last ``days`` days (UTC, today first): ``{"day": midnight,
     "uses": posts, "accounts": their authors}``, counting the posts trending counts (anyone may list
-    them), in one query for all the hashtags."""
+    them). Cached as briefly as the trending list (a week of a popular tag's rows is costly to
+    count on every read of the trends); the missing ones in one query for all."""
     hashtag_ids = list(set(hashtag_ids))
     today = timezone.now().astimezone(UTC).date()
+    keys = {hashtag_id: _hashtag_history_key(hashtag_id, today=today, days=days) for hashtag_id in hashtag_ids}
+    found = cache.get_many(list(keys.values())) if keys else {}
+    history = {hashtag_id: found[key] for hashtag_id, key in keys.items() if key in found}
+    missing = [hashtag_id for hashtag_id in hashtag_ids if hashtag_id not in history]
+    if not missing:
+        return history
     first = today - timedelta(days=days - 1)
-    counts: dict[tuple[int, date], tuple[int, int]] = {}
-    if hashtag_ids:
-        rows = (
-            PostHashtag.objects.filter(
-                visibility.post_visible_q(None, prefix="post__", listing=True),
-                hashtag_id__in=hashtag_ids,
-                created_at__gte=datetime.combine(first, time(), tzinfo=UTC),
-            )
-            .annotate(day=TruncDate("created_at", tzinfo=UTC))
-            .values("hashtag_id", "day")
-            .annotate(uses=Count("id"), accounts=Count("post__author_id", distinct=True))
-            .order_by()
+    rows = (
+        PostHashtag.objects.filter(
+            visibility.post_visible_q(None, prefix="post__", listing=True),
+            hashtag_id__in=missing,
+            created_at__gte=datetime.combine(first, time(), tzinfo=UTC),
         )
-        counts = {(row["hashtag_id"], row["day"]): (row["uses"], row["accounts"]) for row in rows}
-    history = {}
-    for hashtag_id in hashtag_ids:
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("hashtag_id", "day")
+        .annotate(uses=Count("id"), accounts=Count("post__author_id", distinct=True))
+        .order_by()
+    )
+    counts = {(row["hashtag_id"], row["day"]): (row["uses"], row["accounts"]) for row in rows}
+    for hashtag_id in missing:
         history[hashtag_id] = []
         for back in range(days):
             day = today - timedelta(days=back)
             uses, accounts = counts.get((hashtag_id, day), (0, 0))
             midnight = datetime.combine(day, time(), tzinfo=UTC)
             history[hashtag_id].append({"day": midnight, "uses": uses, "accounts": accounts})
+    cache.set_many({keys[hashtag_id]: history[hashtag_id] for hashtag_id in missing}, TRENDING_CACHE_SECONDS)
     return history
 
 

@@ -269,6 +269,38 @@ def test_me_and_user(client, alice, bob):
     }
 
 
+def test_user_runs_a_fixed_number_of_queries(client, alice, bob, django_assert_max_num_queries):
+    def follow_both_ways():
+        fan = UserFactory()
+        Follow.objects.create(follower=fan, followee=bob)
+        Follow.objects.create(follower=bob, followee=fan)
+
+    follow_both_ways()
+    with django_assert_max_num_queries(5) as one:
+        user = client.get(f"/api/users/{bob.id}").json()["user"]
+    assert len(user["followers"]) == len(user["following"]) == 1
+    for _ in range(19):
+        follow_both_ways()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        user = client.get(f"/api/users/{bob.id}").json()["user"]
+    assert len(user["followers"]) == len(user["following"]) == 20
+
+
+def test_suspended_accounts_are_not_listed_as_followers_or_likers(client, alice, bob):
+    suspended = UserFactory()
+    client.post(f"/api/users/{bob.id}/follow")
+    Follow.objects.create(follower=suspended, followee=alice)
+    Follow.objects.create(follower=alice, followee=suspended)
+    post = PostFactory(author=bob)
+    Like.objects.create(user=suspended, post=post)
+    Like.objects.create(user=bob, post=post)
+    suspended.is_active = False
+    suspended.save(update_fields=["is_active"])
+    me = client.get("/api/users/me").json()["user"]
+    assert me["followers"] == [] and me["following"] == [{"id": bob.id, "name": "bob"}]
+    assert client.get("/api/tweets").json()["tweets"][0]["likes"] == [{"user_id": bob.id, "name": "bob"}]
+
+
 def test_unknown_user_is_404(client):
     assert_error(client.get("/api/users/424242"), 404, "NotFound")
     assert_error(client.get("/api/users/x1"), 404, "NotFound")

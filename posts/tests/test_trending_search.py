@@ -247,3 +247,6 @@ def test_hashtag_history_counts_each_days_listed_posts_and_authors(django_assert
     assert [(day["uses"], day["accounts"]) for day in cats] == [(3, 2), (1, 1)] + [(0, 0)] * 5
     assert [(day["uses"], day["accounts"]) for day in history[tags["dogs"].pk]] == [(1, 1)] + [(0, 0)] * 6
     assert hashtag_history(hashtag_ids=[]) == {}
+    # Cached as briefly as the trending list: the next read of the same tags costs no query.
+    with django_assert_num_queries(0):
+        assert hashtag_history(hashtag_ids=[tags["dogs"].pk, tags["cats"].pk]) == history
