@@ -121,13 +121,13 @@ def media_update(*, media: Media, user, description=_UNSET, focus_x=_UNSET, focu
     return row
 
 
-def media_attach(*, post, owner, media_ids: Sequence[int]) -> None:
-    """Attach the owner's unattached uploads to a new post, in the given order. Must run inside
-    the transaction that creates the post; the rows are locked so that two posts can't take the
-    same upload."""
+def media_attach(*, post, owner, media_ids: Sequence[int]) -> list[Media]:
+    """Attach the owner's unattached uploads to a new post, in the given order; returns them, in
+    that order. Must run inside the transaction that creates the post; the rows are locked so
+    that two posts can't take the same upload."""
     ids = list(media_ids)
     if not ids:
-        return
+        return []
     if len(ids) > MAX_ATTACHMENTS:
         raise ValidationError({"media_ids": [f"A post has at most {MAX_ATTACHMENTS} images."]})
     if len(set(ids)) != len(ids):
@@ -140,6 +140,8 @@ def media_attach(*, post, owner, media_ids: Sequence[int]) -> None:
         )
     for position, media_id in enumerate(ids):
         Media.objects.filter(pk=media_id).update(post=post, position=position)
+        rows[media_id].post, rows[media_id].position = post, position
+    return [rows[media_id] for media_id in ids]
 
 
 def media_file_names(media: Iterable[Media]) -> list[str]:

@@ -20,6 +20,8 @@ after commit and there is nothing to lose, so no row is written.
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from amqp.exceptions import AMQPError, MessageNacked
@@ -71,15 +73,45 @@ def _run_here(task, kwargs: dict, outbox_id: int | None) -> bool:
         return False
     if outbox_id is not None:
         try:
-            OutboxTask.objects.filter(pk=outbox_id).delete()
+            # One DELETE: the row has no relations and no signals, so Django's collector (and
+            # the transaction it opens) has nothing to do.
+            rows = OutboxTask.objects.filter(pk=outbox_id)
+            rows._raw_delete(rows.db)
         except DatabaseError:
             # Done, and committed: the row left behind only means one harmless run more, later.
             logger.warning("outbox row %s of %s not deleted", outbox_id, task.name, exc_info=True)
     return True
 
 
-def _record(task, kwargs: dict) -> int:
-    return OutboxTask.objects.create(name=task.name, kwargs=kwargs, due_at=timezone.now() + _queued_for()).pk
+# The rows of the innermost open ``batched()`` block, written together when it ends.
+_pending: ContextVar[list[OutboxTask] | None] = ContextVar("outbox_pending", default=None)
+
+
+def _record(task, kwargs: dict) -> OutboxTask:
+    """The task's outbox row: written now, or with the others of an open ``batched()`` block (its
+    id is read after commit, when it is set either way)."""
+    row = OutboxTask(name=task.name, kwargs=kwargs, due_at=timezone.now() + _queued_for())
+    pending = _pending.get()
+    if pending is None:
+        row.save()
+    else:
+        pending.append(row)
+    return row
+
+
+@contextmanager
+def batched():
+    """Within the block, the rows ``enqueue_on_commit`` and ``run_on_commit`` record are written in
+    one INSERT when it ends, rather than one each. The block must end inside the transaction
+    (``with transaction.atomic(), batched():``); if it raises, nothing is written."""
+    token = _pending.set([])
+    try:
+        yield
+        rows = _pending.get()
+    finally:
+        _pending.reset(token)
+    if rows:
+        OutboxTask.objects.bulk_create(rows)
 
 
 def enqueue_on_commit(task, /, **kwargs) -> None:
@@ -89,11 +121,11 @@ def enqueue_on_commit(task, /, **kwargs) -> None:
     if _eager():
         transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
         return
-    outbox_id = _record(task, kwargs)
+    row = _record(task, kwargs)
 
     def send() -> None:
-        if not _publish(task, kwargs, outbox_id):
-            _due_now([outbox_id])
+        if not _publish(task, kwargs, row.pk):
+            _due_now([row.pk])
 
     transaction.on_commit(send)
 
@@ -116,11 +148,11 @@ def run_on_commit(task, /, **kwargs) -> None:
 
         transaction.on_commit(run_inline)
         return
-    outbox_id = _record(task, kwargs)
+    row = _record(task, kwargs)
 
     def run() -> None:
-        if not _run_here(task, kwargs, outbox_id) and not _publish(task, kwargs, outbox_id):
-            _due_now([outbox_id])
+        if not _run_here(task, kwargs, row.pk) and not _publish(task, kwargs, row.pk):
+            _due_now([row.pk])
 
     transaction.on_commit(run)
 

@@ -4,7 +4,7 @@ are invalidated and new or removed entries go to the Redis home timelines (recor
 :mod:`posts.tasks`: the author's at once, followers' by fan-out tasks)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
@@ -16,7 +16,9 @@ from mini_twitter.api import idempotency
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
 from mini_twitter.observability import metrics
+from outbox.services import batched as outbox_batched
 from outbox.services import enqueue_on_commit
+from users.authentication import profile_read_with
 from users.models import Profile, User
 from users.selectors import relationship_exclude_q
 
@@ -61,13 +63,15 @@ def clean_spoiler_text(spoiler_text: str | None) -> str:
     )
 
 
-def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> dict[int, int]:
+def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> tuple[dict[int, int], list[tuple[int, str]]]:
     """Make the post's hashtags ``names``; ``new`` (a post just created) skips reading the none it
-    has. Returns the change of each hashtag's count, for :func:`_count_hashtags`."""
+    has. Returns the change of each hashtag's count, for :func:`_count_hashtags`, and the hashtags
+    added as (id, name), in the order of ``names``."""
     current = {} if new else dict(PostHashtag.objects.filter(post=post).values_list("hashtag__name", "hashtag_id"))
     removed = [tag_id for name, tag_id in current.items() if name not in names]
     added = [name for name in names if name not in current]
     deltas = dict.fromkeys(removed, -1)
+    tags = []
     if removed:
         PostHashtag.objects.filter(post=post, hashtag_id__in=removed).delete()
     if added:
@@ -77,7 +81,7 @@ def _set_hashtags(post: Post, names: list[str], *, new: bool = False) -> dict[in
             [PostHashtag(post=post, hashtag=tag, created_at=post.created_at) for tag in tags]
         )
         deltas |= dict.fromkeys((tag.pk for tag in tags), 1)
-    return deltas
+    return deltas, [(tag.pk, tag.name) for tag in tags]
 
 
 def _count_hashtags(deltas: dict[int, int]) -> None:
@@ -93,25 +97,102 @@ def _count_hashtags(deltas: dict[int, int]) -> None:
             Hashtag.objects.filter(pk__in=group).update(posts_count=F("posts_count") + delta)
 
 
-def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> list[int]:
-    """Replace the post's mentions; returns the ids of newly mentioned users. Someone blocking the
-    author, or blocked by them, is not mentioned: their ``@name`` stays plain text."""
+def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> list[tuple[int, str]]:
+    """Replace the post's mentions; returns the newly mentioned users as (id, username). Someone
+    blocking the author, or blocked by them, is not mentioned: their ``@name`` stays plain text."""
     users = (
-        dict(
-            User.objects.annotate(lname=Lower("username"))
+        {
+            username.lower(): (pk, username)
+            for pk, username in User.objects.annotate(lname=Lower("username"))
             .filter(relationship_exclude_q(post.author_id, field="id"), lname__in=usernames, is_active=True)
-            .values_list("lname", "id")
-        )
+            .values_list("id", "username")
+        }
         if usernames
         else {}
     )
-    wanted = set(users.values())
+    wanted = {pk for pk, _ in users.values()}
     current = set() if new else set(Mention.objects.filter(post=post).values_list("user_id", flat=True))
     if current - wanted:
         Mention.objects.filter(post=post, user_id__in=current - wanted).delete()
-    new = [users[name] for name in usernames if name in users and users[name] not in current]
-    Mention.objects.bulk_create([Mention(post=post, user_id=user_id) for user_id in new])
+    new = [users[name] for name in usernames if name in users and users[name][0] not in current]
+    Mention.objects.bulk_create([Mention(post=post, user_id=user_id) for user_id, _ in new])
     return new
+
+
+def _link_and_count(post: Post, tag_names: list[str], usernames: list[str]) -> tuple[list, list]:
+    """A new post's hashtags and mentions stored, and the counters it changes (its hashtags', its
+    author's ``posts_count``) raised. Returns its hashtags as (id, name) and the users it mentions
+    as (id, username), in order of appearance. On PostgreSQL one statement does it all
+    (:func:`_link_and_count_in_one`); the counters come last, hashtags before the author, as
+    post_delete takes them."""
+    if connection.vendor == "postgresql" and (tag_names or usernames):
+        tags, mentions = _link_and_count_in_one(post, tag_names, usernames)
+        missing = [name for name in tag_names if name not in {name for _, name in tags}]
+        if not missing:
+            return tags, mentions
+        # Created by a concurrent post between this statement's snapshot and its insert, so seen
+        # by neither half: linked and counted as everywhere else (rare).
+        deltas, late = _set_hashtags(post, missing, new=True)
+        _count_hashtags(deltas)
+        return sorted([*tags, *late], key=lambda tag: tag_names.index(tag[1])), mentions
+    deltas, tags = _set_hashtags(post, tag_names, new=True)
+    mentions = _set_mentions(post, usernames, new=True)
+    _count_hashtags(deltas)
+    Profile.objects.filter(pk=post.author_id).update(posts_count=F("posts_count") + 1)
+    return tags, mentions
+
+
+def _link_and_count_in_one(post: Post, tag_names: list[str], usernames: list[str]) -> tuple[list, list]:
+    """:func:`_link_and_count` in one PostgreSQL statement. New hashtags are inserted counted once;
+    existing ones are locked in id order, then counted; the author's profile is counted after them
+    (its UPDATE waits for theirs through the subquery). Mentions leave out who blocks the author
+    or is blocked by them (the rule of :func:`_set_mentions`). A hashtag inserted by a concurrent
+    post after this statement began is in neither half: the caller sees it missing."""
+    parts = [
+        """new_tags AS (
+            INSERT INTO posts_hashtag (name, posts_count, created_at)
+            SELECT name, 1, %s FROM unnest(%s::varchar[]) AS name
+            ON CONFLICT (name) DO NOTHING
+            RETURNING id, name)""",
+        """old_tags AS (
+            SELECT id, name FROM posts_hashtag WHERE name = ANY(%s::varchar[]) ORDER BY id FOR UPDATE)""",
+        """counted AS (
+            UPDATE posts_hashtag SET posts_count = posts_hashtag.posts_count + 1
+            FROM old_tags WHERE posts_hashtag.id = old_tags.id
+            RETURNING posts_hashtag.id, posts_hashtag.name)""",
+        """linked AS (
+            INSERT INTO posts_posthashtag (post_id, hashtag_id, created_at)
+            SELECT %s, id, %s FROM (SELECT id FROM new_tags UNION ALL SELECT id FROM counted) AS tags
+            RETURNING hashtag_id)""",
+        """author AS (
+            UPDATE users_profile SET posts_count = posts_count + 1
+            WHERE user_id = %s AND (SELECT count(*) FROM counted) >= 0 AND (SELECT count(*) FROM linked) >= 0
+            RETURNING user_id)""",
+    ]
+    params = [timezone.now(), tag_names, tag_names, post.pk, post.created_at, post.author_id]
+    result = "SELECT 't', id, name FROM new_tags UNION ALL SELECT 't', id, name FROM counted"
+    if usernames:
+        users_sql, users_params = (
+            User.objects.annotate(lname=Lower("username"))
+            .filter(relationship_exclude_q(post.author_id, field="id"), lname__in=usernames, is_active=True)
+            .values_list("id", "username")
+            .query.sql_with_params()
+        )
+        parts += [
+            f"mentioned AS ({users_sql})",
+            """mention_rows AS (
+                INSERT INTO posts_mention (post_id, user_id) SELECT %s, id FROM mentioned RETURNING user_id)""",
+        ]
+        params += [*users_params, post.pk]
+        result += " UNION ALL SELECT 'm', id, username FROM mentioned"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} {result}", params)
+        rows = cursor.fetchall()
+    tags = sorted(((pk, name) for kind, pk, name in rows if kind == "t"), key=lambda tag: tag_names.index(tag[1]))
+    mentions = sorted(
+        ((pk, name) for kind, pk, name in rows if kind == "m"), key=lambda user: usernames.index(user[1].lower())
+    )
+    return tags, mentions
 
 
 def post_create(
@@ -132,20 +213,22 @@ def post_create(
     hour ago is returned instead, and nothing changes. The key is stored in the post's row, in the
     transaction that creates it, so a retry finds the post even when the first answer was lost
     after commit; a concurrent duplicate waits on the unique key until the first commits, then
-    returns its post."""
+    returns its post.
+
+    The post returned carries what ``PostSerializer`` shows (its author's profile, hashtags,
+    mentions and media, the author's flags: none yet), so the response needs no read."""
     content = clean_content(content)
     spoiler_text = clean_spoiler_text(spoiler_text)
     if visibility is not None and visibility not in Post.Visibility.values:
         raise ValidationError({"visibility": [f"Choose one of: {', '.join(Post.Visibility.values)}."]})
-    protected = Profile.objects.filter(pk=author.pk).values_list("is_protected", flat=True).first() or False
-    visibility = post_visibility_for(author_protected=protected, requested=visibility)
     expired_id = None
     if idempotency_key is not None:
         earlier = _post_with_key(author=author, key=idempotency_key)
         if earlier is not None:
             if idempotency.is_live(earlier.created_at):
-                return earlier
+                return selectors.post_get(post_id=earlier.pk, viewer=author)
             expired_id = earlier.pk
+    visibility = post_visibility_for(author_protected=_is_protected(author), requested=visibility)
     try:
         return _post_insert(
             author=author,
@@ -164,7 +247,16 @@ def post_create(
         earlier = _post_with_key(author=author, key=idempotency_key)
         if earlier is None or not idempotency.is_live(earlier.created_at):
             raise
-        return earlier
+        return selectors.post_get(post_id=earlier.pk, viewer=author)
+
+
+def _is_protected(user: User) -> bool:
+    """Whether the user's account is protected: from the profile the request's authentication read
+    with the user, else read now."""
+    profile = profile_read_with(user)
+    if profile is not None:
+        return profile.is_protected
+    return Profile.objects.filter(pk=user.pk).values_list("is_protected", flat=True).first() or False
 
 
 def _post_with_key(*, author: User, key: str) -> Post | None:
@@ -183,7 +275,8 @@ def _post_insert(
     spoiler_text: str,
     sensitive: bool,
 ) -> Post:
-    with transaction.atomic():
+    # The outbox rows of what follows the commit (timeline, notifications) go in one INSERT.
+    with transaction.atomic(), outbox_batched():
         if expired_id is not None:
             # The key's hour is over: its old post lets go of it.
             Post.objects.filter(pk=expired_id, idempotency_key=idempotency_key).update(idempotency_key=None)
@@ -205,12 +298,18 @@ def _post_insert(
             spoiler_text=spoiler_text,
             sensitive=sensitive,
         )
-        media_attach(post=post, owner=author, media_ids=media_ids)
-        tag_deltas = _set_hashtags(post, extract_hashtags(content), new=True)
-        mentioned = _set_mentions(post, extract_mentions(content), new=True)
-        # Counters last (their rows are shared with other writers), in the same order everywhere.
-        _count_hashtags(tag_deltas)
-        Profile.objects.filter(pk=author.pk).update(posts_count=F("posts_count") + 1)
+        media = media_attach(post=post, owner=author, media_ids=media_ids)
+        tags, mentions = _link_and_count(post, extract_hashtags(content), extract_mentions(content))
+        mentioned = [user_id for user_id, _ in mentions]
+        # Rendered from what was written: hashtags by name, mentions by username (any case), as the
+        # selectors order them.
+        post._prefetched_objects_cache = {
+            "hashtags": sorted((Hashtag(pk=pk, name=name) for pk, name in tags), key=lambda tag: tag.name),
+            "mentions": sorted(
+                (User(pk=pk, username=username) for pk, username in mentions), key=lambda u: u.username.lower()
+            ),
+            "media": media,
+        }
         transaction.on_commit(lambda: feed.invalidate_author(author.pk))
         timeline_post_created(post)
         if reply_to_id is not None:
@@ -261,8 +360,8 @@ def post_update(
         Post.objects.filter(pk=post.pk).update(
             content=post.content, spoiler_text=post.spoiler_text, sensitive=post.sensitive, edited_at=post.edited_at
         )
-        tag_deltas = _set_hashtags(post, extract_hashtags(post.content))
-        mentioned = _set_mentions(post, extract_mentions(post.content))
+        tag_deltas, _ = _set_hashtags(post, extract_hashtags(post.content))
+        mentioned = [user_id for user_id, _ in _set_mentions(post, extract_mentions(post.content))]
         _count_hashtags(tag_deltas)
         transaction.on_commit(lambda: hydration.forget_posts([post.pk]))
         events.announce_on_commit(events.post_edited, post_id=post.pk)

@@ -129,7 +129,10 @@ class PostViewSet(
             spoiler_text=data.get("spoiler_text", ""),
             sensitive=data.get("sensitive", False),
         )
-        return self._post_response(post.pk, status.HTTP_201_CREATED)
+        # The service returns the post loaded for its representation: no read.
+        return Response(
+            PostSerializer(post, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
     @swagger_auto_schema(
         request_body=PostUpdateSerializer,

@@ -51,16 +51,41 @@ def revoked_sessions_after_ending(revoked: dict[str, int], sid: str, now: float 
     return kept
 
 
+# Set on a user that authentication has just read, with its profile, for this request.
+_PROFILE_READ_WITH_USER = "_profile_read_with_user"
+
+
+def profile_read_with(user):
+    """The user's profile if ``SessionJWTAuthentication`` read it with the user for this request,
+    else None: a user instance kept from earlier may hold a stale profile."""
+    return user.profile if getattr(user, _PROFILE_READ_WITH_USER, False) else None
+
+
+class _UsersWithProfile:
+    """What simplejwt's ``get_user`` reads users from (``user_model.objects``): with the profile
+    joined."""
+
+    objects = User.objects.select_related("profile")
+    DoesNotExist = User.DoesNotExist
+
+
 class SessionJWTAuthentication(JWTAuthentication):
     """simplejwt's bearer authentication (active user, password unchanged since the token was
     issued), refusing tokens of an ended session too. Used by the REST API and the sockets."""
 
     session_of = staticmethod(session_of)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The profile comes in the same query: writes read it (a protected author's posts are for
+        # followers) and representations show it, each of which would cost a query of its own.
+        self.user_model = _UsersWithProfile
+
     def get_user(self, validated_token):
         user = super().get_user(validated_token)
         if session_is_revoked(user, validated_token):
             raise AuthenticationFailed(SESSION_ENDED, code="session_revoked")
+        setattr(user, _PROFILE_READ_WITH_USER, True)
         return user
 
 

@@ -24,6 +24,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from media.images import process_image
 from mini_twitter.api.exceptions import DomainError
 from mini_twitter.api.text import clean_text
+from outbox.services import batched as outbox_batched
 from outbox.services import enqueue_on_commit
 from realtime.events import CLOSE_AUTH_FAILED, close_group, session_sockets_group
 
@@ -169,7 +170,8 @@ def follow_create(*, follower: User, followee: User, ask_protected: bool = True)
 def _follow_insert(*, follower: User, followee: User, requested: bool = False) -> FollowResult:
     """Store a follow with its counts; ``requested``: an approved request (see ``signals``)."""
     try:
-        with transaction.atomic():
+        # The outbox rows of what follows the commit (timeline, notification) go in one INSERT.
+        with transaction.atomic(), outbox_batched():
             _pair_lock(follower.pk, followee.pk)
             # Checked again under the lock: a block committed since the first check wins.
             if block_exists_between(user_id=follower.pk, other_id=followee.pk):

@@ -75,6 +75,30 @@ def test_a_rolled_back_write_owes_nothing(broker):
     assert broker == [] and not OutboxTask.objects.exists()
 
 
+def test_a_batch_writes_its_rows_in_one_insert_and_each_task_goes_with_its_own_row(broker, django_assert_num_queries):
+    with transaction.atomic():
+        with django_assert_num_queries(2), services.batched():  # the check below, then one INSERT
+            services.enqueue_on_commit(record_task, post_id=7)
+            services.run_on_commit(fail_task, user_id=4)
+            assert not OutboxTask.objects.exists()  # not before the block ends
+        rows = {row.name: row for row in OutboxTask.objects.all()}
+        assert rows.keys() == {"outbox.tests.record", "outbox.tests.fail"}
+    # After commit: the first sent, the second run here, failed and sent; each with its row's id.
+    assert broker == [
+        ("outbox.tests.record", {"post_id": 7}, {"outbox_id": rows["outbox.tests.record"].pk}),
+        ("outbox.tests.fail", {"user_id": 4}, {"outbox_id": rows["outbox.tests.fail"].pk}),
+    ]
+
+
+def test_a_batch_that_raises_writes_nothing_and_owes_nothing(broker):
+    with pytest.raises(RuntimeError), transaction.atomic(), services.batched():
+        services.enqueue_on_commit(record_task, post_id=7)
+        raise RuntimeError
+    assert broker == [] and not OutboxTask.objects.exists()
+    services.enqueue_on_commit(record_task, post_id=8)  # after the block: recorded at once again
+    assert OutboxTask.objects.get().kwargs == {"post_id": 8}
+
+
 @pytest.mark.parametrize(
     "error",
     [

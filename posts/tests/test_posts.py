@@ -122,6 +122,42 @@ def test_missing_content_is_400(auth_client):
     assert auth_client.post("/api/posts/", {}, format="json").status_code == 400
 
 
+def test_create_runs_a_fixed_number_of_queries_and_answers_as_a_read_would(django_assert_num_queries):
+    """Two hashtags (one new, one known) and a mention, with a bearer token: on PostgreSQL the
+    user and their profile (1), the post (1), its hashtags, mention and counters (1), in the
+    savepoint of the test's transaction (2: 5 in all; a request's own transaction, 2 more, and
+    one INSERT for its outbox rows when a broker is configured). SQLite takes the plain path, 12:
+    three queries for the hashtags, two to lock and count them, two for the mention, one for the
+    author's count."""
+    from django.db import connection
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    author, mentioned = UserFactory(), UserFactory(username="Someone")
+    Hashtag.objects.create(name="one", posts_count=4)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(author)}")
+    expected = 5 if connection.vendor == "postgresql" else 12
+    with django_assert_num_queries(expected):
+        response = client.post("/api/posts/", {"content": "hello #One #two @someone"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body == client.get(f"/api/posts/{body['id']}/").json()
+    assert body["hashtags"] == ["one", "two"]
+    assert body["mentions"] == [{"id": mentioned.id, "username": "Someone"}]
+    assert dict(Hashtag.objects.values_list("name", "posts_count")) == {"one": 5, "two": 1}
+    assert Profile.objects.get(pk=author.pk).posts_count == 1
+    assert list(Mention.objects.values_list("post_id", "user_id")) == [(body["id"], mentioned.id)]
+
+
+def test_create_without_hashtags_or_mentions_counts_its_author_only(auth_client, user):
+    response = auth_client.post("/api/posts/", {"content": "plain words"}, format="json")
+    assert response.status_code == 201
+    assert (response.json()["hashtags"], response.json()["mentions"]) == ([], [])
+    assert Profile.objects.get(pk=user.pk).posts_count == 1
+    assert not Hashtag.objects.exists() and not Mention.objects.exists()
+
+
 def test_create_requires_auth(api_client):
     assert create(api_client, "hi").status_code == 401
 
