@@ -36,9 +36,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Tests run in two processes (pytest-xdist; tests/support/parallel.py gives each its own Redis
+# databases and keeps the tests on a shared server in one of them); `make test PYTEST_ARGS=-n0` runs
+# them in one.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
 test: lint
 	DJANGO_SETTINGS_MODULE=mini_twitter.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

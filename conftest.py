@@ -1,10 +1,35 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests, and the hooks of parallel runs (tests/support/parallel.py)."""
+
+import os
 
 import pytest
 from channels.layers import channel_layers
 from rest_framework.test import APIClient
 
 from tests.support import LiveServices, clear_cache, skip_unless_available
+from tests.support.parallel import shared_server_group, worker_redis_environment
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Each xdist worker on Redis databases of its own, set in its environment before it starts
+    (pytest-django reads the settings before any conftest hook runs in the worker)."""
+    for index, spec in enumerate(specs):
+        spec.env.update(worker_redis_environment(os.environ, index))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        # schemathesis names each operation's test (test_x[GET /path/]), but pytest 9 builds the
+        # node id from the function's own name: without the operation, every one of them would
+        # have the same id, and xdist's schedulers, --deselect and the reports would take them for one.
+        label = getattr(item, "operation_label", None)
+        if label and item.nodeid.endswith(f"::{item.originalname}"):
+            item._id = item._id.with_params(label)
+        group = shared_server_group({mark.name for mark in item.iter_markers()})
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,17 @@ plain HTTP as in development."""
 import os
 
 from mini_twitter.settings.base import *  # noqa: F403
-from mini_twitter.settings.base import REST_FRAMEWORK, env_bool, env_list
+from mini_twitter.settings.base import DATABASES, REST_FRAMEWORK, env_bool, env_list
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # Tests, and the servers and workers they start, run on the development key unless given one.
 SECRET_KEY_MISSING = False
+
+# SQLite's test database in memory, named so: pytest-django recognises an unnamed one only under
+# Django's own engine (not django-prometheus's), and would give each xdist worker a file beside the
+# database instead. (PostgreSQL: test_<name>, test_<name>_gw0 per worker in a parallel run.)
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 # Hashing strength is not under test; speed is.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
