@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from _pytest.nodeid import NodeId
 from channels.layers import channel_layers
 from rest_framework.test import APIClient
 
@@ -19,7 +20,7 @@ def pytest_xdist_setupnodes(config, specs):
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     for item in items:
         # schemathesis names each operation's test (test_x[GET /path/]), but pytest 9 builds the
         # node id from the function's own name: without the operation, every one of them would
@@ -30,6 +31,10 @@ def pytest_collection_modifyitems(items):
         group = shared_server_group({mark.name for mark in item.iter_markers()})
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+            if getattr(config.option, "loadgroup", False):
+                # --dist loadgroup schedules by the "@group" suffix of the node id, which xdist 3.8
+                # writes to item._nodeid: pytest 9 builds node ids from item._id and ignores it.
+                item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
 @pytest.fixture(autouse=True)
