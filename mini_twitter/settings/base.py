@@ -293,6 +293,9 @@ if FEED_BACKEND not in {"redis", "db"} or (FEED_BACKEND == "redis" and not (TIME
 # Seconds the database selector caches a page of entries (0: computed on every read).
 FEED_PAGE_CACHE_SECONDS = env_int("FEED_PAGE_CACHE_SECONDS", 300)
 TIMELINE_MAX_ENTRIES = env_int("TIMELINE_MAX_ENTRIES", 800)
+# Entries a rebuild reads from the database (at most TIMELINE_MAX_ENTRIES): fan-out fills the rest
+# up to the cap; older pages come from the database below the rebuilt part.
+TIMELINE_REBUILD_ENTRIES = env_int("TIMELINE_REBUILD_ENTRIES", 200)
 # Timelines of users who have not read their feed for this many days expire (no fan-out to them).
 TIMELINE_ACTIVE_DAYS = env_int("TIMELINE_ACTIVE_DAYS", 7)
 # Accounts with more followers are not fanned out: their posts are merged in at read time.

@@ -102,6 +102,13 @@ def max_entries() -> int:
     return settings.TIMELINE_MAX_ENTRIES
 
 
+def rebuild_entries() -> int:
+    """How many entries a rebuild reads: a few pages, since reading many costs more than linearly
+    (the database reads that many of every followed account's newest posts); the timeline's horizon
+    sends older pages to the database, and fan-out grows it to :func:`max_entries`."""
+    return max(1, min(settings.TIMELINE_REBUILD_ENTRIES, max_entries()))
+
+
 def is_celebrity(followers_count: int) -> bool:
     return followers_count > settings.TIMELINE_CELEBRITY_FOLLOWERS
 
@@ -427,7 +434,7 @@ def _load(keys: tuple[str, str, str], source_ids: list[int], merged: list[int]) 
     # marker away instead, and this build is dropped (the next read starts another).
     token = secrets.token_hex(8)
     conn.set(keys[2], token, ex=BUILDING_SECONDS)
-    page = compute_page(source_ids, None, max_entries())
+    page = compute_page(source_ids, None, rebuild_entries())
     entries = with_authors(page.entries)
     horizon = str(micros(entries[-1].entry_at)) if page.next_cursor is not None and entries else ""
     args: list = [max_entries(), ttl_seconds(), horizon, ",".join(map(str, merged)), token]

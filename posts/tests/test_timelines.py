@@ -125,6 +125,23 @@ def test_the_cap_keeps_the_newest_entries_and_older_pages_come_from_the_database
 
 
 @pytest.mark.usefixtures("redis_feed")
+def test_a_rebuild_reads_a_few_pages_and_fan_out_grows_the_timeline_up_to_the_cap(client_for, settings):
+    settings.TIMELINE_REBUILD_ENTRIES, settings.TIMELINE_MAX_ENTRIES = 3, 6
+    me, friend = UserFactory(), UserFactory()
+    client_for(me).post(f"/api/users/{friend.id}/follow/")
+    posted = [PostFactory(author=friend).id for _ in range(5)]
+    client = client_for(me)
+    assert ids(client) == [(post, None) for post in posted[::-1]]  # the first read builds the timeline
+    assert in_timeline(me.id) == posted[:-3:-1]  # above the horizon, the third entry read
+    assert all_pages(client, 2) == posted[::-1]  # the older ones from the database, below the horizon
+    posted += [
+        client_for(friend).post("/api/posts/", {"content": f"p{i}"}, format="json").json()["id"] for i in range(4)
+    ]
+    assert in_timeline(me.id) == posted[:-7:-1]  # fan-out filled it up to the cap
+    assert all_pages(client, 4) == posted[::-1]
+
+
+@pytest.mark.usefixtures("redis_feed")
 def test_retweet_and_unretweet_fan_out_and_the_next_newest_entry_comes_back(client_for):
     me, a, b, author = UserFactory(), UserFactory(), UserFactory(), UserFactory()
     client = client_for(me)
