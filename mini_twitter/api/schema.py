@@ -1,5 +1,6 @@
 """drf-yasg schema helpers: tags from a view attribute, anonymous endpoints shown without a lock, and
-the error answers every operation can give (401, 429, a bad cursor's 400) documented once, here."""
+the error answers every operation can give (401, 429, a bad cursor's or a NUL character's 400)
+documented once, here."""
 
 from drf_yasg import openapi
 from drf_yasg.generators import OpenAPISchemaGenerator
@@ -17,6 +18,11 @@ VALIDATION_ERROR = openapi.Response(
 UNAUTHENTICATED = openapi.Response(
     "Missing, invalid or expired access token (an invalid token is refused on public reads too).",
     DetailSerializer,
+)
+BAD_REQUEST = openapi.Response(
+    "A NUL character in the path or query string (refused for every endpoint), in the error shape of "
+    "the endpoint's API.",
+    openapi.Schema(type=openapi.TYPE_OBJECT),
 )
 THROTTLED = openapi.Response(
     "Too many requests; `Retry-After` says how many seconds to wait.",
@@ -61,6 +67,7 @@ class AutoSchema(SwaggerAutoSchema):
             responses.setdefault("429", THROTTLED)
         if self._takes_cursor():
             responses.setdefault("400", VALIDATION_ERROR)
+        responses.setdefault("400", BAD_REQUEST)
         return responses
 
     def _is_throttled(self) -> bool:

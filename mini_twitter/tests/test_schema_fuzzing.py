@@ -254,6 +254,7 @@ def test_schema_documents_nullable_objects_empty_strings_and_common_errors(api_c
     assert "format" not in definitions["Profile"]["properties"]["website"]
     assert {"401", "429"} <= set(spec["paths"]["/posts/{id}/like/"]["post"]["responses"])
     assert "400" in spec["paths"]["/posts/"]["get"]["responses"]  # a bad cursor
+    assert "400" in spec["paths"]["/users/"]["get"]["responses"]  # a NUL character, refused everywhere
     search_item = spec["paths"]["/search/"]["get"]["responses"]["200"]["schema"]["$ref"]
     assert search_item == "#/definitions/PaginatedSearchResult"
     assert {"content", "username", "name"} <= set(definitions["SearchResult"]["properties"])
