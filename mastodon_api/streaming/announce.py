@@ -17,7 +17,7 @@ from django.conf import settings
 
 from outbox.services import enqueue_transient
 from posts.models import Hashtag, Post, Retweet
-from realtime.events import group_send
+from realtime.events import group_send, group_send_many
 from users.models import Follow
 
 from ..entities.status import reblog_status_id
@@ -25,8 +25,8 @@ from .groups import PUBLIC, hashtag_group, home_group, tag_channel
 
 
 def home_send(message: dict, user_ids: Iterable[int]) -> None:
-    for user_id in dict.fromkeys(user_ids):
-        group_send(home_group(user_id), {**message, "channel": "home"})
+    message = {**message, "channel": "home"}
+    group_send_many((home_group(user_id), message) for user_id in dict.fromkeys(user_ids))
 
 
 def _audience_batches(author_id: int) -> list[list[int]]:

@@ -1,11 +1,15 @@
 """``/ws/events/``: auth, unread counts, notifications pushed after they are stored."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from posts.tests.factories import PostFactory
+from realtime import events
 from tests.support.sockets import closed_with, open_socket, receive, receive_type
 from users.tests.factories import UserFactory
 
@@ -227,3 +231,19 @@ def test_answering_pushes_the_senders_new_unread_counts():
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_group_send_many_sends_every_group_in_one_loop_and_a_failing_group_spares_the_others(monkeypatch, caplog):
+    layer, sent, loops = get_channel_layer(), [], set()
+
+    async def fake_group_send(group, message):
+        loops.add(id(asyncio.get_running_loop()))
+        if group == "g1":
+            raise ConnectionError("gone")
+        sent.append((group, message["n"]))
+
+    monkeypatch.setattr(layer, "group_send", fake_group_send)
+    events.group_send_many((f"g{i}", {"type": "x", "n": i}) for i in range(3))
+    assert sent == [("g0", 0), ("g2", 2)]
+    assert len(loops) == 1
+    assert "could not send x to g1" in caplog.text
