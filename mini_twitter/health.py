@@ -57,18 +57,25 @@ def _check_servers(urls: list[str], name: str) -> str | None:
     return "ok" if all(state == "ok" for state in states) else "unavailable"
 
 
+def _server_urls(url: str) -> list[str]:
+    """The servers of a timelines URL: itself, or each node a ``redis+cluster://`` URL names (with
+    its credentials and TLS)."""
+    scheme, _, rest = url.partition("://")
+    if not scheme.endswith("+cluster"):
+        return [url]
+    userinfo, _, hosts = rest.rpartition("@")
+    hosts = hosts.split("/", 1)[0]
+    prefix = f"{scheme.removesuffix('+cluster')}://{userinfo + '@' if userinfo else ''}"
+    return [prefix + host for host in hosts.split(",") if host]
+
+
 def check_timelines() -> str | None:
+    """The home timelines' server, or every node its cluster URL names (each must answer)."""
     url = settings.TIMELINES_REDIS_URL
     if not url or url == settings.REDIS_URL or settings.FEED_BACKEND != "redis":
         return None
-    from posts.feed import timelines
-
-    try:
-        timelines.client().ping()
-        return "ok"
-    except timelines.ERRORS as exc:
-        logger.warning("readiness: timelines unavailable: %s", exc)
-        return "unavailable"
+    states = [_ping_redis(server, "timelines") for server in _server_urls(url)]
+    return "ok" if all(state == "ok" for state in states) else "unavailable"
 
 
 def check_broker() -> str | None:

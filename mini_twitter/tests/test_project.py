@@ -354,3 +354,15 @@ def test_readyz_is_ok_when_every_scaled_out_engine_answers(api_client, settings)
         response = api_client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "cache": "ok"}}
+
+
+def test_readyz_pings_each_node_a_timelines_cluster_url_names(api_client, settings):
+    settings.TIMELINES_REDIS_URL, settings.FEED_BACKEND = "rediss+cluster://:pw@a:7001,b:7002", "redis"
+    settings.CACHE_REDIS_URLS = settings.CHANNEL_REDIS_URLS = [settings.REDIS_URL]
+    pinged = []
+    with mock.patch(
+        "mini_twitter.health._ping_redis", side_effect=lambda url, name="redis": pinged.append(url) or "ok"
+    ):
+        response = api_client.get("/readyz")
+    assert response.json()["checks"]["timelines"] == "ok"
+    assert pinged[-2:] == ["rediss://:pw@a:7001", "rediss://:pw@b:7002"]
