@@ -72,10 +72,9 @@ def _server_urls(url: str) -> list[str]:
 def check_timelines() -> str | None:
     """The home timelines' server, or every node its cluster URL names (each must answer)."""
     url = settings.TIMELINES_REDIS_URL
-    if not url or url == settings.REDIS_URL or settings.FEED_BACKEND != "redis":
+    if not url or settings.FEED_BACKEND != "redis":
         return None
-    states = [_ping_redis(server, "timelines") for server in _server_urls(url)]
-    return "ok" if all(state == "ok" for state in states) else "unavailable"
+    return _check_servers(_server_urls(url), "timelines")
 
 
 def check_broker() -> str | None:

@@ -97,16 +97,21 @@ def _count_hashtags(deltas: dict[int, int]) -> None:
             Hashtag.objects.filter(pk__in=group).update(posts_count=F("posts_count") + delta)
 
 
+def _mentionable(author_id: int, usernames: list[str]):
+    """The active users named (lower-case ``usernames``) that the author may mention, as (id,
+    username): not someone blocking the author or blocked by them."""
+    return (
+        User.objects.annotate(lname=Lower("username"))
+        .filter(relationship_exclude_q(author_id, field="id"), lname__in=usernames, is_active=True)
+        .values_list("id", "username")
+    )
+
+
 def _set_mentions(post: Post, usernames: list[str], *, new: bool = False) -> list[tuple[int, str]]:
     """Replace the post's mentions; returns the newly mentioned users as (id, username). Someone
     blocking the author, or blocked by them, is not mentioned: their ``@name`` stays plain text."""
     users = (
-        {
-            username.lower(): (pk, username)
-            for pk, username in User.objects.annotate(lname=Lower("username"))
-            .filter(relationship_exclude_q(post.author_id, field="id"), lname__in=usernames, is_active=True)
-            .values_list("id", "username")
-        }
+        {username.lower(): (pk, username) for pk, username in _mentionable(post.author_id, usernames)}
         if usernames
         else {}
     )
@@ -146,7 +151,7 @@ def _link_and_count_in_one(post: Post, tag_names: list[str], usernames: list[str
     """:func:`_link_and_count` in one PostgreSQL statement. New hashtags are inserted counted once;
     existing ones are locked in id order, then counted; the author's profile is counted after them
     (its UPDATE waits for theirs through the subquery). Mentions leave out who blocks the author
-    or is blocked by them (the rule of :func:`_set_mentions`). A hashtag inserted by a concurrent
+    or is blocked by them (:func:`_mentionable`). A hashtag inserted by a concurrent
     post after this statement began is in neither half: the caller sees it missing."""
     parts = [
         """new_tags AS (
@@ -172,12 +177,7 @@ def _link_and_count_in_one(post: Post, tag_names: list[str], usernames: list[str
     params = [timezone.now(), tag_names, tag_names, post.pk, post.created_at, post.author_id]
     result = "SELECT 't', id, name FROM new_tags UNION ALL SELECT 't', id, name FROM counted"
     if usernames:
-        users_sql, users_params = (
-            User.objects.annotate(lname=Lower("username"))
-            .filter(relationship_exclude_q(post.author_id, field="id"), lname__in=usernames, is_active=True)
-            .values_list("id", "username")
-            .query.sql_with_params()
-        )
+        users_sql, users_params = _mentionable(post.author_id, usernames).query.sql_with_params()
         parts += [
             f"mentioned AS ({users_sql})",
             """mention_rows AS (
