@@ -13,9 +13,32 @@ import ipaddress
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
+
+
+def networks_of(entries, *, setting: str) -> tuple[Network, ...]:
+    """The addresses or CIDR ranges of a setting (``METRICS_ALLOWED_IPS``, ``FORWARDED_ALLOW_IPS``);
+    a malformed entry stops start-up with the setting's name."""
+    try:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{setting}: {exc}") from exc
+
+
+def address_in(address: str, networks: tuple[Network, ...]) -> bool:
+    """Whether ``address`` (an IPv4-mapped IPv6 address as its IPv4 one) is in one of ``networks``;
+    never for something that is not an address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if getattr(ip, "ipv4_mapped", None):
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
 
 
 class WSGIForwardedFor:
@@ -28,19 +51,10 @@ class WSGIForwardedFor:
         self.app = app
         entries = settings.FORWARDED_ALLOW_IPS if trusted is None else trusted
         self.trust_all = "*" in entries
-        try:
-            self.networks = tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry != "*")
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"FORWARDED_ALLOW_IPS: {exc}") from exc
+        self.networks = networks_of([entry for entry in entries if entry != "*"], setting="FORWARDED_ALLOW_IPS")
 
     def trusted(self, address: str) -> bool:
-        if self.trust_all:
-            return True
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self.networks)
+        return self.trust_all or address_in(address, self.networks)
 
     def __call__(self, environ, start_response):
         forwarded = environ.get("HTTP_X_FORWARDED_FOR")

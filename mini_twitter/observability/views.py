@@ -9,27 +9,20 @@ client a trusted proxy names.
 
 import functools
 import hmac
-import ipaddress
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ..api.client_address import client_address
+from ..api.client_address import Network, address_in, client_address, networks_of
 from ..api.errors import json_methods
 from . import metrics
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @functools.cache
 def allowed_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    try:
-        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry.lower() != "none")
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
+    return networks_of([entry for entry in entries if entry.lower() != "none"], setting="METRICS_ALLOWED_IPS")
 
 
 def access_allowed(request) -> bool:
@@ -38,13 +31,7 @@ def access_allowed(request) -> bool:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
             return True
-    try:
-        address = ipaddress.ip_address(client_address(request))
-    except ValueError:
-        return False
-    if getattr(address, "ipv4_mapped", None):
-        address = address.ipv4_mapped
-    return any(address in network for network in allowed_networks(tuple(settings.METRICS_ALLOWED_IPS)))
+    return address_in(client_address(request), allowed_networks(tuple(settings.METRICS_ALLOWED_IPS)))
 
 
 @never_cache

@@ -50,3 +50,8 @@ def test_the_default_trusts_loopback_only(settings):
 def test_a_malformed_allow_list_refuses_to_start():
     with pytest.raises(ImproperlyConfigured, match="FORWARDED_ALLOW_IPS"):
         WSGIForwardedFor(lambda environ, start_response: [], ["not-an-address"])
+
+
+def test_a_proxy_reaching_an_ipv6_socket_by_its_ipv4_mapped_address_is_trusted():
+    assert remote_addr(["172.30.50.10"], "::ffff:172.30.50.10", "203.0.113.7") == "203.0.113.7"
+    assert remote_addr(["172.30.50.10"], "::ffff:198.51.100.2", "203.0.113.7") == "::ffff:198.51.100.2"
